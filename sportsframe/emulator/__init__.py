@@ -1,0 +1,33 @@
+"""A local SportsDataIO NFL emulator: deterministic synthetic data in the real response schema.
+
+A real HTTP server on loopback (``start_emulator()`` in-process, or ``sportsframe emulator
+--port 8765``) that checks the API key, can add latency and inject faults (429 with Retry-After,
+5xx, slow answers, malformed JSON), and logs every request it serves so tests and benchmarks can
+count API calls from the server's side. Demo data is only ever used when asked for by name.
+"""
+
+from sportsframe.emulator.app import (
+    Emulator,
+    FaultRule,
+    Faults,
+    RequestLog,
+    RequestRecord,
+    UnknownPathError,
+    build_app,
+)
+from sportsframe.emulator.cli import add_parser, main
+from sportsframe.emulator.server import EmulatorServer, start_emulator
+
+__all__ = [
+    "Emulator",
+    "EmulatorServer",
+    "FaultRule",
+    "Faults",
+    "RequestLog",
+    "RequestRecord",
+    "UnknownPathError",
+    "add_parser",
+    "build_app",
+    "main",
+    "start_emulator",
+]

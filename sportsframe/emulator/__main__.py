@@ -1,0 +1,7 @@
+"""``python -m sportsframe.emulator [--port N] ...``"""
+
+import sys
+
+from sportsframe.emulator.cli import main
+
+sys.exit(main(sys.argv[1:]))

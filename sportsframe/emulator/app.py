@@ -1,0 +1,341 @@
+"""The emulator's HTTP side: routing, auth, faults, latency and the request log.
+
+Routes come from the endpoint registry's path templates (the paths sportsframe calls), matched
+case-insensitively like the real service. Control endpoints live under ``/_emulator/`` and are
+neither authenticated nor logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import functools
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sportsframe.emulator.payloads import Payloads
+from sportsframe.emulator.world import World
+from sportsframe.endpoints import ENDPOINTS
+from sportsframe.league import TEAM_KEYS
+
+__all__ = [
+    "Emulator",
+    "FaultRule",
+    "Faults",
+    "RequestLog",
+    "RequestRecord",
+    "UnknownPathError",
+    "build_app",
+]
+
+
+class UnknownPathError(LookupError):
+    """No such route or id (the service answers 404)."""
+
+
+@dataclass
+class FaultRule:
+    """A fault to inject: ``kind`` is ``status``, ``timeout``/``slow`` or ``malformed``.
+
+    ``path`` is a case-insensitive glob over the request path; ``times`` how many requests it
+    applies to (``None``: until cleared).
+    """
+
+    kind: str
+    status: int | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    path: str = "*"
+    times: int | None = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("status", "timeout", "slow", "malformed"):
+            raise ValueError(f"unknown fault kind {self.kind!r}")
+        if self.kind == "status" and self.status is None:
+            raise ValueError("a status fault needs a status")
+
+
+class Faults:
+    """The ordered fault rules; thread-safe (tests add rules from their own thread)."""
+
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+
+    def add(self, rule: FaultRule) -> None:
+        """Append a rule (rules are consumed in order)."""
+        with self._lock:
+            self._rules.append(rule)
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, path: str) -> FaultRule | None:
+        """The first rule matching ``path``, counting one use of it."""
+        with self._lock:
+            for rule in self._rules:
+                if fnmatch.fnmatch(path.lower(), rule.path.lower()):
+                    if rule.times is not None:
+                        rule.times -= 1
+                        if rule.times <= 0:
+                            self._rules.remove(rule)
+                    return rule
+        return None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the emulator received."""
+
+    path: str
+    query: str
+    status: int
+    time: float
+    fault: str | None = None
+
+
+@dataclass
+class RequestLog:
+    """Every request received (control endpoints excluded), thread-safe."""
+
+    records: list[RequestRecord] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, record: RequestRecord) -> None:
+        with self.lock:
+            self.records.append(record)
+
+    def snapshot(self) -> list[RequestRecord]:
+        with self.lock:
+            return list(self.records)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.records.clear()
+
+
+def _season(text: str) -> tuple[int, str]:
+    match = re.fullmatch(r"(\d{4})(REG|PRE|POST|STAR)?", text, re.IGNORECASE)
+    if not match:
+        raise UnknownPathError(text)
+    return int(match.group(1)), (match.group(2) or "REG").upper()
+
+
+def _int(text: str) -> int:
+    if not text.isdigit():
+        raise UnknownPathError(text)
+    return int(text)
+
+
+class Emulator:
+    """The synthetic SportsDataIO service, without HTTP: ``Emulator().payload(path)``."""
+
+    def __init__(self, now: datetime | None = None, seed: int = 2024) -> None:
+        self.world = World(now=now, seed=seed)
+        self.payloads = Payloads(self.world)
+        self._routes = self._build_routes()
+        self._lock = threading.Lock()
+
+    @property
+    def now(self) -> datetime:
+        return self.world.now
+
+    def _game(self, text: str) -> Any:
+        game = self.world.game(_int(text))
+        if game is None:
+            raise UnknownPathError(text)
+        return game
+
+    def _team(self, text: str) -> str:
+        key = text.upper()
+        if key not in TEAM_KEYS:
+            raise UnknownPathError(text)
+        return key
+
+    def _build_routes(self) -> list[tuple[re.Pattern[str], Callable[..., Any]]]:
+        p = self.payloads
+        w = self.world
+        handlers: dict[str, Callable[..., Any]] = {
+            "teams": lambda season: p.teams(_season(season)[0]),
+            "stadiums": lambda: p.stadiums(),
+            "current_season": lambda: w.current_season(),
+            "current_week": lambda: w.current_week(),
+            "byes": lambda season: p.byes(_season(season)[0]),
+            "schedules": lambda season: p.schedules(*_season(season)),
+            "standings": lambda season: p.standings(*_season(season)),
+            "players": lambda team: p.players(self._team(team)),
+            "player": lambda playerid: self._player(playerid),
+            "news": lambda: p.news(),
+            "news_by_team": lambda team: p.news(team=self._team(team)),
+            "news_by_player": lambda playerid: p.news(player_id=_int(playerid)),
+            "depth_charts": lambda: p.depth_charts(),
+            "scores": lambda season, week: p.scores(*_season(season), _int(week)),
+            "team_season_stats": lambda season: p.team_seasons(*_season(season)),
+            "team_game_stats": lambda season, week: p.team_games(*_season(season), _int(week)),
+            "injuries": lambda season, week: p.injuries(*_season(season), _int(week)),
+            "box_scores": lambda season, week: p.box_scores(*_season(season), _int(week)),
+            "box_score": lambda scoreid: p.box_score(self._game(scoreid)),
+            "player_game_stats": lambda season, week: p.player_games(*_season(season), _int(week)),
+            "player_season_stats": lambda season: p.player_seasons(*_season(season)),
+            "play_by_play": lambda gameid: p.play_by_play(self._game(gameid)),
+            "odds": lambda season, week: p.odds(*_season(season), _int(week), live=False),
+            "live_odds": lambda season, week: p.odds(*_season(season), _int(week), live=True),
+            "line_movement": lambda scoreid: [p.game_odds(self._game(scoreid))],
+            "betting_events": lambda season: p.betting_events(_season(season)[0]),
+            "betting_markets": lambda scoreid: p.betting_markets(self._game(scoreid)),
+            "player_props_game": lambda scoreid: p.player_props(self._game(scoreid)),
+            "generated_props": lambda season, week: p.generated_props(*_season(season), _int(week)),
+        }
+        routes = []
+        for name, handler in handlers.items():
+            template = ENDPOINTS[name].path
+            assert template is not None
+            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+            routes.append((re.compile(f"^{regex}$", re.IGNORECASE), handler))
+        return routes
+
+    def _player(self, text: str) -> Any:
+        player = self.world.players.get(_int(text))
+        if player is None:
+            raise UnknownPathError(text)
+        return self.payloads.player_detail(player)
+
+    def feed(self, path: str) -> str:
+        """The feed of a request path (``scores``, ``stats``, ``odds``, ``pbp``)."""
+        parts = path.strip("/").split("/")
+        return parts[2].lower() if len(parts) > 2 else ""
+
+    def payload(self, path: str) -> Any:
+        """The payload for a request path; raises UnknownPathError for an unknown route or id."""
+        for regex, handler in self._routes:
+            match = regex.match(path)
+            if match:
+                key = path.lower()
+                # Building a week is CPU work; one thread builds it, the others reuse it.
+                with self._lock:
+                    args = match.groupdict()
+                    return self.payloads.memo((key,), functools.partial(handler, **args))
+        raise UnknownPathError(path)
+
+    def body(self, path: str) -> bytes:
+        """The JSON bytes for a request path (memoised)."""
+        with self._lock:
+            cached = self.payloads._memo.get(("body", path.lower()))
+        if cached is not None:
+            return bytes(cached)
+        data = orjson.dumps(self.payload(path))
+        with self._lock:
+            self.payloads._memo[("body", path.lower())] = data
+        return data
+
+
+def _error(status: int, description: str, headers: dict[str, str] | None = None) -> Response:
+    body = {
+        "HttpStatusCode": status,
+        "Code": status,
+        "Description": description,
+        "Help": "https://sportsdata.io/developers",
+    }
+    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+
+
+def build_app(
+    emulator: Emulator,
+    *,
+    key: str | None = None,
+    latency: list[float] | None = None,
+    deny_feeds: set[str] | None = None,
+    faults: Faults | None = None,
+    log: RequestLog | None = None,
+) -> Starlette:
+    """The ASGI app serving ``emulator``. ``latency`` is a mutable [lo, hi] pair (seconds)."""
+    latency = latency if latency is not None else [0.0, 0.0]
+    deny = {f.lower() for f in (deny_feeds or set())}
+    faults = faults or Faults()
+    log = log or RequestLog()
+
+    async def control(request: Request) -> Response:
+        what = request.path_params["what"]
+        if what == "requests":
+            if request.method == "DELETE":
+                log.clear()
+                return Response(status_code=204)
+            return Response(
+                orjson.dumps([asdict(r) for r in log.snapshot()]), media_type="application/json"
+            )
+        if what == "faults":
+            if request.method == "DELETE":
+                faults.clear()
+                return Response(status_code=204)
+            rule = FaultRule(**orjson.loads(await request.body()))
+            faults.add(rule)
+            return Response(status_code=201)
+        if what == "latency" and request.method == "POST":
+            lo, hi = orjson.loads(await request.body())
+            latency[:] = [float(lo), float(hi)]
+            return Response(status_code=204)
+        return _error(404, "unknown control endpoint")
+
+    async def api(request: Request) -> Response:
+        arrived = time.time()
+        path = request.url.path
+        query = "&".join(
+            f"{k}={'***' if k.lower() == 'key' else v}" for k, v in request.query_params.items()
+        )
+        fault: FaultRule | None = None
+        response = await _answer(request, path)
+        if response.status_code == 200:
+            fault = faults.take(path)
+            if fault is not None:
+                response = await _apply(fault, response)
+        log.add(
+            RequestRecord(path, query, response.status_code, arrived, fault.kind if fault else None)
+        )
+        return response
+
+    async def _answer(request: Request, path: str) -> Response:
+        given = request.headers.get("ocp-apim-subscription-key") or request.query_params.get("key")
+        if not given or (key is not None and given != key):
+            return _error(401, "Access denied due to invalid subscription key.")
+        if emulator.feed(path) in deny:
+            return _error(403, "This subscription does not include this feed.")
+        lo, hi = latency
+        if hi > 0:
+            await asyncio.sleep(random.uniform(lo, hi))
+        try:
+            body = await asyncio.to_thread(emulator.body, path)
+        except UnknownPathError:
+            return _error(404, "Not found.")
+        return Response(body, 200, media_type="application/json")
+
+    async def _apply(rule: FaultRule, ok: Response) -> Response:
+        if rule.kind == "status":
+            headers = {}
+            if rule.retry_after is not None:
+                headers["Retry-After"] = f"{rule.retry_after:g}"
+            return _error(int(rule.status or 500), "Injected fault.", headers)
+        if rule.kind in ("timeout", "slow"):
+            await asyncio.sleep(rule.delay)
+            return ok
+        return Response(b'{"truncated": [1, 2', 200, media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/_emulator/{what}", control, methods=["GET", "POST", "DELETE"]),
+            Route("/{path:path}", api, methods=["GET"]),
+        ]
+    )

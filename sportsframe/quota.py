@@ -1,0 +1,215 @@
+"""The monthly request quota: refused *before* a request is sent once the month's budget is spent.
+
+Every request sent counts, retries and 429s included, so the client reserves a unit before each
+attempt. :class:`SqlQuota` keeps the count in the warm tier's database (table ``api_usage``: month
+in UTC, source, API-key fingerprint — never the key — and count), so a restart does not reset it
+and several processes share one budget: the increment is one conditional statement, so two
+processes can never overspend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from sportsframe.clock import SYSTEM_CLOCK, Clock
+from sportsframe.errors import QuotaExhaustedError
+
+__all__ = ["MemoryQuota", "Quota", "SqlQuota", "month_of"]
+
+
+log = logging.getLogger("sportsframe.quota")
+
+#: Advisory lock id guarding the creation of api_usage on PostgreSQL.
+_LOCK = 0x5F0A_0051
+
+
+def month_of(now: datetime) -> str:
+    """The quota month of an instant: ``YYYY-MM`` in UTC."""
+    return now.strftime("%Y-%m")
+
+
+@runtime_checkable
+class Quota(Protocol):
+    """A monthly budget of requests."""
+
+    async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
+        """Count one request about to be sent; raise QuotaExhaustedError if the budget is spent."""
+        ...
+
+    async def used(self) -> int:
+        """Requests counted this month."""
+        ...
+
+
+class MemoryQuota:
+    """A per-process quota (the month rolls over by the clock)."""
+
+    def __init__(self, limit: int, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.limit = limit
+        self.clock = clock
+        self._month = month_of(clock.now())
+        self._used = 0
+
+    async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
+        month = month_of(self.clock.now())
+        if month != self._month:
+            self._month, self._used = month, 0
+        if self._used >= self.limit:
+            raise QuotaExhaustedError(self._used, self.limit, endpoint=endpoint, params=params)
+        self._used += 1
+
+    async def used(self) -> int:
+        return self._used if month_of(self.clock.now()) == self._month else 0
+
+
+def _usage_table(metadata: MetaData) -> Table:
+    return Table(
+        "api_usage",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("month", String(7), nullable=False),
+        Column("source", String(32), nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("count", Integer, nullable=False, default=0),
+        UniqueConstraint("month", "source", "fingerprint", name="uq_api_usage_month_key"),
+    )
+
+
+class SqlQuota:
+    """A quota persisted in ``api_usage`` (SQLite or PostgreSQL, shared by processes)."""
+
+    def __init__(
+        self,
+        engine_or_url: AsyncEngine | str,
+        limit: int,
+        *,
+        source: str,
+        fingerprint: str,
+        clock: Clock = SYSTEM_CLOCK,
+        schema: str | None = None,
+    ) -> None:
+        self._owns_engine = isinstance(engine_or_url, str)
+        self.engine = (
+            create_async_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+        )
+        self.limit = limit
+        self.source = source
+        self.fingerprint = fingerprint
+        self.clock = clock
+        self.table = _usage_table(MetaData(schema=schema))
+        self._ready = False
+        self._lock = asyncio.Lock()
+        self._fallback: MemoryQuota | None = None
+        self._last_used = 0
+
+    async def _ensure(self) -> None:
+        if self._ready:
+            return
+        async with self._lock:
+            if not self._ready:
+                async with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        # Processes starting together on a fresh database would race to
+                        # create the table; one transaction-scoped lock serialises them.
+                        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+                    await conn.run_sync(self.table.metadata.create_all, checkfirst=True)
+                self._ready = True
+
+    def _where(self, month: str) -> Any:
+        t = self.table
+        return (
+            (t.c.month == month)
+            & (t.c.source == self.source)
+            & (t.c.fingerprint == self.fingerprint)
+        )
+
+    async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
+        try:
+            await self._reserve(endpoint, params)
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is down: keep counting in this process (from the last count seen)
+            # rather than failing the call or letting it through uncounted.
+            if self._fallback is None:
+                log.warning(
+                    "quota table unavailable (%s); counting requests in this process",
+                    type(exc).__name__,
+                )
+                self._fallback = MemoryQuota(self.limit, clock=self.clock)
+                self._fallback._used = self._last_used
+            await self._fallback.reserve(endpoint, params)
+        else:
+            self._fallback = None
+
+    async def _reserve(self, endpoint: str | None, params: Any) -> None:
+        await self._ensure()
+        month = month_of(self.clock.now())
+        t = self.table
+        for _ in range(3):
+            async with self.engine.begin() as conn:
+                # One conditional UPDATE: the count moves only while it is under the limit.
+                result = await conn.execute(
+                    update(t)
+                    .where(self._where(month) & (t.c["count"] < self.limit))
+                    .values(count=t.c["count"] + 1)
+                )
+                if result.rowcount:
+                    self._last_used += 1
+                    return
+                existing = (
+                    await conn.execute(select(t.c["count"]).where(self._where(month)))
+                ).scalar()
+                if existing is not None and int(existing) >= self.limit:
+                    raise QuotaExhaustedError(
+                        int(existing), self.limit, endpoint=endpoint, params=params
+                    )
+                if existing is not None:
+                    continue  # another process created the row meanwhile: update it
+                if self.limit <= 0:
+                    raise QuotaExhaustedError(0, self.limit, endpoint=endpoint, params=params)
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(
+                        t.insert().values(
+                            month=month, source=self.source, fingerprint=self.fingerprint, count=1
+                        )
+                    )
+                self._last_used = 1
+                return
+            except IntegrityError:
+                continue  # another process created the row first: take the UPDATE path
+        raise QuotaExhaustedError(self.limit, self.limit, endpoint=endpoint, params=params)
+
+    async def used(self) -> int:
+        await self._ensure()
+        async with self.engine.connect() as conn:
+            value = (
+                await conn.execute(
+                    select(self.table.c["count"]).where(self._where(month_of(self.clock.now())))
+                )
+            ).scalar()
+        return int(value or 0)
+
+    async def aclose(self) -> None:
+        """Dispose of the engine if this quota created it."""
+        if self._owns_engine:
+            await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlQuota(limit={self.limit}, source={self.source!r})"

@@ -1,0 +1,153 @@
+"""Rate limiting: at most ``rate`` requests in any one-second window, as the server sees them.
+
+A sliding window, not a token bucket with bursts: the service counts requests per second on its
+side, so a burst that a bucket allows would be throttled. Both limiters keep a small safety
+margin (the window is stretched by ``margin`` seconds) so that network jitter between our clock
+and the server's never puts one request too many into a server-side second.
+
+:class:`SlidingWindowLimiter` serves one process; :class:`RedisRateLimiter` keeps the window in
+Redis (one key, one Lua script, the server's clock), so several kernels and scripts sharing an API
+key stay under the limit together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections import deque
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from redis.exceptions import RedisError
+
+from sportsframe.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = [
+    "DEFAULT_MARGIN",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "SlidingWindowLimiter",
+    "key_fingerprint",
+]
+
+#: Seconds added to the one-second window: absorbs jitter between our clock and the server's.
+DEFAULT_MARGIN = 0.08
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A short, non-reversible fingerprint of an API key (for shared state; never the key)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Waits until one more request may be sent."""
+
+    async def acquire(self) -> None:
+        """Return when a request may be sent now (the slot is taken)."""
+        ...
+
+
+class SlidingWindowLimiter:
+    """In-process sliding window: at most ``rate`` starts in any ``1 + margin`` seconds."""
+
+    def __init__(
+        self, rate: float, *, clock: Clock = SYSTEM_CLOCK, margin: float = DEFAULT_MARGIN
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.clock = clock
+        self.window = 1.0 + margin
+        # A fractional rate (0.5/s) means one request per 2 s: scale the window, keep one slot.
+        self.slots = max(int(rate), 1)
+        if rate < 1:
+            self.window = 1.0 / rate + margin
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next request may start (0 if it may start now)."""
+        now = self.clock.monotonic()
+        while self._starts and now - self._starts[0] >= self.window:
+            self._starts.popleft()
+        if len(self._starts) < self.slots:
+            return 0.0
+        return self._starts[0] + self.window - now
+
+    def take(self) -> None:
+        """Record a request starting now."""
+        self._starts.append(self.clock.monotonic())
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                wait = self.delay()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self.take()
+
+
+# KEYS[1] = the window's sorted set; ARGV = slots, window (ms), member.
+# Uses the server's TIME so every client shares one clock. Returns 0 when the slot was taken,
+# else the milliseconds to wait.
+_SLIDING_WINDOW_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local slots = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < slots then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window * 2)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local wait = tonumber(oldest[2]) + window - now
+if wait < 1 then wait = 1 end
+return wait
+"""
+
+
+class RedisRateLimiter:
+    """A sliding window shared through Redis by every process using the same ``key``.
+
+    The key should name the API key by its fingerprint (:func:`key_fingerprint`), never the key.
+    One key per limiter keeps it Redis Cluster safe.
+    """
+
+    def __init__(
+        self, redis: Redis, key: str, rate: float, *, margin: float = DEFAULT_MARGIN
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.redis = redis
+        self.key = key
+        self.slots = max(int(rate), 1)
+        window = (1.0 / rate if rate < 1 else 1.0) + margin
+        self.window_ms = int(window * 1000)
+        self._script = redis.register_script(_SLIDING_WINDOW_LUA)
+        # Without Redis the limit still holds for this process (a down Redis is not an error).
+        self._local = SlidingWindowLimiter(rate, margin=margin)
+
+    async def acquire(self) -> None:
+        while True:
+            member = uuid.uuid4().hex
+            try:
+                wait_ms = int(
+                    await self._script(keys=[self.key], args=[self.slots, self.window_ms, member])
+                )
+            except (RedisError, OSError):
+                await self._local.acquire()
+                return
+            if wait_ms <= 0:
+                return
+            await asyncio.sleep(wait_ms / 1000)
+
+    def __repr__(self) -> str:
+        return f"RedisRateLimiter(key={self.key!r}, slots={self.slots}, window={self.window_ms}ms)"

@@ -1,0 +1,77 @@
+"""One long-lived background event loop that runs sportsframe's async core for sync callers.
+
+The sync facade (and the cache manager's sync twin) submit coroutines to this loop with
+:func:`run_sync`. It works the same from a plain script, from a thread pool and from inside a
+running loop such as Jupyter's, because it never touches the caller's loop: no ``asyncio.run`` per
+call and no loop patching (the archived nest-asyncio package is not used). Pooled connections
+(httpx, redis, SQLAlchemy) are created on this loop and stay on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown"]
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """The background loop, started on first use (a daemon thread named ``sportsframe-io``)."""
+    global _loop, _thread
+    with _lock:
+        if _loop is None or _loop.is_closed() or _thread is None or not _thread.is_alive():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=_serve, args=(loop,), name="sportsframe-io", daemon=True
+            )
+            thread.start()
+            _loop, _thread = loop, thread
+        return _loop
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.set_event_loop(loop)
+    loop.run_forever()
+
+
+def in_loop_thread() -> bool:
+    """True when called from the background loop's own thread."""
+    return _thread is not None and threading.current_thread() is _thread
+
+
+def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run ``coro`` on the background loop and wait for its result (thread-safe).
+
+    Raises RuntimeError when called from the loop thread itself, which would deadlock.
+    """
+    if in_loop_thread():
+        coro.close()
+        raise RuntimeError("run_sync() called from sportsframe's own loop; await the coroutine")
+    future = asyncio.run_coroutine_threadsafe(coro, get_loop())
+    return future.result(timeout)
+
+
+def shutdown() -> None:
+    """Stop the background loop (at interpreter exit; tests may call it)."""
+    global _loop, _thread
+    with _lock:
+        loop, thread = _loop, _thread
+        _loop, _thread = None, None
+    if loop is None or thread is None:
+        return
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    if not loop.is_running():
+        loop.close()
+
+
+atexit.register(shutdown)

@@ -1,0 +1,121 @@
+"""Shared fixtures: the real services, unique namespaces, and a manual clock.
+
+Tests that need the real Redis or PostgreSQL use the ``redis_url`` / ``postgres_url`` fixtures.
+Without the server they skip with the reason — unless SPORTSFRAME_REQUIRE_SERVICES=1 (CI), where
+they fail, so a green CI run really exercised the servers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from sportsframe.clock import ManualClock
+
+REDIS_URL = os.environ.get("SPORTSFRAME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+POSTGRES_URL = os.environ.get(
+    "SPORTSFRAME_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_SERVICES = os.environ.get("SPORTSFRAME_REQUIRE_SERVICES", "") not in ("", "0", "false")
+
+# Variables a developer may have set that would leak into tests: tests pass settings explicitly.
+_ISOLATE = [
+    "SPORTSDATAIO_API_KEY",
+    "SPORTSDATAIO_BASE_URL",
+    "SPORTSFRAME_SOURCE",
+    "SPORTSFRAME_OFFLINE",
+    "SPORTSFRAME_HOME",
+    "SPORTSFRAME_NAMESPACE",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_PASSWORD",
+]
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _need(service: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{service} is not reachable at {host}:{port}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} and SPORTSFRAME_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    for name in _ISOLATE:
+        monkeypatch.delenv(name, raising=False)
+    # Never write into the developer's real cache directory.
+    monkeypatch.setenv("SPORTSFRAME_HOME", str(tmp_path_factory.mktemp("sfhome")))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis server's URL (skips, or fails under REQUIRE_SERVICES, when it is down)."""
+    _need("Redis", "127.0.0.1", 6379)
+    return REDIS_URL
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The real PostgreSQL server's SQLAlchemy URL (skips / fails like ``redis_url``)."""
+    _need("PostgreSQL", "127.0.0.1", 5432)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A namespace of this test's own, so tests sharing one Redis never see each other's keys."""
+    return f"sftest:{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def table_name() -> str:
+    """A unique suffix for SQL tables / schemas created by one test."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock at a moment inside the 2024 regular season (week 13)."""
+    return ManualClock(datetime(2024, 12, 1, 17, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A free loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    return port
+
+
+@pytest.fixture
+async def schema(postgres_url: str, table_name: str) -> AsyncIterator[str]:
+    """A PostgreSQL schema of this test's own (dropped afterwards)."""
+    engine = create_async_engine(postgres_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{table_name}"'))
+    yield table_name
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{table_name}" CASCADE'))
+    await engine.dispose()

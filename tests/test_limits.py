@@ -1,0 +1,157 @@
+"""Rate limiter and quota: in-process logic on a manual clock, the Redis-shared window across
+processes, and the quota persisted in SQL across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sportsframe.clock import ManualClock
+from sportsframe.emulator import start_emulator
+from sportsframe.errors import QuotaExhaustedError
+from sportsframe.quota import MemoryQuota, SqlQuota
+from sportsframe.ratelimit import SlidingWindowLimiter, key_fingerprint
+
+
+def test_sliding_window_allows_rate_then_waits_for_the_oldest(clock: ManualClock) -> None:
+    limiter = SlidingWindowLimiter(2.0, clock=clock, margin=0.05)
+    assert limiter.delay() == 0
+    limiter.take()
+    assert limiter.delay() == 0
+    limiter.take()
+    assert limiter.delay() == pytest.approx(1.05)
+    clock.advance(0.5)
+    assert limiter.delay() == pytest.approx(0.55)
+    clock.advance(0.55)
+    assert limiter.delay() == 0
+
+
+def test_fractional_rate_spaces_requests(clock: ManualClock) -> None:
+    limiter = SlidingWindowLimiter(0.5, clock=clock, margin=0.0)
+    limiter.take()
+    assert limiter.delay() == pytest.approx(2.0)
+
+
+def test_key_fingerprint_never_contains_the_key() -> None:
+    key = "abcdef0123456789abcdef0123456789"
+    fingerprint = key_fingerprint(key)
+    assert key not in fingerprint
+    assert len(fingerprint) == 16
+    assert fingerprint == key_fingerprint(key)
+
+
+async def test_memory_quota_resets_with_the_month(clock: ManualClock) -> None:
+    quota = MemoryQuota(2, clock=clock)
+    await quota.reserve()
+    await quota.reserve()
+    with pytest.raises(QuotaExhaustedError):
+        await quota.reserve("teams")
+    clock.advance(timedelta(days=31).total_seconds())
+    await quota.reserve()
+    assert await quota.used() == 1
+
+
+WORKER = """
+import asyncio, sys
+import redis.asyncio as redis
+from sportsframe.client import SportsDataIOClient
+from sportsframe.endpoints import ENDPOINTS
+from sportsframe.ratelimit import RedisRateLimiter
+from sportsframe.settings import Settings
+
+async def main(base_url, redis_url, key, barrier):
+    r = redis.Redis.from_url(redis_url)
+    # A wider margin than the default: the emulator stamps arrival, which a busy 2-core test
+    # machine can delay by a few hundred ms after the limiter's grant.
+    limiter = RedisRateLimiter(r, key, 2.0, margin=0.35)
+    client = SportsDataIOClient(Settings(), base_url=base_url, api_key="k", limiter=limiter)
+    await r.incr(barrier)
+    while int(await r.get(barrier)) < 2:
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*(client.fetch(ENDPOINTS["stadiums"].bind()) for _ in range(5)))
+    await client.aclose()
+    await r.aclose()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def test_two_processes_share_the_redis_limiter(redis_url: str, namespace: str) -> None:
+    server = start_emulator()
+    try:
+        key = f"{namespace}:ratelimit"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, server.base_url, redis_url, key, f"{key}:barrier"]
+            )
+            for _ in range(2)
+        ]
+        for proc in procs:
+            assert proc.wait(120) == 0
+        times = sorted(r.time for r in server.requests())
+    finally:
+        server.stop()
+    assert len(times) == 10
+    # At most two requests in any one-second window as the emulator saw them; two unshared
+    # limiters would land four at once.
+    most = max(sum(1 for u in times[i:] if u - t < 1.0) for i, t in enumerate(times))
+    assert most <= 2
+    # Ten requests at 2 per second take at least four full windows end to end.
+    assert times[-1] - times[0] >= 3.5
+
+
+async def _quota_persists(url: str, schema: str | None) -> None:
+    clock = ManualClock(datetime(2024, 11, 5, tzinfo=UTC))
+    source = f"test-{uuid.uuid4().hex[:8]}"
+    first = SqlQuota(url, 3, source=source, fingerprint="f1", clock=clock, schema=schema)
+    await first.reserve()
+    await first.reserve()
+    await first.aclose()
+    restarted = SqlQuota(url, 3, source=source, fingerprint="f1", clock=clock, schema=schema)
+    assert await restarted.used() == 2
+    await restarted.reserve()
+    with pytest.raises(QuotaExhaustedError):
+        await restarted.reserve()
+    other_key = SqlQuota(url, 3, source=source, fingerprint="f2", clock=clock, schema=schema)
+    await other_key.reserve()  # a different key has its own budget
+    await other_key.aclose()
+    await restarted.aclose()
+
+
+async def test_sql_quota_survives_a_restart_on_sqlite(tmp_path: Path) -> None:
+    await _quota_persists(f"sqlite+aiosqlite:///{tmp_path / 'quota.sqlite3'}", None)
+
+
+async def test_sql_quota_survives_a_restart_on_postgres(postgres_url: str, schema: str) -> None:
+    await _quota_persists(postgres_url, schema)
+
+
+async def test_concurrent_reservations_never_overspend(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'quota.sqlite3'}"
+    quota = SqlQuota(url, 10, source="s", fingerprint="f")
+    results = await asyncio.gather(*(quota.reserve() for _ in range(25)), return_exceptions=True)
+    refused = [r for r in results if isinstance(r, QuotaExhaustedError)]
+    assert len(refused) == 15
+    assert await quota.used() == 10
+    await quota.aclose()
+
+
+async def test_fresh_postgres_quota_shared_by_concurrent_clients(
+    postgres_url: str, schema: str
+) -> None:
+    """Clients starting together on a fresh schema: no creation race, no false exhaustion."""
+    quotas = [
+        SqlQuota(postgres_url, 100, source="race", fingerprint="f", schema=schema) for _ in range(4)
+    ]
+    try:
+        await asyncio.gather(*(q.reserve() for q in quotas for _ in range(5)))
+        assert await quotas[0].used() == 20
+    finally:
+        for quota in quotas:
+            await quota.aclose()
