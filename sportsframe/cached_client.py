@@ -1,0 +1,327 @@
+"""CachedSportsDataIOClient: every registered endpoint, read through the three-tier cache.
+
+The spec's client wraps 20+ endpoints by hand, one identical body each. Here the methods are
+generated from the endpoint registry when the class is created: for every
+:class:`~sportsframe.endpoints.Endpoint` there is an async method named ``Endpoint.method``
+(``get_teams``, ``get_player_props_by_week``, ...) with the endpoint's parameters as its signature
+and its description as its docstring. Each one
+
+1. binds the arguments (validation happens here, before any I/O),
+2. asks :meth:`CacheManager.fetch <sportsframe.cache.manager.CacheManager.fetch>` for the key,
+   with the API client as the loader.
+
+Endpoints assembled from others (the props week) get a loader that runs the endpoint's assembler
+with a fetch callback that goes through the cache too: each part (the week's scores, each game's
+props) is cached under its own key, and a part already in flight for another caller is shared.
+
+Type checkers see the generated methods through :meth:`CachedSportsDataIOClient.call` (typed, by
+endpoint name) and a ``__getattr__`` declared for them only.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sportsframe.cache.lookup import Lookup
+from sportsframe.cache.manager import CacheManager
+from sportsframe.clock import SYSTEM_CLOCK, Clock
+from sportsframe.endpoints import (
+    ENDPOINTS,
+    SEASON_TYPES,
+    BoundCall,
+    Endpoint,
+    ParamKind,
+    endpoint,
+    patterns_for,
+    week_patterns,
+)
+from sportsframe.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from sportsframe.client import SportsDataIOClient
+
+__all__ = ["CachedSportsDataIOClient"]
+
+_C = TypeVar("_C")
+
+_ANNOTATIONS: dict[ParamKind, type] = {
+    ParamKind.SEASON: int,
+    ParamKind.SEASON_TYPE: str,
+    ParamKind.WEEK: int,
+    ParamKind.TEAM: str,
+    ParamKind.ID: int,
+    ParamKind.BOOL: bool,
+}
+
+
+def _signature(ep: Endpoint) -> inspect.Signature:
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for param in ep.params:
+        params.append(
+            inspect.Parameter(
+                param.name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=inspect.Parameter.empty if param.required else param.default,
+                annotation=_ANNOTATIONS[param.kind].__name__,
+            )
+        )
+    params.append(
+        inspect.Parameter(
+            "refresh", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool"
+        )
+    )
+    return inspect.Signature(params, return_annotation="Any")
+
+
+def _endpoint_method(ep: Endpoint) -> Callable[..., Awaitable[Any]]:
+    name = ep.name
+
+    async def method(
+        self: CachedSportsDataIOClient, *args: Any, refresh: bool = False, **kwargs: Any
+    ) -> Any:
+        found = await self.fetch_entry(name, *args, refresh=refresh, **kwargs)
+        return found.entry.payload
+
+    method.__name__ = ep.method
+    method.__qualname__ = f"CachedSportsDataIOClient.{ep.method}"
+    method.__signature__ = _signature(ep)  # type: ignore[attr-defined]
+    shape = {"list": f"list of {ep.model}", "object": ep.model, "scalar": ep.model}[ep.shape]
+    method.__doc__ = (
+        f"{ep.description}\n\nEndpoint ``{ep.name}`` ({ep.path or 'assembled'}); returns the "
+        f"{shape} payload, cached as {ep.data_type.name}. ``refresh=True`` reloads from the API."
+    )
+    return method
+
+
+def _with_endpoint_methods(cls: type[_C]) -> type[_C]:
+    """Give the class one generated async method per registered endpoint."""
+    for ep in ENDPOINTS.values():
+        setattr(cls, ep.method, _endpoint_method(ep))
+    return cls
+
+
+@_with_endpoint_methods
+class CachedSportsDataIOClient:
+    """The SportsDataIO client behind the cache: one async method per registered endpoint.
+
+    Args:
+        settings: defaults to ``Settings()`` (the environment). With nothing configured and no
+            Redis answering on localhost it runs on the embedded default: the in-process hot
+            tier, the SQLite warm tier under SPORTSFRAME_HOME (which also keeps the quota), an
+            in-process rate limiter and file locks.
+        manager: the cache manager (default: :meth:`CacheManager.from_settings`).
+        client: the API client (default: a :class:`~sportsframe.client.SportsDataIOClient`
+            paced by the shared Redis rate limiter when the hot tier is Redis, with its monthly
+            quota kept in the warm tier's database).
+        clock: the time source for the cache and the client.
+
+    Example::
+
+        async with CachedSportsDataIOClient() as sdio:
+            props = await sdio.get_player_props_by_week(2024, 18)
+            entry = await sdio.lookup("player_props", 2024, 18)   # with provenance
+            entry.served_from                                       # "hot"
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        manager: CacheManager | None = None,
+        client: SportsDataIOClient | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.settings = settings if settings is not None else Settings()
+        self.clock = clock
+        self._owns_manager = manager is None
+        self.manager = (
+            manager
+            if manager is not None
+            else CacheManager.from_settings(self.settings, clock=clock)
+        )
+        self._owns_client = client is None
+        self.client = client if client is not None else self._api_client()
+
+    def _api_client(self) -> SportsDataIOClient:
+        from sportsframe.client import SportsDataIOClient
+        from sportsframe.quota import MemoryQuota, SqlQuota
+        from sportsframe.ratelimit import RedisRateLimiter, SlidingWindowLimiter, key_fingerprint
+
+        settings = self.settings
+        api_key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+        fingerprint = key_fingerprint(api_key)
+        source = self.manager.source
+        redis = self.manager.redis
+        # The rate limit is the API key's, so every process using the key shares one window.
+        limiter: Any
+        if redis is not None:
+            limiter = RedisRateLimiter(
+                redis,
+                f"{settings.namespace}~ratelimit:{source}:{fingerprint}",
+                settings.rate_limit,
+            )
+        else:
+            limiter = SlidingWindowLimiter(settings.rate_limit, clock=self.clock)
+        quota: Any
+        engine = self.manager.engine
+        if engine is not None:
+            quota = SqlQuota(
+                engine,
+                settings.monthly_quota,
+                source=source,
+                fingerprint=fingerprint,
+                clock=self.clock,
+                schema=getattr(self.manager.warm, "schema", None),
+            )
+        else:
+            quota = MemoryQuota(settings.monthly_quota, clock=self.clock)
+        return SportsDataIOClient(settings, limiter=limiter, quota=quota, clock=self.clock)
+
+    @property
+    def redis(self) -> Redis | None:
+        """The Redis client of the hot tier (for L0 coherence), or None without Redis."""
+        return self.manager.redis
+
+    # -- reading -----------------------------------------------------------------------------------
+    def bind(self, name: str, *args: Any, **kwargs: Any) -> BoundCall:
+        """Validate arguments for endpoint ``name`` (raises InvalidParameterError, no I/O)."""
+        return endpoint(name).bind(*args, **kwargs)
+
+    async def fetch_entry(
+        self,
+        name_or_call: str | BoundCall,
+        *args: Any,
+        refresh: bool = False,
+        allow_stale: bool = True,
+        offline: bool | None = None,
+        **kwargs: Any,
+    ) -> Lookup:
+        """The cache entry for an endpoint call, with provenance (``served_from``, ``key``,
+        ``fetched_at``, ``expires_at``, ``stale``, ``source``; see :class:`Lookup`).
+
+        ``name_or_call`` is an endpoint name (then ``args``/``kwargs`` are its arguments) or an
+        already bound call. ``refresh`` reloads from the API; ``offline`` serves only what the
+        tiers hold (default: the ``offline`` setting).
+        """
+        if isinstance(name_or_call, BoundCall):
+            if args or kwargs:
+                raise TypeError("arguments given with an already bound call")
+            call = name_or_call
+        else:
+            call = endpoint(name_or_call).bind(*args, **kwargs)
+        return await self.manager.fetch(
+            call,
+            loader=_Loader(self, call, refresh, allow_stale, offline),
+            refresh=refresh,
+            allow_stale=allow_stale,
+            offline=offline,
+        )
+
+    #: Alias of :meth:`fetch_entry`.
+    lookup = fetch_entry
+
+    async def call(self, name: str, *args: Any, refresh: bool = False, **kwargs: Any) -> Any:
+        """The payload of endpoint ``name`` called with ``args`` (typed access to any endpoint)."""
+        found = await self.fetch_entry(name, *args, refresh=refresh, **kwargs)
+        return found.entry.payload
+
+    async def _load(
+        self, call: BoundCall, refresh: bool, allow_stale: bool, offline: bool | None
+    ) -> Any:
+        assembler = call.endpoint.assembler
+        if assembler is None:
+            return await self.client.fetch(call)
+
+        async def part(part_call: BoundCall) -> Any:
+            found = await self.fetch_entry(
+                part_call, refresh=refresh, allow_stale=allow_stale, offline=offline
+            )
+            return found.entry.payload
+
+        return await assembler(call, part)
+
+    # -- statistics and invalidation --------------------------------------------------------------
+    def get_cache_stats(self) -> dict[str, Any]:
+        """The manager's statistics (the spec's shape; see :meth:`CacheManager.get_stats`)."""
+        return self.manager.get_stats()
+
+    async def _invalidate(self, patterns: list[str]) -> int:
+        removed = 0
+        for pattern in dict.fromkeys(patterns):
+            removed += await self.manager.invalidate(pattern)
+        return removed
+
+    async def invalidate_week_data(self, season: int, week: int, season_type: str = "REG") -> int:
+        """Remove every entry of one week (every week-keyed endpoint, both tiers); returns how
+        many. Arguments are validated first (InvalidParameterError)."""
+        call = ENDPOINTS["scores"].bind(season, week, season_type=season_type)
+        values = call.values
+        return await self._invalidate(
+            week_patterns(values["season"], values["week"], values["season_type"])
+        )
+
+    async def invalidate_team_data(self, team: str) -> int:
+        """Remove every entry keyed by ``team`` (roster, team news); returns how many."""
+        team = ENDPOINTS["players"].bind(team).values["team"]
+        return await self._invalidate(patterns_for("team", team))
+
+    async def invalidate_player_data(self, player_id: int) -> int:
+        """Remove every entry keyed by ``player_id`` (details, news); returns how many."""
+        player_id = ENDPOINTS["player"].bind(player_id).values["player_id"]
+        return await self._invalidate(patterns_for("player_id", player_id))
+
+    async def invalidate_season_data(self, season: int) -> int:
+        """Remove every entry of a season, all season types (REG, PRE, POST); returns how many."""
+        season = ENDPOINTS["schedules"].bind(season).values["season"]
+        patterns = [
+            p for st in SEASON_TYPES for p in patterns_for("season", season, season_type=st)
+        ]
+        return await self._invalidate(patterns)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Close the API client and the cache manager (if this object created them)."""
+        if self._owns_client:
+            await self.client.aclose()
+        if self._owns_manager:
+            await self.manager.close()
+
+    async def __aenter__(self) -> CachedSportsDataIOClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"CachedSportsDataIOClient({self.manager!r})"
+
+    if TYPE_CHECKING:
+        # The endpoint methods are generated below; this tells type checkers they exist.
+        def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]: ...
+
+
+class _Loader:
+    """The loader handed to the manager for one call (a class: no closure per call)."""
+
+    __slots__ = ("allow_stale", "call", "client", "offline", "refresh")
+
+    def __init__(
+        self,
+        client: CachedSportsDataIOClient,
+        call: BoundCall,
+        refresh: bool,
+        allow_stale: bool,
+        offline: bool | None,
+    ) -> None:
+        self.client = client
+        self.call = call
+        self.refresh = refresh
+        self.allow_stale = allow_stale
+        self.offline = offline
+
+    def __call__(self) -> Awaitable[Any]:
+        return self.client._load(self.call, self.refresh, self.allow_stale, self.offline)

@@ -1,0 +1,258 @@
+"""RedisTier specifics (bytes, PX, garbage repair, namespace, outages) and MemoryTier specifics
+(LRU, grace, isolation). The shared behaviour is in test_tier_contract.py."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from sportsframe.cache.hot import MemoryTier, RedisTier, probe
+from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.clock import ManualClock
+from sportsframe.settings import Settings
+
+Make = Callable[..., CacheEntry]
+PAYLOAD = [{"PlayerID": 1, "Outcomes": [{"Value": 1.5}]}, {"PlayerID": 2, "Outcomes": []}]
+
+
+@pytest.fixture(params=["fakeredis", "redis"])
+async def redis_pair(
+    request: pytest.FixtureRequest, namespace: str, clock: ManualClock
+) -> AsyncIterator[tuple[RedisTier, Any]]:
+    """(RedisTier, a raw client on the same server) on fakeredis and on the real server."""
+    if request.param == "fakeredis":
+        import fakeredis
+
+        client: Any = fakeredis.FakeAsyncRedis()
+    else:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(request.getfixturevalue("redis_url"))
+    tier = RedisTier(client, namespace=namespace, clock=clock)
+    try:
+        yield tier, client
+    finally:
+        doomed = [k async for k in client.scan_iter(match=f"{namespace}*")]
+        if doomed:
+            await client.delete(*doomed)
+        await tier.close()
+        await client.aclose()
+
+
+async def test_value_is_the_entry_ipc_under_the_namespace(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str
+) -> None:
+    tier, client = redis_pair
+    entry = make_entry("player_props:2024:18:True", PAYLOAD)
+    await tier.set(entry)
+    raw = await client.get(f"{namespace}:player_props:2024:18:True")
+    assert raw == entry.ipc
+    assert pa.ipc.open_stream(raw).read_all().num_rows == 2
+
+
+async def test_px_is_remaining_ttl_plus_grace(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str, clock: ManualClock
+) -> None:
+    tier, client = redis_pair
+    entry = make_entry("odds:2024:18", PAYLOAD, ttl=300)
+    clock.advance(120)  # e.g. a warm hit promoted two minutes after the API call
+    await tier.set(entry, grace=1000)
+    pttl = await client.pttl(f"{namespace}:odds:2024:18")
+    assert abs(pttl - (180 + 1000) * 1000) < 1000
+    clock.advance(180 + 1000)  # past expiry and grace: writing it again removes it
+    await tier.set(entry, grace=1000)
+    assert await client.exists(f"{namespace}:odds:2024:18") == 0
+
+
+async def test_garbage_value_is_a_miss_deleted_and_logged_once(
+    redis_pair: tuple[RedisTier, Any], namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    tier, client = redis_pair
+    raw_key = f"{namespace}:player_props:2024:18:True"
+    await client.set(raw_key, b"\x00garbage, not an arrow stream")
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        assert await tier.get("player_props:2024:18:True", include_stale=True) is None
+        assert await client.exists(raw_key) == 0
+        assert await tier.get("player_props:2024:18:True") is None  # gone: no second line
+    lines = [r for r in caplog.records if r.name == "sportsframe.cache"]
+    assert len(lines) == 1
+    assert "undecodable" in lines[0].getMessage()
+    assert "garbage" not in lines[0].getMessage()  # the value itself is never logged
+
+
+async def test_garbage_in_get_many_and_ttl(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str
+) -> None:
+    tier, client = redis_pair
+    await tier.set(make_entry("teams:2024", PAYLOAD))
+    await client.set(f"{namespace}:teams:2025", b"junk")
+    await client.set(f"{namespace}:teams:2026", b"junk")
+    assert set(await tier.get_many(["teams:2024", "teams:2025"])) == {"teams:2024"}
+    assert await tier.ttl("teams:2026") is None
+    assert await tier.keys() == ["teams:2024"]
+
+
+async def test_invalidate_star_stays_inside_the_namespace(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str
+) -> None:
+    tier, client = redis_pair
+    sibling = f"{namespace}x:teams:2024"  # a namespace that merely starts alike
+    await client.set(sibling, b"theirs")
+    await tier.set_many([make_entry(f"players:{i}", []) for i in range(1200)])  # > one batch
+    assert await tier.invalidate("*") == 1200
+    assert await client.get(sibling) == b"theirs"
+    assert await tier.keys() == []
+
+
+async def test_connections_are_pooled_and_counted(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make
+) -> None:
+    tier, _ = redis_pair
+    for i in range(5):
+        await tier.set(make_entry(f"players:{i}", PAYLOAD))
+        assert await tier.get(f"players:{i}") is not None
+    assert tier.connection_attempts == 1
+
+
+async def test_dead_port_raises_tier_unavailable(
+    free_port: int, clock: ManualClock, make_entry: Make
+) -> None:
+    tier = RedisTier(f"redis://127.0.0.1:{free_port}/0", namespace="sftest", clock=clock)
+    try:
+        with pytest.raises(TierUnavailable) as info:
+            await tier.get("teams:2024")
+        assert info.value.tier == "hot"
+        for call in (
+            tier.set(make_entry("teams:2024", [])),
+            tier.get_many(["teams:2024"]),
+            tier.keys(),
+            tier.invalidate("*"),
+            tier.cleanup(),
+        ):
+            with pytest.raises(TierUnavailable):
+                await call
+        assert await tier.ping() is False
+        assert tier.connection_attempts >= 1
+    finally:
+        await tier.close()
+
+
+def test_probe(redis_url: str, free_port: int) -> None:
+    assert probe(Settings(redis_url_override=redis_url)) is True
+    assert probe(Settings(redis_host="127.0.0.1", redis_port=free_port)) is False
+    assert probe(Settings(redis_host="")) is False
+
+
+class _OwnRedis:
+    """A redis-server of this test's own (to freeze it without touching the shared one)."""
+
+    def __init__(self, port: int, directory: Path) -> None:
+        self.port = port
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def own_redis(free_port: int, tmp_path: Path) -> Iterator[_OwnRedis]:
+    server = _OwnRedis(free_port, tmp_path)
+    yield server
+    server.stop()
+
+
+async def test_frozen_server_times_out_as_unavailable(
+    own_redis: _OwnRedis, clock: ManualClock, make_entry: Make
+) -> None:
+    tier = RedisTier(f"redis://127.0.0.1:{own_redis.port}/0", namespace="sftest", clock=clock)
+    try:
+        await tier.set(make_entry("teams:2024", PAYLOAD))
+        os.kill(own_redis.proc.pid, signal.SIGSTOP)
+        with pytest.raises(TierUnavailable, match="Timeout"):
+            await tier.get("teams:2024")
+        os.kill(own_redis.proc.pid, signal.SIGCONT)
+        found = await tier.get("teams:2024")
+        assert found is not None
+        assert found.payload == PAYLOAD
+    finally:
+        await tier.close()
+
+
+def test_from_settings_and_describe_hide_the_password(clock: ManualClock) -> None:
+    settings = Settings(redis_host="127.0.0.1", redis_password="s3cret-pw", namespace="sftest:abc")
+    tier = RedisTier.from_settings(settings, clock)
+    assert tier.namespace == "sftest:abc"
+    assert not tier.cluster
+    assert "s3cret-pw" not in tier.describe()
+    assert "s3cret-pw" not in repr(tier)
+    assert "127.0.0.1:6379/0" in tier.describe()
+    assert tier.client.get_connection_kwargs().get("decode_responses") is False
+
+
+# -- MemoryTier ------------------------------------------------------------------------------------
+async def test_memory_lru_evicts_the_least_recently_used(
+    make_entry: Make, clock: ManualClock
+) -> None:
+    tier = MemoryTier(3, clock)
+    for key in ("a", "b", "c"):
+        await tier.set(make_entry(key, []))
+    assert await tier.get("a") is not None  # a is now the most recent
+    await tier.set(make_entry("d", []))
+    assert await tier.keys() == ["a", "c", "d"]
+    assert len(tier) == 3
+
+
+async def test_memory_drops_entries_after_expiry_plus_grace(
+    make_entry: Make, clock: ManualClock
+) -> None:
+    tier = MemoryTier(10, clock)
+    await tier.set(make_entry("odds:2024:18", PAYLOAD, ttl=60), grace=100)
+    clock.advance(159)
+    assert await tier.get("odds:2024:18", include_stale=True) is not None
+    clock.advance(1)  # like Redis's own PX expiry, judged by the tier's clock
+    assert await tier.get("odds:2024:18", include_stale=True) is None
+    assert await tier.keys() == []
+
+
+async def test_memory_readers_cannot_change_the_cached_payload(
+    make_entry: Make, clock: ManualClock
+) -> None:
+    tier = MemoryTier(10, clock)
+    payload = [{"PlayerID": 1}]
+    await tier.set(make_entry("players:SF", payload))
+    payload.append({"PlayerID": 99})  # the writer's object
+    first = await tier.get("players:SF")
+    assert first is not None
+    assert first.payload == [{"PlayerID": 1}]
+    first.payload.clear()  # a reader's object
+    second = await tier.get("players:SF")
+    assert second is not None
+    assert second.payload == [{"PlayerID": 1}]

@@ -1,0 +1,410 @@
+"""CacheManager over the real services: Redis (shared, and a redis-server of the test's own that
+is killed or frozen), PostgreSQL (own schema, and a dead port).
+
+Each test proves one acceptance item of the tiered cache: promotion with the remaining TTL,
+namespaced invalidation, repair of undecodable values, write-behind hit counts with no SQL on a
+hot hit, outages that cost at most one call per breaker period, and warm-tier maintenance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
+from sportsframe.cache.hot import MemoryTier, RedisTier
+from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.warm import SqlTier
+from sportsframe.clock import ManualClock
+from sportsframe.policy import TTL_POLICIES, CacheDataType
+from sportsframe.settings import Settings
+
+PROPS = CacheDataType.PLAYER_PROPS
+KEY = "player_props:2024:13:False"
+PAYLOAD = [
+    {"BettingMarketID": 1, "PlayerID": 10, "BettingOutcomes": [{"Value": 1.5}]},
+    {"BettingMarketID": 2, "PlayerID": 11, "BettingOutcomes": []},
+]
+
+
+async def _load() -> Any:
+    return PAYLOAD
+
+
+def _settings(tmp_path: Path, namespace: str, **kw: Any) -> Settings:
+    return Settings(home=tmp_path, namespace=namespace, redis_host="", **kw)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Any]:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def _namespace_keys(client: Any, namespace: str) -> list[bytes]:
+    return [k async for k in client.scan_iter(match=f"{namespace}:*")]
+
+
+@pytest.fixture
+async def manager(
+    tmp_path: Path,
+    namespace: str,
+    redis_url: str,
+    postgres_url: str,
+    schema: str,
+    clock: ManualClock,
+    redis_client: Any,
+) -> AsyncIterator[CacheManager]:
+    settings = _settings(tmp_path, namespace)
+    hot = RedisTier(redis_url, namespace=namespace, clock=clock)
+    warm = SqlTier(postgres_url, clock=clock, schema=schema)
+    mgr = CacheManager(settings, hot=hot, warm=warm, clock=clock)
+    yield mgr
+    await mgr.close()
+    keys = await _namespace_keys(redis_client, namespace)
+    if keys:
+        await redis_client.delete(*keys)
+
+
+async def test_promotion_after_redis_keys_deleted_keeps_the_remaining_ttl(
+    manager: CacheManager, redis_client: Any, namespace: str, clock: ManualClock
+) -> None:
+    await manager.fetch(KEY, PROPS, _load)
+    clock.advance(120)
+    await redis_client.delete(*await _namespace_keys(redis_client, namespace))  # "flushed"
+    found = await manager.fetch(KEY, PROPS, _load)
+    assert found.served_from == "warm"
+    assert found.payload == PAYLOAD
+    assert manager.hot is not None
+    remaining = await manager.hot.ttl(KEY)
+    assert remaining is not None
+    assert abs(remaining - (TTL_POLICIES[PROPS] - 120)) < 1  # not the full 300 s
+    # Redis itself keeps the value for the remaining TTL plus the stale grace window
+    (raw_key,) = await _namespace_keys(redis_client, namespace)
+    pttl = await redis_client.pttl(raw_key)
+    expected_ms = (TTL_POLICIES[PROPS] - 120 + manager.grace) * 1000
+    assert abs(pttl - expected_ms) < 1000
+    assert (await manager.fetch(KEY, PROPS, _load)).served_from == "hot"
+
+
+async def test_invalidate_star_spares_other_applications(
+    manager: CacheManager, redis_client: Any, namespace: str
+) -> None:
+    other = f"otherapp:{uuid.uuid4().hex}"
+    sibling = f"{namespace}x:{uuid.uuid4().hex}"  # a namespace that merely starts alike
+    await redis_client.set(other, b"theirs")
+    await redis_client.set(sibling, b"theirs too")
+    try:
+        await manager.set(KEY, PAYLOAD, PROPS)
+        await manager.set("players:SF", [], CacheDataType.PLAYERS)
+        assert await manager.invalidate("*") == 2
+        assert await manager.get(KEY) is None
+        assert await redis_client.get(other) == b"theirs"
+        assert await redis_client.get(sibling) == b"theirs too"
+    finally:
+        await redis_client.delete(other, sibling)
+
+
+async def test_garbage_in_redis_is_a_miss_repaired_from_warm(
+    manager: CacheManager, redis_client: Any, namespace: str
+) -> None:
+    await manager.set(KEY, PAYLOAD, PROPS)
+    (raw_key,) = await _namespace_keys(redis_client, namespace)
+    await redis_client.set(raw_key, b"\x00garbage, not an arrow stream")
+    found = await manager.fetch(KEY, PROPS, _load)
+    assert found.served_from == "warm"
+    assert found.payload == PAYLOAD
+    repaired = await redis_client.get(raw_key)
+    assert pa.ipc.open_stream(repaired).read_all().num_rows == len(PAYLOAD)
+    assert (await manager.fetch(KEY, PROPS, _load)).served_from == "hot"
+
+
+async def test_hits_written_behind_and_no_sql_on_a_hot_hit(
+    manager: CacheManager, postgres_url: str, schema: str
+) -> None:
+    await manager.set(KEY, PAYLOAD, PROPS)
+    assert isinstance(manager.warm, SqlTier)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sync_engine = manager.warm.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        for _ in range(10):
+            found = await manager.fetch(KEY, PROPS, _load)
+            assert found.served_from == "hot"
+        assert statements == []  # ten hot hits, not one SQL statement
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    await manager.close()
+    engine = create_async_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        f'SELECT hit_count, last_hit_at FROM "{schema}".cache_entries '
+                        "WHERE key = :k"
+                    ),
+                    {"k": KEY},
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert row.hit_count == 10
+    assert row.last_hit_at is not None
+
+
+async def test_cleanup_and_max_size_through_the_manager(
+    tmp_path: Path,
+    namespace: str,
+    postgres_url: str,
+    schema: str,
+    clock: ManualClock,
+) -> None:
+    settings = _settings(tmp_path, namespace, cache_max_size=20, stale_grace=60)
+    warm = SqlTier(postgres_url, clock=clock, schema=schema)
+    mgr = CacheManager(settings, hot=MemoryTier(100, clock), warm=warm, clock=clock)
+    try:
+        for i in range(5):
+            await mgr.set(f"player_props:2024:{i + 1}:False", PAYLOAD, PROPS)
+        await mgr.set("teams:2024", [], CacheDataType.TEAMS)
+        clock.advance(TTL_POLICIES[PROPS] + 61)
+        assert await mgr.cleanup_expired() == 5
+        assert await warm.keys("*") == ["teams:2024"]
+        for i in range(30):
+            await mgr.set(f"players:{i}", [], CacheDataType.PLAYERS)
+            clock.advance(1)
+        assert len(await warm.keys("*")) <= 20
+        assert await mgr.enforce_max_size() == 0
+    finally:
+        await mgr.close()
+
+
+# -- outages -------------------------------------------------------------------------------------
+class Counting:
+    """Pass-through proxy counting the calls that reached a tier."""
+
+    def __init__(self, tier: Any) -> None:
+        self._tier = tier
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._tier, name)
+        if name in {"get", "get_many", "set", "set_many", "delete", "invalidate", "keys", "ttl"}:
+
+            async def counted(*args: Any, **kwargs: Any) -> Any:
+                self.calls += 1
+                return await attr(*args, **kwargs)
+
+            return counted
+        return attr
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port: kill, freeze (SIGSTOP), resume."""
+
+    def __init__(self, port: int, directory: Path) -> None:
+        self.port = port
+        self.directory = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def freeze(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def own_redis(free_port: int, tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(free_port, tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+async def outage_manager(
+    tmp_path: Path, namespace: str, own_redis: OwnRedis, clock: ManualClock
+) -> AsyncIterator[tuple[CacheManager, Counting]]:
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    client = Redis(
+        host="127.0.0.1",
+        port=own_redis.port,
+        socket_timeout=0.2,
+        socket_connect_timeout=0.2,
+        retry=Retry(NoBackoff(), 0),
+    )
+    hot = Counting(RedisTier(client, namespace=namespace, clock=clock))
+    settings = _settings(tmp_path, namespace)
+    warm = SqlTier.from_settings(settings.model_copy(), clock)
+    mgr = CacheManager(settings, hot=hot, warm=warm, clock=clock)  # type: ignore[arg-type]
+    yield mgr, hot
+    await mgr.close()
+    await client.aclose()
+
+
+@pytest.mark.parametrize("outage", ["killed", "frozen"])
+async def test_redis_outage_costs_one_call_per_breaker_period(
+    outage_manager: tuple[CacheManager, Counting],
+    own_redis: OwnRedis,
+    clock: ManualClock,
+    outage: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mgr, hot = outage_manager
+    await mgr.fetch(KEY, PROPS, _load)
+    assert (await mgr.fetch(KEY, PROPS, _load)).served_from == "hot"
+    if outage == "killed":
+        own_redis.kill()
+    else:
+        own_redis.freeze()
+    hot.calls = 0
+    attempts = hot.connection_attempts
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        for _ in range(25):
+            found = await mgr.fetch(KEY, PROPS, _load)
+            assert found.payload == PAYLOAD
+            assert found.served_from == "warm"
+        assert hot.calls == FAILURE_THRESHOLD  # then open: no call waits on the dead server
+        for period in range(3):
+            clock.advance(RESET_PERIOD)
+            for _ in range(5):
+                assert (await mgr.fetch(KEY, PROPS, _load)).payload == PAYLOAD
+            assert hot.calls == FAILURE_THRESHOLD + period + 1  # one probe per period
+        # and no connection attempt (connect timeout) beyond the calls let through
+        assert hot.connection_attempts - attempts <= hot.calls
+    outage_lines = [r for r in caplog.records if "hot cache tier unavailable" in r.getMessage()]
+    assert len(outage_lines) == 1
+    stats = mgr.get_stats()["hot_cache"]
+    assert stats["state"] == "open"
+    assert stats["degraded"] > 0
+    assert stats["errors"] >= 2
+    # the server comes back: the next probe closes the breaker and the hot tier serves again
+    if outage == "killed":
+        own_redis.start()
+    else:
+        own_redis.resume()
+    clock.advance(RESET_PERIOD)
+    await mgr.fetch(KEY, PROPS, _load)
+    assert (await mgr.fetch(KEY, PROPS, _load)).served_from == "hot"
+    assert mgr.get_stats()["hot_cache"]["state"] == "closed"
+
+
+async def test_postgres_unreachable_degrades_quietly(
+    tmp_path: Path,
+    namespace: str,
+    redis_url: str,
+    free_port: int,
+    clock: ManualClock,
+    redis_client: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = _settings(tmp_path, namespace)
+    hot = RedisTier(redis_url, namespace=namespace, clock=clock)
+    warm = SqlTier(f"postgresql+psycopg://postgres@127.0.0.1:{free_port}/test", clock=clock)
+    mgr = CacheManager(settings, hot=hot, warm=warm, clock=clock)
+    calls = 0
+
+    async def load() -> Any:
+        nonlocal calls
+        calls += 1
+        return PAYLOAD
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+            first = await mgr.fetch(KEY, PROPS, load)
+            assert first.served_from == "api"
+            assert first.payload == PAYLOAD
+            for _ in range(5):
+                found = await mgr.fetch(KEY, PROPS, load)
+                assert found.served_from == "hot"
+                assert found.payload == PAYLOAD
+            other = await mgr.fetch("players:SF", CacheDataType.PLAYERS, load)
+            assert other.served_from == "api"
+            await mgr.close()  # the pending hit counts cannot be written: nothing raised
+        assert calls == 2
+        warm_stats = mgr.get_stats()["warm_cache"]
+        assert warm_stats["errors"] >= 1
+        assert warm_stats["degraded"] >= 1
+        lines = [r for r in caplog.records if "warm cache tier unavailable" in r.getMessage()]
+        assert len(lines) == 1
+    finally:
+        await mgr.close()
+        keys = await _namespace_keys(redis_client, namespace)
+        if keys:
+            await redis_client.delete(*keys)
+
+
+async def test_from_settings_picks_the_hot_tier(
+    tmp_path: Path, namespace: str, redis_url: str, free_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def build(**kw: Any) -> str:
+        mgr = CacheManager.from_settings(Settings(home=tmp_path, namespace=namespace, **kw))
+        try:
+            return type(mgr.hot).__name__
+        finally:
+            await mgr.close()
+
+    assert await build(redis_url_override=redis_url) == "RedisTier"
+    assert await build(redis_host="") == "MemoryTier"
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        assert await build(redis_host="127.0.0.1", redis_port=free_port) == "MemoryTier"
+    assert len([r for r in caplog.records if "not reachable" in r.getMessage()]) == 1
+    await asyncio.sleep(0)

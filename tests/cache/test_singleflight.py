@@ -1,0 +1,273 @@
+"""Single-flight in one process and the cross-process lock backends (Redis, PostgreSQL, file)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sportsframe.cache.breaker import BreakerState, CircuitBreaker
+from sportsframe.cache.singleflight import (
+    AdvisoryLock,
+    CrossProcessLock,
+    FileLockBackend,
+    LockBackend,
+    LockUnavailable,
+    RedisLock,
+    SingleFlight,
+)
+from sportsframe.clock import ManualClock
+
+
+async def test_concurrent_identical_calls_run_once() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    calls = 0
+    gate = asyncio.Event()
+
+    async def work() -> int:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        return 42
+
+    tasks = [asyncio.ensure_future(flights.run("k", work)) for _ in range(50)]
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*tasks)
+    assert calls == 1
+    assert [r for r, _ in results] == [42] * 50
+    assert sum(1 for _, shared in results if not shared) == 1
+    assert len(flights) == 0
+
+
+async def test_different_keys_do_not_share() -> None:
+    flights: SingleFlight[str] = SingleFlight()
+
+    async def work(value: str) -> str:
+        await asyncio.sleep(0)
+        return value
+
+    a, b = await asyncio.gather(
+        flights.run("a", lambda: work("a")), flights.run("b", lambda: work("b"))
+    )
+    assert a == ("a", False)
+    assert b == ("b", False)
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_flight() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    gate = asyncio.Event()
+
+    async def work() -> int:
+        await gate.wait()
+        return 7
+
+    leader = asyncio.ensure_future(flights.run("k", work))
+    follower = asyncio.ensure_future(flights.run("k", work))
+    await asyncio.sleep(0)
+    leader.cancel()
+    await asyncio.sleep(0)
+    gate.set()
+    assert await follower == (7, True)
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+
+
+async def test_errors_reach_every_caller() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+
+    async def work() -> int:
+        await asyncio.sleep(0)
+        raise RuntimeError("upstream down")
+
+    results = await asyncio.gather(
+        *(flights.run("k", work) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, RuntimeError) for r in results)
+    assert len(flights) == 0
+
+
+async def _assert_excludes(first: LockBackend, second: LockBackend, key: str) -> None:
+    """``second`` cannot take ``key`` while ``first`` holds it, and gets it once released."""
+    token = await first.acquire(key)
+    waiter = asyncio.ensure_future(second.acquire(key))
+    await asyncio.sleep(0.15)
+    assert not waiter.done()
+    other = await second.acquire(key + ":other")  # other keys are independent
+    await second.release(key + ":other", other)
+    await first.release(key, token)
+    token2 = await asyncio.wait_for(waiter, 2)
+    await second.release(key, token2)
+    # released: the first backend can take it again at once
+    token3 = await asyncio.wait_for(first.acquire(key), 1)
+    await first.release(key, token3)
+
+
+async def test_file_locks_exclude(tmp_path: Path) -> None:
+    await _assert_excludes(
+        FileLockBackend(tmp_path / "locks", "ns:"), FileLockBackend(tmp_path / "locks", "ns:"), "k"
+    )
+
+
+async def test_file_lock_unusable_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(LockUnavailable):
+        await FileLockBackend(blocker / "locks", "ns:").acquire("k")
+
+
+@pytest.fixture
+async def redis_clients(redis_url: str) -> AsyncIterator[tuple[object, object]]:
+    from redis.asyncio import Redis
+
+    a, b = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    yield a, b
+    await a.aclose()
+    await b.aclose()
+
+
+async def test_redis_locks_exclude(redis_clients: tuple[object, object], namespace: str) -> None:
+    a, b = redis_clients
+    first, second = RedisLock(a, f"{namespace}~lock:"), RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
+    await _assert_excludes(first, second, "player_props:2024:18:False")
+    await first.close()
+    await second.close()
+
+
+async def test_redis_lock_is_renewed_while_held(
+    redis_clients: tuple[object, object], namespace: str
+) -> None:
+    a, b = redis_clients
+    first = RedisLock(a, f"{namespace}~lock:", ttl=0.2)  # type: ignore[arg-type]
+    second = RedisLock(b, f"{namespace}~lock:", ttl=0.2)  # type: ignore[arg-type]
+    token = await first.acquire("k")
+    waiter = asyncio.ensure_future(second.acquire("k"))
+    await asyncio.sleep(0.5)  # 2.5 TTLs: only renewal keeps the lock
+    assert not waiter.done()
+    await first.release("k", token)
+    await second.release("k", await asyncio.wait_for(waiter, 1))
+
+
+async def test_redis_lock_release_needs_the_token(
+    redis_clients: tuple[object, object], namespace: str
+) -> None:
+    a, _ = redis_clients
+    lock = RedisLock(a, f"{namespace}~lock:")  # type: ignore[arg-type]
+    token = await lock.acquire("k")
+    await lock.release("k", "not-the-token")
+    assert await a.exists(f"{namespace}~lock:k")  # type: ignore[attr-defined]
+    await lock.release("k", token)
+    assert not await a.exists(f"{namespace}~lock:k")  # type: ignore[attr-defined]
+
+
+async def test_redis_lock_on_a_dead_server(free_port: int) -> None:
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    client = Redis(
+        host="127.0.0.1", port=free_port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        with pytest.raises(LockUnavailable):
+            await RedisLock(client, "x~lock:").acquire("k")
+    finally:
+        await client.aclose()
+
+
+async def test_postgres_advisory_locks_exclude(postgres_url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    e1, e2 = create_async_engine(postgres_url), create_async_engine(postgres_url)
+    prefix = f"sftest-{uuid.uuid4().hex}:"
+    first, second = AdvisoryLock(e1, prefix), AdvisoryLock(e2, prefix)
+    try:
+        await _assert_excludes(first, second, "scores:2024:18")
+    finally:
+        await first.close()
+        await second.close()
+        await e1.dispose()
+        await e2.dispose()
+
+
+async def test_advisory_lock_on_a_dead_server(free_port: int) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port}/test")
+    lock = AdvisoryLock(engine, "x:")
+    try:
+        with pytest.raises(LockUnavailable):
+            await lock.acquire("k")
+    finally:
+        await lock.close()
+        await engine.dispose()
+
+
+class _Down:
+    name = "down"
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def acquire(self, key: str) -> object:
+        self.attempts += 1
+        raise LockUnavailable("refused")
+
+    async def release(self, key: str, token: object) -> None:
+        raise AssertionError("never acquired")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_falls_back_to_the_next_backend(tmp_path: Path, clock: ManualClock) -> None:
+    down = _Down()
+    breaker = CircuitBreaker("hot", threshold=1, clock=clock)
+    locks = CrossProcessLock([(down, breaker), (FileLockBackend(tmp_path, "ns:"), None)])
+    async with locks.hold("k") as used:
+        assert used == "file"
+    assert breaker.state is BreakerState.OPEN
+    async with locks.hold("k") as used:  # breaker open: the dead backend is not even tried
+        assert used == "file"
+    assert down.attempts == 1
+
+
+async def test_no_backend_left_runs_unlocked(clock: ManualClock) -> None:
+    locks = CrossProcessLock([(_Down(), None)])
+    async with locks.hold("k") as used:
+        assert used is None
+
+
+async def test_holders_in_one_process_are_serialised(tmp_path: Path) -> None:
+    """Even over a backend that re-enters in its own process (a PostgreSQL session)."""
+
+    class Reentrant:
+        name = "reentrant"
+
+        async def acquire(self, key: str) -> object:
+            return key
+
+        async def release(self, key: str, token: object) -> None:
+            return None
+
+        async def close(self) -> None:
+            return None
+
+    locks = CrossProcessLock([(Reentrant(), None)])
+    inside = 0
+    most = 0
+
+    async def hold() -> None:
+        nonlocal inside, most
+        async with locks.hold("k"):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(hold() for _ in range(5)))
+    assert most == 1
+    assert locks._local == {}

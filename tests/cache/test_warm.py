@@ -1,0 +1,324 @@
+"""SqlTier specifics: the spec's table on real PostgreSQL, the Arrow sidecar read path, hit
+counts, eviction order, the efficiency report, layout versioning and outages."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pytest
+from sqlalchemy import event, text
+
+from sportsframe.cache import codec, warm
+from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.warm import SqlTier
+from sportsframe.clock import ManualClock
+from sportsframe.errors import ConfigurationError
+from sportsframe.settings import Settings
+
+Make = Callable[..., CacheEntry]
+PAYLOAD = [
+    {"BettingMarketID": 2, "Name": "Receptions", "Outcomes": [{"Value": 4.5, "Payout": -110}]},
+    {"BettingMarketID": 1, "Name": "Rushing", "Outcomes": []},
+]
+
+
+def _qualified(tier: SqlTier) -> str:
+    return f'"{tier.schema}".cache_entries' if tier.schema else "cache_entries"
+
+
+async def _sql(tier: SqlTier, statement: str, **params: Any) -> list[Any]:
+    async with tier.engine.begin() as conn:
+        result = await conn.execute(text(statement), params)
+        return list(result.all()) if result.returns_rows else []
+
+
+# -- the table on PostgreSQL -----------------------------------------------------------------------
+async def test_postgres_table_is_the_spec_table(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+) -> None:
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    try:
+        await tier.set(make_entry("teams:2024", PAYLOAD))
+        columns = {
+            row.column_name: (row.data_type, row.character_maximum_length, row.is_nullable)
+            for row in await _sql(
+                tier,
+                "SELECT column_name, data_type, character_maximum_length, is_nullable "
+                "FROM information_schema.columns WHERE table_schema = :s "
+                "AND table_name = 'cache_entries'",
+                s=pg_schema,
+            )
+        }
+        assert columns == {
+            "id": ("integer", None, "NO"),
+            "key": ("character varying", 255, "NO"),
+            "data": ("json", None, "NO"),  # json, not jsonb
+            "data_type": ("character varying", 50, "NO"),
+            "created_at": ("timestamp with time zone", None, "YES"),
+            "expires_at": ("timestamp with time zone", None, "NO"),
+            "hit_count": ("integer", None, "YES"),
+            "last_hit_at": ("timestamp with time zone", None, "YES"),
+            "source": ("character varying", 50, "NO"),
+            "arrow": ("bytea", None, "YES"),
+        }
+        indexes = {
+            row.indexname: row.indexdef
+            for row in await _sql(
+                tier,
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = :s AND tablename = 'cache_entries'",
+                s=pg_schema,
+            )
+        }
+        assert re.search(r"CREATE UNIQUE INDEX .* \(key\)$", indexes["ix_cache_entries_key"])
+        assert indexes["idx_key_expires"].endswith("(key, expires_at)")
+        assert indexes["idx_type_expires"].endswith("(data_type, expires_at)")
+        assert indexes["ix_cache_entries_expires_at"].endswith("(expires_at)")
+        default = await _sql(
+            tier,
+            "SELECT column_default FROM information_schema.columns WHERE table_schema = :s "
+            "AND table_name = 'cache_entries' AND column_name = 'hit_count'",
+            s=pg_schema,
+        )
+        assert default[0][0] == "0"
+        (version,) = await _sql(tier, f'SELECT value FROM "{pg_schema}".sportsframe_meta')
+        assert version[0] == warm.WARM_SCHEMA_VERSION
+    finally:
+        await tier.close()
+
+
+async def test_data_holds_the_payload_as_received(sql_tier: SqlTier, make_entry: Make) -> None:
+    await sql_tier.set(make_entry("player_props:2024:18:True", PAYLOAD))
+    cast = "data::text" if sql_tier.dialect == "postgresql" else "data"
+    ((raw,),) = await _sql(sql_tier, f"SELECT {cast} FROM {_qualified(sql_tier)}")
+    assert raw == orjson.dumps(PAYLOAD).decode()  # key order and values exactly as served
+    ((arrow,),) = await _sql(sql_tier, f"SELECT arrow FROM {_qualified(sql_tier)}")
+    assert pa.ipc.open_stream(bytes(arrow)).read_all().num_rows == 2  # the hot tier's bytes
+
+
+# -- the read path ---------------------------------------------------------------------------------
+async def test_a_hit_reads_the_sidecar_not_the_json(sql_tier: SqlTier, make_entry: Make) -> None:
+    await sql_tier.set(make_entry("player_props:2024:18:True", PAYLOAD))
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(sql_tier.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        found = await sql_tier.get("player_props:2024:18:True")
+    finally:
+        event.remove(sql_tier.engine.sync_engine, "before_cursor_execute", record)
+    assert found is not None
+    assert found._ipc is not None
+    assert not found.has_payload()
+    selects = [s for s in statements if "cache_entries" in s]
+    assert len(selects) == 1
+    assert "arrow" in selects[0]
+    assert not re.search(r"\bdata\b", selects[0])  # data_type yes, data no
+    assert found.payload == PAYLOAD
+
+
+async def test_missing_sidecar_is_served_from_data_and_repaired(
+    sql_tier: SqlTier, make_entry: Make
+) -> None:
+    await sql_tier.set(make_entry("teams:2024", PAYLOAD))
+    await _sql(sql_tier, f"UPDATE {_qualified(sql_tier)} SET arrow = NULL")
+    found = await sql_tier.get("teams:2024")
+    assert found is not None
+    assert found.payload == PAYLOAD
+    ((arrow,),) = await _sql(sql_tier, f"SELECT arrow FROM {_qualified(sql_tier)}")
+    assert arrow is not None
+    assert codec.entry_from_ipc(bytes(arrow)).payload == PAYLOAD
+
+
+async def test_corrupt_sidecar_is_logged_and_served_from_data(
+    sql_tier: SqlTier, make_entry: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    await sql_tier.set(make_entry("teams:2024", PAYLOAD))
+    await _sql(sql_tier, f"UPDATE {_qualified(sql_tier)} SET arrow = :junk", junk=b"junk")
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        found = await sql_tier.get("teams:2024")
+    assert found is not None
+    assert found.payload == PAYLOAD
+    assert len([r for r in caplog.records if "sidecar" in r.getMessage()]) == 1
+    assert (await sql_tier.get("teams:2024")) is not None
+
+
+async def test_row_edited_in_sql_wins_over_the_sidecar_envelope(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock
+) -> None:
+    await sql_tier.set(make_entry("teams:2024", PAYLOAD, ttl=60))
+    later = clock.now() + timedelta(hours=2)
+    await _sql(sql_tier, f"UPDATE {_qualified(sql_tier)} SET expires_at = :t", t=later)
+    found = await sql_tier.get("teams:2024")
+    assert found is not None
+    assert found.expires_at == later
+    assert codec.read_envelope(found.ipc).expires_at == later  # what promotion would write
+
+
+async def test_timestamps_come_back_utc(sql_tier: SqlTier, make_entry: Make) -> None:
+    entry = make_entry("teams:2024", PAYLOAD)
+    await sql_tier.set(entry)
+    await sql_tier.record_hits({"teams:2024": (1, entry.created_at)})
+    found = await sql_tier.get("teams:2024")
+    assert found is not None
+    for when in (found.created_at, found.expires_at, found.last_hit_at):
+        assert when is not None
+        assert when.tzinfo is not None
+        assert when.utcoffset() == timedelta(0)
+    assert found.created_at == entry.created_at
+
+
+# -- hits, eviction, report, cleanup ---------------------------------------------------------------
+async def test_record_hits_adds_counts_and_keeps_the_latest_hit(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock
+) -> None:
+    await sql_tier.set_many([make_entry("a", []), make_entry("b", [])])
+    t0 = clock.now()
+    await sql_tier.record_hits({"a": (3, t0 + timedelta(seconds=5)), "b": (1, t0), "zz": (9, t0)})
+    await sql_tier.record_hits({"a": (2, t0 + timedelta(seconds=1))})  # an older hit, flushed late
+    found = await sql_tier.get_many(["a", "b"])
+    assert (found["a"].hit_count, found["a"].last_hit_at) == (5, t0 + timedelta(seconds=5))
+    assert (found["b"].hit_count, found["b"].last_hit_at) == (1, t0)
+    await sql_tier.set(make_entry("a", [1]))  # a rewrite keeps the key's statistics
+    again = await sql_tier.get("a")
+    assert again is not None
+    assert again.hit_count == 5
+    assert again.payload == [1]
+
+
+async def test_enforce_max_size_evicts_expired_then_least_recently_hit(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock
+) -> None:
+    t0 = clock.now()
+    await sql_tier.set(make_entry("expired", [], ttl=10))
+    await sql_tier.set_many(
+        [make_entry(k, [], ttl=1000) for k in ("hit_early", "hit_late", "never")]
+    )
+    clock.advance(5)
+    await sql_tier.record_hits({"hit_early": (1, clock.now())})
+    clock.advance(5)
+    await sql_tier.set(make_entry("new", [], ttl=1000))
+    clock.advance(10)
+    await sql_tier.record_hits({"hit_late": (1, clock.now()), "expired": (7, clock.now())})
+    assert clock.now() == t0 + timedelta(seconds=20)
+    # expired goes first despite its hits; then "never" (written at t0, never hit since)
+    assert await sql_tier.enforce_max_size(3) == 2
+    assert await sql_tier.keys() == ["hit_early", "hit_late", "new"]
+    assert await sql_tier.enforce_max_size(3) == 0
+    assert await sql_tier.enforce_max_size(1) == 2
+    assert await sql_tier.keys() == ["hit_late"]
+
+
+async def test_analyze_efficiency(sql_tier: SqlTier, make_entry: Make, clock: ManualClock) -> None:
+    await sql_tier.set_many(
+        [
+            make_entry("odds:1", [], data_type="odds"),
+            make_entry("odds:2", [], data_type="odds"),
+            make_entry("teams:2024", [], data_type="teams"),
+        ]
+    )
+    hit_at = clock.now() + timedelta(seconds=30)
+    await sql_tier.record_hits({"odds:1": (3, hit_at)})
+    report = await sql_tier.analyze_efficiency()
+    assert [tuple(r) for r in report] == [("odds", 2, 1.5, hit_at), ("teams", 1, 0.0, None)]
+    assert report[0].avg_hits == 1.5
+    assert report[0].last_access == hit_at
+
+
+async def test_cleanup_works_in_batches(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(warm, "CLEANUP_BATCH", 4)
+    await sql_tier.set_many([make_entry(f"odds:{i}", [], ttl=10) for i in range(10)])
+    await sql_tier.set(make_entry("teams:2024", [], ttl=1000))
+    clock.advance(11)
+    assert await sql_tier.cleanup() == 10
+    assert await sql_tier.count() == 1
+
+
+# -- layout version --------------------------------------------------------------------------------
+async def test_another_layout_version_is_refused(
+    tmp_path: Path, clock: ManualClock, make_entry: Make
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'warm.sqlite3'}"
+    first = SqlTier(url, clock=clock)
+    await first.set(make_entry("teams:2024", PAYLOAD))
+    await _sql(first, "UPDATE sportsframe_meta SET value = '0'")
+    await first.close()
+    second = SqlTier(url, clock=clock)
+    try:
+        with pytest.raises(ConfigurationError, match="layout version 0"):
+            await second.get("teams:2024")
+    finally:
+        await second.close()
+
+
+async def test_a_foreign_cache_entries_table_is_refused(
+    postgres_url: str, pg_schema: str, clock: ManualClock
+) -> None:
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    try:
+        await _sql(
+            tier,
+            f'CREATE TABLE "{pg_schema}".cache_entries (id serial PRIMARY KEY, '
+            "key varchar(255) UNIQUE NOT NULL, data json NOT NULL, data_type varchar(50) NOT NULL, "
+            "created_at timestamp, expires_at timestamp NOT NULL, hit_count integer, "
+            "last_hit_at timestamp)",
+        )
+        with pytest.raises(ConfigurationError, match="without sportsframe's layout version"):
+            await tier.get("teams:2024")
+    finally:
+        await tier.close()
+
+
+# -- outages and settings --------------------------------------------------------------------------
+async def test_unreachable_postgres_is_unavailable_without_leaking_the_password(
+    free_port: int, clock: ManualClock, make_entry: Make
+) -> None:
+    tier = SqlTier(
+        f"postgresql+psycopg://postgres:pw-s3cret@127.0.0.1:{free_port}/test", clock=clock
+    )
+    try:
+        for call in (tier.get("teams:2024"), tier.set(make_entry("teams:2024", [])), tier.keys()):
+            with pytest.raises(TierUnavailable) as info:
+                await call
+            assert info.value.tier == "warm"
+            assert "pw-s3cret" not in str(info.value)
+        assert await tier.ping() is False
+        assert "pw-s3cret" not in tier.describe()
+        assert "pw-s3cret" not in repr(tier)
+    finally:
+        await tier.close()
+
+
+async def test_from_settings_uses_sqlite_under_home_in_wal_mode(
+    tmp_path: Path, clock: ManualClock, make_entry: Make
+) -> None:
+    home = tmp_path / "not" / "yet"
+    tier = SqlTier.from_settings(Settings(home=home), clock)
+    try:
+        await tier.set(make_entry("teams:2024", PAYLOAD))
+        assert (home / "cache.sqlite3").exists()
+        ((mode,),) = await _sql(tier, "PRAGMA journal_mode")
+        assert mode == "wal"
+        assert tier.describe() == f"SQLite {home / 'cache.sqlite3'}"
+    finally:
+        await tier.close()
+
+
+def test_plain_urls_get_the_async_drivers(clock: ManualClock, tmp_path: Path) -> None:
+    pg = SqlTier("postgresql://u@127.0.0.1/db", clock=clock)
+    lite = SqlTier(f"sqlite:///{tmp_path / 'x.sqlite3'}", clock=clock)
+    assert pg.url.drivername == "postgresql+psycopg"
+    assert lite.url.drivername == "sqlite+aiosqlite"
+    assert pg.engine.dialect.name == "postgresql"
+    assert lite.engine.dialect.name == "sqlite"
