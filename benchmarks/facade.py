@@ -1,0 +1,192 @@
+"""Facade benchmark: ``sf.props(2024, 18)`` (about 2,000 rows) from each tier, side by side.
+
+Printed, never asserted. Measures in one run, against the real Redis and the embedded or given
+warm tier, with a local emulator as the API:
+
+(a) the L0 hit beside a pickled DataFrame read back from local disk with diskcache;
+(b) the Redis hit with L0 off beside its floor (Redis GET + IPC read of the same value +
+    ``to_pandas`` of the finished frame's Arrow table) and beside building the same frame from
+    JSON held in Redis (GET + orjson + frame build);
+(c) the warm hit with Redis flushed (p50).
+
+Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N]``.
+Writes ``benchmarks/results/facade.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+import redis
+
+from sportsframe import frames
+from sportsframe.cache import codec
+from sportsframe.emulator import start_emulator
+from sportsframe.session import Session
+
+
+def p50(fn: Callable[[], Any], rounds: int) -> float:
+    """Median seconds of ``fn`` over ``rounds`` calls (after a few warm-up calls)."""
+    for _ in range(5):
+        fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.3f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--rounds", type=int, default=300)
+    args = parser.parse_args()
+    namespace = f"sfbench:{uuid.uuid4().hex[:8]}"
+    home = Path(tempfile.mkdtemp(prefix="sfbench-"))
+    emulator = start_emulator(now=datetime(2025, 3, 1, tzinfo=UTC))
+    raw = redis.Redis.from_url(args.redis_url)
+    results: dict[str, Any] = {}
+    try:
+        common = dict(
+            source="emulator",
+            base_url=emulator.base_url,
+            namespace=namespace,
+            rate_limit=1000.0,
+            redis_url_override=args.redis_url,
+            database_url=args.database_url,
+            home=home,
+        )
+        with (
+            Session(**common, l0_max_bytes=256 << 20) as with_l0,
+            Session(**common, l0_max_bytes=0) as no_l0,
+        ):
+            frame = with_l0.props(2024, 18)  # cold: fills every tier
+            key = frame.attrs["key"]
+            redis_key = f"{namespace}:{key}"
+            value = raw.get(redis_key)
+            assert value is not None, "the props week is not in Redis"
+            rows = len(frame)
+
+            # (a) L0 hit vs diskcache pickled DataFrame
+            import diskcache
+
+            disk = diskcache.Cache(str(home / "diskcache"))
+            disk.set("props", frame)
+            l0_hit = p50(lambda: with_l0.props(2024, 18), args.rounds)
+            disk_read = p50(lambda: disk.get("props"), args.rounds)
+            disk.close()
+
+            # (b) Redis hit with L0 off vs its floor and vs frame from JSON in Redis
+            finished = pa.Table.from_pandas(frame, preserve_index=False)
+
+            def floor() -> pd.DataFrame:
+                data = raw.get(redis_key)
+                assert data is not None
+                pa.ipc.open_stream(data).read_all()
+                return frames.to_pandas(finished)
+
+            json_key = f"{namespace}:json-props"
+            payload = codec.table_to_payload(codec.decode(value))
+            raw.set(json_key, orjson.dumps(payload))
+
+            def from_json() -> pd.DataFrame:
+                data = raw.get(json_key)
+                assert data is not None
+                return frames.build_frame_from_payload("player_props", orjson.loads(data))
+
+            hot_hit = p50(lambda: no_l0.props(2024, 18), args.rounds)
+            hot_floor = p50(floor, args.rounds)
+            json_build = p50(from_json, max(args.rounds // 5, 20))
+            served = no_l0.props(2024, 18).attrs["served_from"]
+
+            # (c) warm hit with Redis flushed
+            def warm() -> pd.DataFrame:
+                no_l0.drop_hot(key)
+                return no_l0.props(2024, 18)
+
+            warm_served = warm().attrs["served_from"]
+            warm_hit = p50(warm, max(args.rounds // 5, 30))
+            drop_only = p50(lambda: no_l0.drop_hot(key), max(args.rounds // 5, 30))
+            warm_net = max(warm_hit - drop_only, 0.0)
+            hot_desc, warm_desc = no_l0.describe_tiers()
+    finally:
+        for k in raw.scan_iter(f"{namespace}:*"):
+            raw.delete(k)
+        raw.close()
+        emulator.stop()
+
+    results = {
+        "rows": rows,
+        "redis_value_bytes": len(value),
+        "json_bytes": len(orjson.dumps(payload)),
+        "p50_seconds": {
+            "l0_hit": l0_hit,
+            "diskcache_pickle_read": disk_read,
+            "hot_hit_l0_off": hot_hit,
+            "hot_floor": hot_floor,
+            "frame_from_json_in_redis": json_build,
+            "warm_hit": warm_net,
+        },
+        "ratios": {
+            "diskcache_over_l0": disk_read / l0_hit,
+            "hot_over_floor": hot_hit / hot_floor,
+            "json_build_over_hot": json_build / hot_hit,
+        },
+        "served_from": {"hot": served, "warm": warm_served},
+        "tiers": {"hot": hot_desc, "warm": warm_desc},
+        "versions": {
+            "python": platform.python_version(),
+            "pandas": pd.__version__,
+            "pyarrow": pa.__version__,
+            "redis-py": redis.__version__,
+        },
+    }
+    print(
+        f"sf.props(2024, 18): {rows} rows; Redis value {len(value):,} bytes (Arrow IPC), "
+        f"JSON {results['json_bytes']:,} bytes"
+    )
+    print(f"hot tier: {hot_desc}; warm tier: {warm_desc}")
+    print(f"(a) L0 hit                      {ms(l0_hit)}")
+    print(
+        f"    diskcache pickled frame     {ms(disk_read)}   -> L0 is "
+        f"{disk_read / l0_hit:.1f}x faster (target >= 3x)"
+    )
+    print(f"(b) Redis hit, L0 off           {ms(hot_hit)}   (served from {served})")
+    print(
+        f"    floor (GET+IPC+to_pandas)   {ms(hot_floor)}   -> {hot_hit / hot_floor:.2f}x "
+        f"the floor (target <= 1.5x)"
+    )
+    print(
+        f"    frame from JSON in Redis    {ms(json_build)}   -> the hot hit is "
+        f"{json_build / hot_hit:.1f}x faster (target >= 10x)"
+    )
+    print(
+        f"(c) warm hit, Redis flushed     {ms(warm_net)}   p50 (target <= 5 ms; served from "
+        f"{warm_served})"
+    )
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "facade.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""L0: the in-process cache of finished DataFrames, in front of the shared tiers.
+
+Notebook users re-run cells all day; this is their hot path. A hit returns a *shallow* copy of the
+frame already built: under pandas copy-on-write the caller's edits never reach the cached frame,
+and no data is copied. The cache is bounded in bytes (SPORTSFRAME_L0_MAX_BYTES; 0 turns it off),
+honours each entry's expiry, and is kept coherent across processes: invalidations are published on
+a Redis channel and every process drops matching frames on receipt (see :class:`L0Coherence`).
+Without Redis there is nobody to tell, so L0 entries simply live no longer than their TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sportsframe.cache.glob import matches
+from sportsframe.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["FrameCache", "L0Coherence", "frame_nbytes"]
+
+log = logging.getLogger("sportsframe.l0")
+
+
+def frame_nbytes(frame: pd.DataFrame) -> int:
+    """Approximate memory of a frame (shallow: string payloads counted by pandas' estimate)."""
+    return int(frame.memory_usage(index=True, deep=False).sum()) + 1024
+
+
+@dataclass(slots=True)
+class _Slot:
+    frame: pd.DataFrame
+    expires_at: datetime
+    nbytes: int
+
+
+class FrameCache:
+    """A byte-bounded LRU of finished frames keyed by cache key (thread-safe)."""
+
+    def __init__(self, max_bytes: int, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self._slots: OrderedDict[str, _Slot] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        #: Set to False while coherence cannot be guaranteed (Redis configured, channel down).
+        self.serving = True
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        """A shallow copy of the cached frame (attrs included), or None if absent or expired."""
+        if not self.enabled or not self.serving:
+            return None
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None:
+                return None
+            if self.clock.now() >= slot.expires_at:
+                self._drop(key)
+                return None
+            self._slots.move_to_end(key)
+            frame = slot.frame
+        out = frame.copy(deep=False)
+        out.attrs = dict(frame.attrs)
+        return out
+
+    def put(self, key: str, frame: pd.DataFrame, expires_at: datetime) -> None:
+        """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit)."""
+        if not self.enabled:
+            return
+        nbytes = frame_nbytes(frame)
+        if nbytes > self.max_bytes:
+            return
+        stored = frame.copy(deep=False)
+        stored.attrs = dict(frame.attrs)
+        with self._lock:
+            if key in self._slots:
+                self._drop(key)
+            self._slots[key] = _Slot(stored, expires_at, nbytes)
+            self._bytes += nbytes
+            while self._bytes > self.max_bytes and self._slots:
+                self._drop(next(iter(self._slots)))
+
+    def invalidate(self, pattern: str) -> int:
+        """Drop every frame whose key matches the Redis-style glob; returns how many."""
+        with self._lock:
+            doomed = [k for k in self._slots if matches(pattern, k)]
+            for key in doomed:
+                self._drop(key)
+        return len(doomed)
+
+    def clear(self) -> None:
+        """Drop everything."""
+        with self._lock:
+            self._slots.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        slot = self._slots.pop(key)
+        self._bytes -= slot.nbytes
+
+
+class L0Coherence:
+    """Publishes invalidations on a Redis channel and applies everyone's to a :class:`FrameCache`.
+
+    The listener runs as a task on sportsframe's background loop. While it is not subscribed (Redis
+    went away), the frame cache stops serving, because another process's invalidation could be
+    missed; it serves again once the subscription is back (and drops everything, since messages
+    may have been lost meanwhile).
+    """
+
+    def __init__(self, redis: Redis, channel: str, cache: FrameCache) -> None:
+        self.redis = redis
+        self.channel = channel
+        self.cache = cache
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        cache.serving = False
+
+    async def start(self, wait: float = 1.0) -> bool:
+        """Start listening; True once subscribed within ``wait`` seconds."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen(), name="sportsframe-l0-listener")
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), wait)
+        except TimeoutError:
+            return False
+        return True
+
+    async def publish(self, pattern: str) -> None:
+        """Tell every process (this one included) to drop frames matching ``pattern``."""
+        self.cache.invalidate(pattern)
+        try:
+            await self.redis.publish(self.channel, pattern.encode())
+        except Exception as exc:  # a down Redis must not fail the invalidation itself
+            log.warning("could not publish L0 invalidation: %s", type(exc).__name__)
+
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self.cache.clear()
+                self.cache.serving = True
+                self._subscribed.set()
+                backoff = 0.1
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message and message.get("type") == "message":
+                        data: Any = message["data"]
+                        pattern = data.decode() if isinstance(data, bytes) else str(data)
+                        self.cache.invalidate(pattern)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.cache.serving = False
+                self._subscribed.clear()
+                log.warning("L0 invalidation channel lost (%s); L0 paused", type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None

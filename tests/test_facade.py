@@ -1,0 +1,323 @@
+"""The DataFrame facade: same frames from every tier, provenance, multi-week calls, offline mode,
+sync use from anywhere, argument and key errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import sportsframe as sf
+from sportsframe import frames
+from sportsframe.datasets import DATASETS
+from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.errors import ConfigurationError, InvalidParameterError, OfflineCacheMissError
+from sportsframe.session import Session
+
+# A moment after the 2024 season: every 2024 week is final and has data.
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    server = start_emulator(now=NOW)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def api_paths(server: EmulatorServer) -> list[str]:
+    return [r.path for r in server.requests()]
+
+
+def make_session(
+    server: EmulatorServer,
+    namespace: str,
+    tmp_path: Path,
+    *,
+    redis_url: str | None = None,
+    postgres_url: str | None = None,
+    l0: bool = False,
+    **extra: Any,
+) -> Session:
+    return Session(
+        source="emulator",
+        base_url=server.base_url,
+        namespace=namespace,
+        rate_limit=1000.0,
+        l0_max_bytes=(64 << 20) if l0 else 0,
+        redis_url_override=redis_url,
+        redis_host="127.0.0.1" if redis_url else "",
+        database_url=postgres_url,
+        home=tmp_path,
+        **extra,
+    )
+
+
+# Arguments that give every dataset some rows in the emulator's 2024 season.
+ARGS: dict[str, tuple[Any, ...]] = {
+    "week": (2024, 13),
+    "season": (2024,),
+    "team": ("KC",),
+    "none": (),
+}
+
+
+def dataset_args(name: str, session: Session) -> tuple[Any, ...]:
+    kind = DATASETS[name].kind
+    if kind in ARGS:
+        return ARGS[kind]
+    if kind == "game":
+        scores = session.scores(2024, 13)
+        return (int(scores["score_id"].iloc[0]),)
+    players = session.players("KC")
+    return (int(players["player_id"].iloc[0]),)
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_api_warm_and_hot_frames_are_equal(
+    dataset: str, emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        args = dataset_args(dataset, session)
+        fn = getattr(session, dataset)
+        from_api = fn(*args, refresh=True)
+        from_hot = fn(*args)
+        session.drop_hot(from_api.attrs["key"])
+        from_warm = fn(*args)
+        assert from_api.attrs["served_from"] == "api"
+        assert from_hot.attrs["served_from"] == "hot"
+        assert from_warm.attrs["served_from"] == "warm"
+        assert_frame_equal(from_api, from_hot)
+        assert_frame_equal(from_api, from_warm)
+        dictionary = sf.dictionary(dataset)
+        assert list(dictionary["column"]) == list(from_api.columns)
+        assert list(dictionary["dtype"]) == [str(t) for t in from_api.dtypes]
+
+
+def test_future_week_is_an_empty_frame_with_the_full_schema(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path) as session:
+        frame = session.props(2025, 18)  # after NOW: no props yet
+    assert len(frame) == 0
+    assert list(frame.columns) == frames.schema("player_props").names
+    assert (frame.dtypes == frames.build_frame_from_payload("player_props", []).dtypes).all()
+
+
+def test_multi_week_fetches_only_missing_weeks_once(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path) as session:
+        week17 = session.props(2024, 17)
+        emulator.clear_requests()
+        both = session.props(2024, [17, 18])
+        paths = [p.lower() for p in api_paths(emulator)]
+        assert not any("/2024reg/17" in p for p in paths)
+        assert len(paths) == len(set(paths))  # each path once
+        assert any("scoresbyweek/2024reg/18" in p for p in paths)
+        assert sum("bettingplayerpropsbyscoreid" in p for p in paths) == len(
+            session.scores(2024, 18)
+        )
+    assert set(both["week"].dropna()) <= {17, 18}
+    assert len(both) == len(week17) + len(both[both["week"] == 18])
+    assert both.attrs["served_from"] == "mixed"
+    assert [p["served_from"] for p in both.attrs["parts"]] == ["hot", "api"]
+
+
+def test_attrs_tell_where_each_frame_came_from(
+    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        first = session.injuries(2024, 10)
+        second = session.injuries(2024, 10)
+        session.drop_hot(first.attrs["key"])
+        third = session.injuries(2024, 10)
+    assert [f.attrs["served_from"] for f in (first, second, third)] == ["api", "hot", "warm"]
+    attrs = first.attrs
+    assert attrs["key"] == "emulator/injuries:2024:10"
+    assert attrs["endpoint"] == "injuries"
+    assert attrs["params"]["week"] == 10
+    assert attrs["source"] == "emulator"
+    assert attrs["stale"] is False
+    assert attrs["expires_at"] > attrs["fetched_at"]
+    with make_session(emulator, namespace + "l0", tmp_path / "b", l0=True) as session:
+        api = session.injuries(2024, 11)
+        l0 = session.injuries(2024, 11)
+    assert (api.attrs["served_from"], l0.attrs["served_from"]) == ("api", "l0")
+    assert_frame_equal(api, l0)
+
+
+def test_l0_hit_is_a_shallow_copy_safe_from_edits(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path, l0=True) as session:
+        first = session.injuries(2024, 9)
+        first.loc[0, "name"] = "edited"
+        second = session.injuries(2024, 9)
+    assert second.attrs["served_from"] == "l0"
+    assert second.loc[0, "name"] != "edited"
+
+
+def test_offline_serves_cached_weeks_and_raises_on_a_miss(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path) as online:
+        cached = online.injuries(2024, 5)
+    emulator.clear_requests()
+    with make_session(emulator, namespace, tmp_path, offline=True) as offline:
+        again = offline.injuries(2024, 5)
+        with pytest.raises(OfflineCacheMissError):
+            offline.injuries(2024, 6)
+    assert emulator.requests() == []
+    assert_frame_equal(cached, again)
+
+
+def test_sync_facade_inside_a_running_loop_and_from_threads(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    session = make_session(emulator, namespace, tmp_path)
+
+    async def inside_loop() -> pd.DataFrame:
+        return session.injuries(2024, 3)  # a sync call from inside a running loop
+
+    try:
+        frame = asyncio.run(inside_loop())
+        assert len(frame) > 0
+        results: list[pd.DataFrame] = []
+        errors: list[BaseException] = []
+
+        def worker(week: int) -> None:
+            try:
+                results.append(session.injuries(2024, week))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(w,)) for w in range(1, 9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert sorted(int(f["week"].iloc[0]) for f in results) == list(range(1, 9))
+    finally:
+        session.close()
+
+
+def test_no_nest_asyncio_anywhere() -> None:
+    package = Path(sf.__file__).parent
+    for path in package.rglob("*.py"):
+        assert "nest_asyncio" not in path.read_text(), path
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda s: s.props(2024, 0), "week"),
+        (lambda s: s.props(2024, 24), "week"),
+        (lambda s: s.props(1899, 1), "season"),
+        (lambda s: s.props("abc", 1), "season"),
+        (lambda s: s.props(2024, True), "week"),
+        (lambda s: s.props(2024, [17, True]), "week"),
+        (lambda s: s.players("XXX"), "team"),
+        (lambda s: s.play_by_play(-5), "game_id"),
+        (lambda s: s.props(2024, 1, season_type="XYZ"), "season_type"),
+    ],
+)
+def test_bad_arguments_name_the_argument_before_any_request(
+    call: Any, argument: str, emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    with make_session(emulator, namespace, tmp_path) as session:
+        with pytest.raises(InvalidParameterError) as err:
+            call(session)
+        assert err.value.parameter == argument
+        assert argument in str(err.value)
+    assert emulator.requests() == []
+
+
+def test_missing_key_names_the_variable(tmp_path: Path) -> None:
+    with (
+        Session(home=tmp_path, redis_host="") as session,
+        pytest.raises(ConfigurationError, match="SPORTSDATAIO_API_KEY"),
+    ):
+        session.props(2024, 18)
+
+
+def test_every_dataset_is_exported() -> None:
+    for name in DATASETS:
+        assert callable(getattr(sf, name))
+        assert name in sf.__all__
+
+
+def test_invalidation_reaches_other_processes_l0_within_100ms(
+    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url, l0=True) as session:
+        session.injuries(2024, 4)
+        assert session.injuries(2024, 4).attrs["served_from"] == "l0"
+        script = (
+            "import sys\n"
+            "from sportsframe.session import Session\n"
+            "with Session(source='emulator', base_url=sys.argv[1], namespace=sys.argv[2],\n"
+            "             redis_url_override=sys.argv[3], home=sys.argv[4],\n"
+            "             rate_limit=1000.0) as s:\n"
+            "    s.clear_cache('injuries', season=2024, week=4)\n"
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                script,
+                emulator.base_url,
+                namespace,
+                redis_url,
+                str(tmp_path / "other"),
+            ],
+            check=True,
+            timeout=60,
+        )
+        time.sleep(0.1)  # the coherence window under test, not a TTL
+        assert session.injuries(2024, 4).attrs["served_from"] != "l0"
+        # In the invalidating process itself: at once.
+        session.injuries(2024, 4)
+        assert session.injuries(2024, 4).attrs["served_from"] == "l0"
+        session.clear_cache("injuries", season=2024, week=4)
+        assert session.injuries(2024, 4).attrs["served_from"] != "l0"
+
+
+def test_dead_redis_and_postgres_still_answer_without_leaking_the_password(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with Session(
+        source="emulator",
+        base_url=emulator.base_url,
+        namespace=namespace,
+        rate_limit=1000.0,
+        redis_port=1,  # nothing listens there
+        database_url="postgresql+psycopg://user:hunter2-secret@127.0.0.1:1/db",
+        home=tmp_path,
+    ) as session:
+        first = session.injuries(2024, 2)
+        second = session.injuries(2024, 2)
+        stats = session.cache_stats()
+    assert first.attrs["served_from"] == "api"
+    assert second.attrs["served_from"] in ("l0", "hot")
+    assert stats["warm_cache"]["errors"] >= 1
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("warm" in m and "unavailable" in m for m in messages)
+    assert any("quota" in m for m in messages)
+    assert not any("hunter2-secret" in m for m in messages)
