@@ -198,6 +198,7 @@ class CachedSportsDataIOClient:
         refresh: bool = False,
         allow_stale: bool = True,
         offline: bool | None = None,
+        companion: str | None = None,
         **kwargs: Any,
     ) -> Lookup:
         """The cache entry for an endpoint call, with provenance (``served_from``, ``key``,
@@ -205,7 +206,8 @@ class CachedSportsDataIOClient:
 
         ``name_or_call`` is an endpoint name (then ``args``/``kwargs`` are its arguments) or an
         already bound call. ``refresh`` reloads from the API; ``offline`` serves only what the
-        tiers hold (default: the ``offline`` setting).
+        tiers hold (default: the ``offline`` setting); ``companion`` asks a hot hit to bring
+        that companion too (see :meth:`CacheManager.attach`).
         """
         if isinstance(name_or_call, BoundCall):
             if args or kwargs:
@@ -219,6 +221,7 @@ class CachedSportsDataIOClient:
             refresh=refresh,
             allow_stale=allow_stale,
             offline=offline,
+            companion=companion,
         )
 
     #: Alias of :meth:`fetch_entry`.

@@ -21,6 +21,7 @@ known up front (teams, season_type, positions, home/away), with the full set dec
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,16 +35,22 @@ import pyarrow as pa
 import pyarrow.compute as _compute
 
 from sportsframe.league import HISTORICAL_KEYS, TEAM_KEYS
+from sportsframe.topandas import table_to_frame
 
 __all__ = [
+    "FRAME_BUILD_VERSION",
     "Column",
     "FrameSchema",
     "build_frame",
     "build_frame_from_payload",
+    "build_table",
+    "companion_name",
     "datasets",
     "dictionary",
+    "frame_from_ipc",
     "schema",
     "snake",
+    "table_to_ipc",
     "to_pandas",
 ]
 
@@ -415,7 +422,7 @@ def _with_context(
     return data
 
 
-def _build(dataset: str, table: pa.Table, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def _build(dataset: str, table: pa.Table, params: Mapping[str, Any] | None = None) -> pa.Table:
     sch = schema(dataset)
     grain = sch.grain
     root = _records_table(table)
@@ -483,7 +490,6 @@ def _castable(a: pa.DataType, b: pa.DataType) -> bool:
 _EASTERN = "America/New_York"
 _UTC_NS = pa.timestamp("ns", tz="UTC")
 _ARROW_TYPES = {"int": pa.int64(), "dec": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
-_STR = pd.StringDtype(na_value=float("nan"))
 
 
 def _is_string(t: pa.DataType) -> bool:
@@ -559,33 +565,19 @@ def _timestamps(col: Column, values: Arr) -> Arr:
     return pa.array(local.tz_convert("UTC"), _UTC_NS)
 
 
-def _mapper(t: pa.DataType) -> Any:
-    if t == pa.int64():
-        return pd.Int64Dtype()
-    if t == pa.float64():
-        return pd.Float64Dtype()
-    if t == pa.bool_():
-        return pd.BooleanDtype()
-    if t == pa.string():
-        return _STR
-    return None
-
-
-def _finish(sch: FrameSchema, data: Mapping[str, Any], rows: int) -> pd.DataFrame:
+def _finish(sch: FrameSchema, data: Mapping[str, Any], rows: int) -> pa.Table:
     arrays = [_typed(c, data.get(c.name), rows) for c in sch.columns]
-    table = pa.Table.from_arrays(arrays, names=sch.names)
-    return to_pandas(table)
+    return pa.Table.from_arrays(arrays, names=sch.names)
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """A finished frame table as pandas with sportsframe's dtypes."""
-    return table.to_pandas(types_mapper=_mapper)
+    """A finished frame table as pandas with sportsframe's dtypes (see :mod:`.topandas`)."""
+    return table_to_frame(table)
 
 
-def build_frame(
-    dataset: str, table: pa.Table, params: Mapping[str, Any] | None = None
-) -> pd.DataFrame:
-    """The typed frame of ``dataset`` from an entry's Arrow table (any tier).
+def build_table(dataset: str, table: pa.Table, params: Mapping[str, Any] | None = None) -> pa.Table:
+    """The finished frame of ``dataset`` as an Arrow table (declared columns and types), from an
+    entry's Arrow table (any tier); :func:`to_pandas` turns it into the frame.
 
     ``params`` are the call's arguments: they fill the season/week columns of datasets whose
     payload does not carry them (props).
@@ -593,8 +585,57 @@ def build_frame(
     return _build(dataset, table, params)
 
 
+def build_frame(
+    dataset: str, table: pa.Table, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """The typed frame of ``dataset`` from an entry's Arrow table (any tier); see
+    :func:`build_table`."""
+    return to_pandas(_build(dataset, table, params))
+
+
 def build_frame_from_payload(
     dataset: str, payload: Any, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """The typed frame of ``dataset`` from a JSON payload (identical to the table path)."""
-    return _build(dataset, _payload_table(payload), params)
+    return to_pandas(_build(dataset, _payload_table(payload), params))
+
+
+#: Bump when the builder changes what it makes of the same payload: stored finished frames of
+#: an older build are then never read again (their companion name changes).
+FRAME_BUILD_VERSION = 1
+
+
+@cache
+def companion_name(dataset: str) -> str:
+    """The name under which a finished frame of ``dataset`` is kept beside its cache entry.
+
+    It fingerprints the build version and the declared columns and dtypes, so a frame stored by
+    another version of sportsframe is never mistaken for this version's.
+    """
+    sch = schema(dataset)
+    columns = [[c.name, str(c.dtype), str(_arrow_type(c))] for c in sch.columns]
+    shape = [FRAME_BUILD_VERSION, columns]
+    digest = hashlib.sha256(orjson.dumps(shape)).hexdigest()[:12]
+    return f"frame-{dataset}-{digest}"
+
+
+def table_to_ipc(table: pa.Table) -> bytes:
+    """A finished frame table as one uncompressed Arrow IPC stream (any Arrow reader opens it;
+    uncompressed because reading it back is the hot path).
+
+    Text columns are stored as ``large_string``: pandas' Arrow-backed ``str`` arrays hold that
+    type, so reading them back takes no conversion.
+    """
+    fields = [
+        f.with_type(pa.large_string()) if pa.types.is_string(f.type) else f for f in table.schema
+    ]
+    table = table.cast(pa.schema(fields))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def frame_from_ipc(data: bytes | memoryview) -> pd.DataFrame:
+    """The frame stored by :func:`table_to_ipc` (zero-copy read, then :func:`to_pandas`)."""
+    return to_pandas(pa.ipc.open_stream(pa.py_buffer(data)).read_all())

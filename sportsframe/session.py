@@ -170,7 +170,10 @@ class AsyncSession:
                     continue
             todo.append(i)
         client = await self.client() if todo else None
-        if todo and client is not None:
+        if len(todo) == 1 and client is not None and not progress:
+            # One part (the common call): no task, no progress bar.
+            parts[todo[0]] = await self._fetch_part(client, name, calls[todo[0]], refresh)
+        elif todo and client is not None:
             bar = _progress_bar(len(todo), dataset, progress)
             try:
 
@@ -200,8 +203,19 @@ class AsyncSession:
     async def _fetch_part(
         self, client: CachedSportsDataIOClient, name: str, call: BoundCall, refresh: bool
     ) -> pd.DataFrame:
-        result = await client.lookup(call, refresh=refresh)
-        frame = frames.build_frame(name, result.entry.table, call.values)
+        companion = frames.companion_name(name)
+        result = await client.lookup(call, refresh=refresh, companion=companion)
+        stored = result.entry.companion
+        if stored is not None:
+            # The finished frame kept beside a hot entry: no flattening, no casts.
+            frame = frames.frame_from_ipc(stored)
+        else:
+            table = frames.build_table(name, result.entry.table, call.values)
+            frame = frames.to_pandas(table)
+            # An empty frame is cheap to build, and an IPC stream without batches would not
+            # carry the declared category sets.
+            if table.num_rows and client.manager.keeps_companions:
+                await client.manager.attach(result, companion, frames.table_to_ipc(table))
         frame.attrs = {
             "key": result.key,
             "endpoint": name,
@@ -213,10 +227,9 @@ class AsyncSession:
             "source": result.entry.source,
         }
         if not result.stale:
+            # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
             self.l0.put(result.key, frame, result.entry.expires_at)
-        out = frame.copy(deep=False)
-        out.attrs = dict(frame.attrs)
-        return out
+        return frame
 
     async def _publish_invalidation(self, pattern: str) -> None:
         if self._coherence is not None:

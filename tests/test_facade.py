@@ -104,6 +104,34 @@ def test_api_warm_and_hot_frames_are_equal(
         assert list(dictionary["dtype"]) == [str(t) for t in from_api.dtypes]
 
 
+def test_hot_and_warm_hits_serve_the_stored_finished_frame(
+    emulator: EmulatorServer,
+    redis_url: str,
+    postgres_url: str,
+    schema: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    with make_session(
+        emulator, namespace, tmp_path, redis_url=redis_url, postgres_url=url
+    ) as session:
+        built = session.props(2024, 13)
+        assert built.attrs["served_from"] == "api"
+
+        def no_rebuild(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a hit rebuilt the frame instead of reading the stored one")
+
+        monkeypatch.setattr(frames, "build_table", no_rebuild)
+        from_hot = session.props(2024, 13)
+        session.drop_hot(built.attrs["key"])
+        from_warm = session.props(2024, 13)
+    assert (from_hot.attrs["served_from"], from_warm.attrs["served_from"]) == ("hot", "warm")
+    assert_frame_equal(from_hot, built)
+    assert_frame_equal(from_warm, built)
+
+
 def test_future_week_is_an_empty_frame_with_the_full_schema(
     emulator: EmulatorServer, namespace: str, tmp_path: Path
 ) -> None:

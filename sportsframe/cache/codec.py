@@ -342,14 +342,34 @@ def read_envelope(value: bytes | bytearray | memoryview | pa.Table) -> Envelope:
 
 
 def entry_from_ipc(
-    value: bytes, *, hit_count: int = 0, last_hit_at: datetime | None = None
+    value: bytes,
+    *,
+    hit_count: int = 0,
+    last_hit_at: datetime | None = None,
+    lazy: bool = False,
 ) -> CacheEntry:
     """A :class:`CacheEntry` decoded from a stream (its table and bytes both set, payload lazy).
 
-    Raises :class:`CodecError` if the stream does not decode.
+    With ``lazy`` only the schema message (the envelope) is read now and the table when first
+    asked for: for a reader that will most likely not need it (a hot hit that brought a current
+    companion).
+
+    Raises :class:`CodecError` if the stream (or, lazily, its envelope) does not decode.
     """
     from sportsframe.cache.tier import CacheEntry
 
+    if lazy:
+        env = read_envelope(value)
+        return CacheEntry(
+            env.key,
+            env.data_type,
+            env.created_at,
+            env.expires_at,
+            env.source,
+            hit_count,
+            last_hit_at,
+            _ipc=bytes(value),
+        )
     table = decode(value)
     env = read_envelope(table)
     return CacheEntry(

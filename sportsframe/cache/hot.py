@@ -9,6 +9,12 @@ its envelope by the injected clock, never by the server's TTL. The client never 
 ``decode_responses`` (that would corrupt the bytes), and every multi-key operation is a
 non-transactional pipeline or a per-node SCAN, so a Redis Cluster works as well as one server.
 
+Companions (values derived from an entry, see :class:`~sportsframe.cache.tier.CompanionTier`)
+live under ``{namespace}#{companion}:{public key}``: outside the ``{namespace}:`` keyspace that
+SCAN-based operations walk, written with the entry's own ``PX``, and prefixed with a 12-byte stamp
+(``SFC1`` + the entry's ``created_at`` in microseconds) that a read compares with the entry it
+returns. Both are read in one round trip.
+
 Both tiers are named ``"hot"``.
 """
 
@@ -16,10 +22,11 @@ from __future__ import annotations
 
 import logging
 import math
+import struct
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sportsframe.cache import codec
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONNECT_TIMEOUT",
     "ENVELOPE_PREFIX_BYTES",
+    "READ_CHUNK",
     "SCAN_COUNT",
     "SOCKET_TIMEOUT",
     "UNLINK_BATCH",
@@ -56,10 +64,26 @@ SOCKET_TIMEOUT: Final = 0.5
 SCAN_COUNT: Final = 1000
 #: Keys per UNLINK / GET pipeline in invalidate and cleanup.
 UNLINK_BATCH: Final = 500
+#: Bytes asked of the socket per read (redis-py's ``socket_read_size``).
+READ_CHUNK: Final = 1 << 20
 #: Bytes read with GETRANGE to get a value's envelope (its schema message) without the body.
 ENVELOPE_PREFIX_BYTES: Final = 64 * 1024
 
 _NAME = "hot"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STAMP = struct.Struct(">4sq")
+_STAMP_MAGIC = b"SFC1"
+
+
+def _stamp(created_at: datetime) -> bytes:
+    return _STAMP.pack(_STAMP_MAGIC, (created_at - _EPOCH) // timedelta(microseconds=1))
+
+
+def _current(value: bytes, entry: CacheEntry) -> memoryview | None:
+    """The companion's data if ``value`` is stamped for ``entry`` (else None: a stale one)."""
+    if len(value) < _STAMP.size or value[: _STAMP.size] != _stamp(entry.created_at):
+        return None
+    return memoryview(value)[_STAMP.size :]
 
 
 def _ms(seconds: float) -> int:
@@ -109,7 +133,7 @@ class MemoryTier:
 
     def _view(self, slot: _Slot) -> CacheEntry:
         # A new entry per read: it shares the immutable table and bytes, never a payload object.
-        return replace(slot.entry, _payload=MISSING)
+        return replace(slot.entry, _payload=MISSING, companion=None)
 
     async def get(self, key: str, *, include_stale: bool = False) -> CacheEntry | None:
         """The entry under ``key``; None if absent, or expired unless ``include_stale``."""
@@ -138,7 +162,7 @@ class MemoryTier:
             self._slots.pop(entry.key, None)
             return
         entry.table  # noqa: B018 - build the immutable form once; views share it
-        stored = replace(entry, _payload=MISSING)
+        stored = replace(entry, _payload=MISSING, companion=None)
         self._slots[entry.key] = _Slot(stored, keep_until)
         self._slots.move_to_end(entry.key)
         while len(self._slots) > self.max_entries:
@@ -261,6 +285,8 @@ class RedisTier:
         self.namespace = namespace.rstrip(":")
         self.clock = clock
         self.connection_attempts = 0
+        #: Companion names this tier has read or written: ``delete`` removes those beside a key.
+        self._companions: set[str] = set()
         self._prefix = f"{self.namespace}:"
         self._prefix_len = len(self._prefix)
         self._match_prefix = escape(self._prefix)
@@ -331,12 +357,12 @@ class RedisTier:
             raise self._down(err) from None
 
     async def _entry(
-        self, rkey: str, raw: bytes | None, now: datetime, include_stale: bool
+        self, rkey: str, raw: bytes | None, now: datetime, include_stale: bool, lazy: bool = False
     ) -> CacheEntry | None:
         if raw is None:
             return None
         try:
-            entry = codec.entry_from_ipc(raw)
+            entry = codec.entry_from_ipc(raw, lazy=lazy)
         except codec.CodecError as exc:
             await self._drop_bad(rkey, exc)
             return None
@@ -377,6 +403,53 @@ class RedisTier:
                 out[key] = entry
         return out
 
+    def _companion_key(self, key: str, companion: str) -> str:
+        return f"{self.namespace}#{companion}:{key}"
+
+    async def get_with_companion(
+        self, key: str, companion: str, *, include_stale: bool = False
+    ) -> CacheEntry | None:
+        """``get`` plus the current companion, in one round trip (MGET; a pipeline on a
+        cluster, where the two keys may live in different slots)."""
+        self._companions.add(companion)
+        rkey = self._rkey(key)
+        ckey = self._companion_key(key, companion)
+        try:
+            if self.cluster:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    pipe.get(rkey)
+                    pipe.get(ckey)
+                    raw, extra = await pipe.execute()
+            else:
+                raw, extra = await self._client.mget(rkey, ckey)
+        except self._errors as exc:
+            raise self._down(exc) from None
+        if raw is None:
+            return None
+        if extra is not None:
+            # The companion was written from this entry's table: decode that only if asked.
+            entry = await self._entry(rkey, raw, self.clock.now(), include_stale, lazy=True)
+            if entry is not None:
+                entry.companion = _current(extra, entry)
+                if entry.companion is not None:
+                    return entry
+        return await self._entry(rkey, raw, self.clock.now(), include_stale)
+
+    async def set_companion(
+        self, entry: CacheEntry, companion: str, data: bytes, *, grace: float = 0.0
+    ) -> None:
+        """``SET`` the stamped companion with the entry's remaining TTL plus ``grace``."""
+        self._companions.add(companion)
+        px = self._px(entry, grace, self.clock.now())
+        if px <= 0:
+            return
+        try:
+            await self._client.set(
+                self._companion_key(entry.key, companion), _stamp(entry.created_at) + data, px=px
+            )
+        except self._errors as exc:
+            raise self._down(exc) from None
+
     def _px(self, entry: CacheEntry, grace: float, now: datetime) -> int:
         return _ms(entry.remaining_ttl(now) + grace)
 
@@ -411,9 +484,17 @@ class RedisTier:
             raise self._down(exc) from None
 
     async def delete(self, key: str) -> bool:
-        """UNLINK one key; True if it existed."""
+        """UNLINK one key (and the companions this tier knows of); True if the key existed."""
+        companions = [self._companion_key(key, c) for c in self._companions]
         try:
-            return bool(await self._client.unlink(self._rkey(key)))
+            if not companions:
+                return bool(await self._client.unlink(self._rkey(key)))
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.unlink(self._rkey(key))
+                for ckey in companions:
+                    pipe.unlink(ckey)
+                results: list[int] = await pipe.execute()
+            return bool(results[0])
         except self._errors as exc:
             raise self._down(exc) from None
 
@@ -435,19 +516,28 @@ class RedisTier:
         return sum(int(r) for r in results)
 
     async def invalidate(self, pattern: str) -> int:
-        """SCAN MATCH ``{namespace}:{pattern}`` and UNLINK in batches; returns how many."""
+        """SCAN MATCH ``{namespace}:{pattern}`` and UNLINK in batches; returns how many.
+
+        Companions of matching keys go too (they could not be served after this anyway, but
+        they would hold memory until their TTL).
+        """
         removed = 0
-        batch: list[bytes] = []
         try:
-            async for rkey in self._scan(pattern):
-                batch.append(rkey)
-                if len(batch) >= UNLINK_BATCH:
-                    removed += await self._unlink(batch)
-                    batch = []
-            removed += await self._unlink(batch)
+            removed = await self._unlink_matching(self._match_prefix + pattern)
+            await self._unlink_matching(escape(f"{self.namespace}#") + "*:" + pattern)
         except self._errors as exc:
             raise self._down(exc) from None
         return removed
+
+    async def _unlink_matching(self, match: str) -> int:
+        removed = 0
+        batch: list[bytes] = []
+        async for rkey in self._client.scan_iter(match=match, count=SCAN_COUNT):
+            batch.append(rkey)
+            if len(batch) >= UNLINK_BATCH:
+                removed += await self._unlink(batch)
+                batch = []
+        return removed + await self._unlink(batch)
 
     async def keys(self, pattern: str = "*") -> list[str]:
         """Public keys matching the glob (SCAN; expired-but-kept entries included), sorted."""
@@ -566,6 +656,9 @@ def _build_client(
         "socket_timeout": socket_timeout,
         "retry": retry,
         "decode_responses": False,  # values are Arrow bytes
+        # Values run to a megabyte (a finished props frame): read them in large chunks rather
+        # than redis-py's default 64 KiB.
+        "socket_read_size": READ_CHUNK,
     }
     if max_connections is not None:
         options["max_connections"] = max_connections

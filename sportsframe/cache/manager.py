@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
 from sportsframe.cache.breaker import CircuitBreaker
 from sportsframe.cache.hits import HitBuffer, HitRecorder
@@ -51,7 +51,7 @@ from sportsframe.cache.singleflight import (
 )
 from sportsframe.cache.stats import CacheStats, TierStats
 from sportsframe.cache.sync import SyncCacheManager
-from sportsframe.cache.tier import CacheEntry, Tier, TierUnavailable
+from sportsframe.cache.tier import CacheEntry, CompanionTier, Tier, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.endpoints import BoundCall
 from sportsframe.errors import OfflineCacheMissError, RateLimitedError, UpstreamError
@@ -150,6 +150,8 @@ class CacheManager:
         self.settings = settings
         self.hot = hot
         self.warm = warm
+        self._hot_companions = isinstance(hot, CompanionTier)
+        self._warm_companions = isinstance(warm, CompanionTier)
         self.clock = clock
         self.source = source
         self.prefix = "" if source == _SOURCE_DEFAULT else f"{source}/"
@@ -234,11 +236,17 @@ class CacheManager:
 
     # -- the read path ---------------------------------------------------------------------------
     async def _read(
-        self, skey: str, now: datetime, *, count_misses: bool = True
+        self,
+        skey: str,
+        now: datetime,
+        *,
+        count_misses: bool = True,
+        companion: str | None = None,
     ) -> tuple[Lookup | None, Lookup | None]:
         """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted.
 
-        This is the hit path: no extra awaits, copies or allocations beyond the Lookup.
+        This is the hit path: no extra awaits, copies or allocations beyond the Lookup. With
+        ``companion`` (and a hot tier that keeps them) the hot read brings that companion too.
         """
         stale: Lookup | None = None
         hot = self.hot
@@ -248,7 +256,12 @@ class CacheManager:
             if breaker.allow():
                 started = perf_counter()
                 try:
-                    entry = await hot.get(skey, include_stale=True)
+                    if companion is not None and self._hot_companions:
+                        entry = await cast(CompanionTier, hot).get_with_companion(
+                            skey, companion, include_stale=True
+                        )
+                    else:
+                        entry = await hot.get(skey, include_stale=True)
                 except TierUnavailable as exc:
                     self._tier_down(breaker, stats, exc)
                 except BaseException:
@@ -274,7 +287,12 @@ class CacheManager:
             if breaker.allow():
                 started = perf_counter()
                 try:
-                    entry = await warm.get(skey, include_stale=True)
+                    if companion is not None and self._warm_companions:
+                        entry = await cast(CompanionTier, warm).get_with_companion(
+                            skey, companion, include_stale=True
+                        )
+                    else:
+                        entry = await warm.get(skey, include_stale=True)
                 except TierUnavailable as exc:
                     self._tier_down(breaker, stats, exc)
                 except BaseException:
@@ -287,7 +305,7 @@ class CacheManager:
                         stats.hit(elapsed)
                         self._hits.record(skey, now)
                         if hot is not None:
-                            await self._promote(entry)
+                            await self._promote(entry, companion)
                         return Lookup(skey, entry, _WARM), None
                     if count_misses:
                         stats.miss(elapsed)
@@ -299,9 +317,17 @@ class CacheManager:
                 stats.skip()
         return None, stale
 
-    async def _promote(self, entry: CacheEntry) -> None:
+    async def _promote(self, entry: CacheEntry, companion: str | None = None) -> None:
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
-        if await self._tier_set(self.hot, self.hot_breaker, self.stats.hot, entry):
+        data = entry.companion
+        if companion is not None and data is not None and self._hot_companions:
+            promoted, _ = await asyncio.gather(
+                self._tier_set(self.hot, self.hot_breaker, self.stats.hot, entry),
+                self._companion_set(self.hot, self.hot_breaker, entry, companion, data),
+            )
+        else:
+            promoted = await self._tier_set(self.hot, self.hot_breaker, self.stats.hot, entry)
+        if promoted:
             self.stats.promotions += 1
 
     def _tier_down(self, breaker: CircuitBreaker, stats: TierStats, exc: BaseException) -> None:
@@ -318,6 +344,7 @@ class CacheManager:
         allow_stale: bool = True,
         offline: bool | None = None,
         season: int | None = None,
+        companion: str | None = None,
     ) -> Lookup:
         """Read through the tiers; on a miss call ``loader`` once (per key, across processes).
 
@@ -329,6 +356,8 @@ class CacheManager:
             allow_stale: on an upstream failure, serve an entry expired < ``stale_grace`` ago.
             offline: never call the loader (default: ``settings.offline``).
             season: lets past seasons keep their entries longer (defaults to the call's).
+            companion: on a hot hit, also bring this companion when it is current
+                (``lookup.entry.companion``; see :meth:`attach`).
 
         Raises:
             OfflineCacheMissError: offline and no tier holds the key.
@@ -350,7 +379,7 @@ class CacheManager:
             offline = self.settings.offline
         stale: Lookup | None = None
         if offline or not refresh:
-            found, stale = await self._read(skey, self.clock.now())
+            found, stale = await self._read(skey, self.clock.now(), companion=companion)
             if found is not None:
                 self.stats.call_hit()
                 return found
@@ -426,6 +455,57 @@ class CacheManager:
             return Lookup(skey, entry, _API)
 
     # -- the write path ------------------------------------------------------------------------
+    @property
+    def keeps_companions(self) -> bool:
+        """True when a tier can keep companions (see :meth:`attach`)."""
+        return self._hot_companions or self._warm_companions
+
+    async def attach(self, lookup: Lookup, companion: str, data: bytes | memoryview) -> bool:
+        """Keep ``data``, derived from ``lookup``'s entry, beside that entry.
+
+        It expires with the entry and is served (by ``fetch(..., companion=...)``) only while
+        that same entry is stored. It goes to the hot tier, and to the warm tier when the entry
+        came from the API or from a warm read that found none (a hot hit says nothing of what
+        the warm tier holds, and rewriting it on every hot hit would cost a write per read).
+        Nothing is stored for a stale entry or by a tier that is down: a companion is only
+        ever a shortcut. True if some tier stored it.
+        """
+        if lookup.stale:
+            return False
+        writes = []
+        if self._hot_companions:
+            writes.append(
+                self._companion_set(self.hot, self.hot_breaker, lookup.entry, companion, data)
+            )
+        if self._warm_companions and lookup.served_from in (_API, _WARM):
+            writes.append(
+                self._companion_set(self.warm, self.warm_breaker, lookup.entry, companion, data)
+            )
+        return any(await asyncio.gather(*writes))
+
+    async def _companion_set(
+        self,
+        tier: Tier | None,
+        breaker: CircuitBreaker,
+        entry: CacheEntry,
+        companion: str,
+        data: bytes | memoryview,
+    ) -> bool:
+        if tier is None or not breaker.allow():
+            return False
+        try:
+            await cast(CompanionTier, tier).set_companion(
+                entry, companion, bytes(data), grace=self.grace
+            )
+        except TierUnavailable as exc:
+            breaker.failure(_reason(exc))
+            return False
+        except BaseException:
+            breaker.release_probe()
+            raise
+        breaker.success()
+        return True
+
     def _new_entry(
         self, skey: str, payload: Any, data_type: CacheDataType, season: int | None
     ) -> CacheEntry:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["MISSING", "CacheEntry", "Tier", "TierUnavailable"]
+__all__ = ["MISSING", "CacheEntry", "CompanionTier", "Tier", "TierUnavailable"]
 
 
 class _Missing:
@@ -61,6 +61,9 @@ class CacheEntry:
     _payload: Any = field(default=MISSING, repr=False)
     _table: pa.Table | None = field(default=None, repr=False)
     _ipc: bytes | None = field(default=None, repr=False)
+    #: A value derived from this very entry and kept beside it (see :class:`CompanionTier`),
+    #: set by a read that asked for one and found it current; None otherwise.
+    companion: bytes | memoryview | None = field(default=None, repr=False)
 
     @property
     def payload(self) -> Any:
@@ -170,4 +173,27 @@ class Tier(Protocol):
 
     async def close(self) -> None:
         """Release connections (flushes pending writes first)."""
+        ...
+
+
+@runtime_checkable
+class CompanionTier(Protocol):
+    """A tier that keeps *companions*: values derived from an entry, stored beside it.
+
+    The facade keeps the finished frame of an entry this way, so a hot hit skips rebuilding it.
+    A companion is stamped with its entry's ``created_at`` and served only while that same entry
+    is the one stored: an entry rewritten by a refresh, a reload or another process makes its old
+    companions invisible at once, with no coordinated delete. Companions expire with their entry.
+    """
+
+    async def get_with_companion(
+        self, key: str, companion: str, *, include_stale: bool = False
+    ) -> CacheEntry | None:
+        """As ``get``, and with ``entry.companion`` set when a current companion is stored."""
+        ...
+
+    async def set_companion(
+        self, entry: CacheEntry, companion: str, data: bytes, *, grace: float = 0.0
+    ) -> None:
+        """Store ``data`` as ``entry``'s companion named ``companion``, expiring with it."""
         ...

@@ -18,6 +18,14 @@ plus two columns that buy something measured:
     truth, the payload exactly as received, for SQL users. A row without a readable sidecar is
     served from ``data`` (and its sidecar rewritten).
 
+Beside it, ``cache_companions`` (key, name, created_at, expires_at, data; primary key (key, name))
+keeps values derived from an entry (the facade's finished frames, see
+:class:`~sportsframe.cache.tier.CompanionTier`): a companion is read in the same statement as its
+entry, joined on the entry's ``created_at``, so one written for an older version of the entry is
+never served; ``delete``, ``invalidate`` and ``cleanup`` remove companions with their entries (and
+any left without one). On PostgreSQL that read uses psycopg's binary result format: a megabyte of
+``bytea`` in text (hex) format costs more to parse than the rest of a warm hit.
+
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
 The table is created on first use, with the layout's version in ``sportsframe_meta``; a database
 holding another version (or a ``cache_entries`` table without one) raises
@@ -79,6 +87,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BATCH_SIZE",
     "CLEANUP_BATCH",
+    "COMPANION_TABLE",
     "CONNECT_TIMEOUT",
     "META_TABLE",
     "OPERATION_TIMEOUT",
@@ -98,6 +107,8 @@ T = TypeVar("T")
 TABLE: Final = "cache_entries"
 #: Where the layout version is recorded.
 META_TABLE: Final = "sportsframe_meta"
+#: Values derived from entries (finished frames), stored beside them.
+COMPANION_TABLE: Final = "cache_companions"
 #: Version of this table layout (columns and sidecar format); bump on any change.
 WARM_SCHEMA_VERSION: Final = "1"
 #: Seconds to wait for a PostgreSQL connection (libpq ``connect_timeout``; 2 is its minimum).
@@ -135,8 +146,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def build_tables(schema: str | None = None) -> tuple[Table, Table]:
-    """``cache_entries`` and ``sportsframe_meta`` in ``schema`` (the database's default if None)."""
+def build_tables(schema: str | None = None) -> tuple[Table, Table, Table]:
+    """``cache_entries``, ``sportsframe_meta`` and ``cache_companions`` in ``schema`` (the
+    database's default if None)."""
     metadata = MetaData(schema=schema)
     entries = Table(
         TABLE,
@@ -163,7 +175,18 @@ def build_tables(schema: str | None = None) -> tuple[Table, Table]:
         Column("name", String(64), primary_key=True),
         Column("value", String(255), nullable=False),
     )
-    return entries, meta
+    companions = Table(
+        COMPANION_TABLE,
+        metadata,
+        Column("key", String(255), primary_key=True),
+        Column("name", String(64), primary_key=True),
+        # The created_at of the entry this was derived from: the join condition of every read.
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Index("ix_cache_companions_expires_at", "expires_at"),
+    )
+    return entries, meta, companions
 
 
 class EfficiencyRow(NamedTuple):
@@ -267,9 +290,10 @@ class SqlTier:
         self._engine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
-        self.table, self.meta_table = build_tables(schema)
+        self.table, self.meta_table, self.companions = build_tables(schema)
         self._ready = False
         self._init_lock = asyncio.Lock()
+        self._companion_sql: str | None = None
         self._select_entry = select(
             self.table.c.key,
             self.table.c.data_type,
@@ -343,7 +367,7 @@ class SqlTier:
             # Two processes creating the table at once would collide in the catalog.
             await conn.execute(select(func.pg_advisory_xact_lock(_INIT_LOCK_ID)))
         existed = await conn.run_sync(self._has_table, TABLE)
-        for table in (self.table, self.meta_table):
+        for table in (self.table, self.meta_table, self.companions):
             await conn.execute(CreateTable(table, if_not_exists=True))
             for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
                 await conn.execute(CreateIndex(index, if_not_exists=True))
@@ -390,12 +414,14 @@ class SqlTier:
             set_={name: stmt.excluded[name] for name in updated},
         )
 
-    def _like(self, pattern: str) -> tuple[Any, bool]:
-        """(WHERE clause narrowing to ``pattern``, whether candidates need a re-check)."""
+    def _like(self, pattern: str, table: Table | None = None) -> tuple[Any, bool]:
+        """(WHERE clause on ``table``'s key narrowing to ``pattern``, whether candidates need a
+        re-check)."""
         like = glob_to_like(pattern)
         # SQLite's LIKE ignores ASCII case: re-check there even when the LIKE is exact.
         recheck = not like.exact or self.dialect != "postgresql"
-        return self.table.c.key.like(like.like, escape=LIKE_ESCAPE), recheck
+        key = (self.table if table is None else table).c.key
+        return key.like(like.like, escape=LIKE_ESCAPE), recheck
 
     # -- reading -----------------------------------------------------------------------------------
     def _entry_from_row(self, row: Any) -> tuple[CacheEntry | None, str | None]:
@@ -527,6 +553,114 @@ class SqlTier:
         found = (await conn.execute(select(self.table.c.key).where(where))).scalars().all()
         return [k for k in found if matches(pattern, k)] if recheck else list(found)
 
+    # -- companions --------------------------------------------------------------------------------
+    async def get_with_companion(
+        self, key: str, companion: str, *, include_stale: bool = False
+    ) -> CacheEntry | None:
+        """``get`` plus the current companion named ``companion``, in one statement."""
+
+        async def work(conn: AsyncConnection) -> CacheEntry | None:
+            row = await self._row_with_companion(conn, key, companion)
+            if row is None:
+                return None
+            if not include_stale and self.clock.now() >= row.expires_at:
+                return None
+            if row.companion is not None:
+                entry = self._envelope_entry(row)
+                if entry is not None:
+                    entry.companion = row.companion
+                    return entry
+            return (await self._read(conn, [key], include_stale)).get(key)
+
+        return await self._run(work)
+
+    async def _row_with_companion(
+        self, conn: AsyncConnection, key: str, companion: str
+    ) -> Any | None:
+        t, c = self.table, self.companions
+        if self.dialect != "postgresql":
+            same_version = (c.c.key == t.c.key) & (c.c.created_at == t.c.created_at)
+            joined = t.outerjoin(c, same_version & (c.c.name == companion))
+            query = self._select_entry.add_columns(c.c.data.label("companion")).select_from(joined)
+            return (await conn.execute(query.where(t.c.key == key))).first()
+        # psycopg directly, binary results: bytea arrives as bytes, not as hex text to parse.
+        from psycopg.rows import namedtuple_row
+
+        if self._companion_sql is None:
+            prep = conn.dialect.identifier_preparer
+            entries, companions = prep.format_table(t), prep.format_table(c)
+            self._companion_sql = (
+                "SELECT e.key, e.data_type, e.created_at, e.expires_at, e.source, e.hit_count,"
+                " e.last_hit_at, e.arrow, c.data AS companion"
+                f" FROM {entries} e LEFT JOIN {companions} c"
+                " ON c.key = e.key AND c.name = %s AND c.created_at = e.created_at"
+                " WHERE e.key = %s"
+            )
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
+            await cursor.execute(self._companion_sql, (companion, key))
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return row._replace(
+            created_at=row.created_at.astimezone(UTC),
+            expires_at=row.expires_at.astimezone(UTC),
+            last_hit_at=row.last_hit_at.astimezone(UTC) if row.last_hit_at else None,
+        )
+
+    def _envelope_entry(self, row: Any) -> CacheEntry | None:
+        """An entry whose sidecar is decoded only if asked (its envelope checked now), or None
+        when the sidecar is missing, unreadable or out of step with the row."""
+        if row.arrow is None:
+            return None
+        try:
+            envelope = codec.read_envelope(row.arrow)
+        except codec.CodecError:
+            return None
+        entry = CacheEntry(
+            row.key,
+            row.data_type,
+            row.created_at,
+            row.expires_at,
+            row.source,
+            row.hit_count or 0,
+            row.last_hit_at,
+            _ipc=bytes(row.arrow),
+        )
+        return entry if envelope == codec.envelope_of(entry) else None
+
+    async def set_companion(
+        self, entry: CacheEntry, companion: str, data: bytes, *, grace: float = 0.0
+    ) -> None:
+        """Upsert ``entry``'s companion named ``companion`` (removed with the entry, or by
+        :meth:`cleanup` once expired; ``grace`` is for that)."""
+        c = self.companions
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt: Any = pg_insert(c)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(c)
+        stmt = stmt.values(
+            key=entry.key,
+            name=companion,
+            created_at=entry.created_at,
+            expires_at=entry.expires_at,
+            data=bytes(data),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.c.key, c.c.name],
+            set_={n: stmt.excluded[n] for n in ("created_at", "expires_at", "data")},
+        )
+
+        async def work(conn: AsyncConnection) -> None:
+            await conn.execute(stmt)
+
+        await self._run(work)
+
     # -- writing -----------------------------------------------------------------------------------
     def _row(self, entry: CacheEntry) -> dict[str, Any]:
         return {
@@ -561,6 +695,7 @@ class SqlTier:
         t = self.table
 
         async def work(conn: AsyncConnection) -> int:
+            await conn.execute(delete(self.companions).where(self.companions.c.key == key))
             return (await conn.execute(delete(t).where(t.c.key == key))).rowcount
 
         return await self._run(work) > 0
@@ -569,14 +704,18 @@ class SqlTier:
         """Delete the rows whose key matches the glob; returns how many."""
         t = self.table
 
+        c = self.companions
+
         async def work(conn: AsyncConnection) -> int:
             where, recheck = self._like(pattern)
             if not recheck:
+                await conn.execute(delete(c).where(self._like(pattern, c)[0]))
                 return (await conn.execute(delete(t).where(where))).rowcount
             doomed = await self._matching(conn, pattern)
             removed = 0
             for start in range(0, len(doomed), BATCH_SIZE):
                 chunk = doomed[start : start + BATCH_SIZE]
+                await conn.execute(delete(c).where(c.c.key.in_(chunk)))
                 removed += (await conn.execute(delete(t).where(t.c.key.in_(chunk)))).rowcount
             return removed
 
@@ -626,7 +765,22 @@ class SqlTier:
             count = await self._run(work)
             removed += count
             if count < CLEANUP_BATCH:
-                return removed
+                break
+        await self._cleanup_companions(cutoff)
+        return removed
+
+    async def _cleanup_companions(self, cutoff: datetime) -> None:
+        """Delete companions expired before ``cutoff`` or left without their entry version."""
+        c, t = self.companions, self.table
+        current = (
+            select(t.c.id).where(t.c.key == c.c.key, t.c.created_at == c.c.created_at).exists()
+        )
+        stmt = delete(c).where(or_(c.c.expires_at < cutoff, ~current))
+
+        async def work(conn: AsyncConnection) -> None:
+            await conn.execute(stmt)
+
+        await self._run(work)
 
     async def enforce_max_size(self, max_entries: int, *, grace: float = 0.0) -> int:
         """Evict rows beyond ``max_entries``: rows expired for longer than ``grace`` first, then

@@ -256,3 +256,77 @@ async def test_memory_readers_cannot_change_the_cached_payload(
     second = await tier.get("players:SF")
     assert second is not None
     assert second.payload == [{"PlayerID": 1}]
+
+
+async def test_companion_is_read_with_its_entry_and_expires_with_it(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str, clock: ManualClock
+) -> None:
+    tier, client = redis_pair
+    entry = make_entry("player_props:2024:18:True", PAYLOAD, ttl=300)
+    await tier.set(entry, grace=60)
+    await tier.set_companion(entry, "frame-props-1", b"finished frame", grace=60)
+    found = await tier.get_with_companion("player_props:2024:18:True", "frame-props-1")
+    assert found is not None
+    assert found.companion is not None
+    assert bytes(found.companion) == b"finished frame"
+    assert found.payload == PAYLOAD
+    # Same PX as the entry, and outside the namespace's keyspace (SCAN-based ops never see it).
+    companion_key = f"{namespace}#frame-props-1:player_props:2024:18:True"
+    assert abs(await client.pttl(companion_key) - 360_000) < 1000
+    assert await tier.keys("*") == ["player_props:2024:18:True"]
+    # Another companion name is another value.
+    other = await tier.get_with_companion("player_props:2024:18:True", "frame-props-2")
+    assert other is not None
+    assert other.companion is None
+
+
+async def test_a_companion_of_an_older_entry_is_never_served(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, clock: ManualClock
+) -> None:
+    tier, _ = redis_pair
+    old = make_entry("odds:2024:18", PAYLOAD)
+    await tier.set(old)
+    await tier.set_companion(old, "frame-odds-1", b"old frame")
+    clock.advance(1)
+    newer = make_entry("odds:2024:18", [{"PlayerID": 3, "Outcomes": []}])
+    await tier.set(newer)  # a refresh in another process: the companion was not rewritten
+    found = await tier.get_with_companion("odds:2024:18", "frame-odds-1")
+    assert found is not None
+    assert found.payload == [{"PlayerID": 3, "Outcomes": []}]
+    assert found.companion is None
+
+
+async def test_delete_and_invalidate_remove_companions(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str
+) -> None:
+    tier, client = redis_pair
+    for key in ("odds:2024:17", "odds:2024:18"):
+        entry = make_entry(key, PAYLOAD)
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-odds-1", b"frame")
+    assert await tier.delete("odds:2024:17")
+    assert await client.exists(f"{namespace}#frame-odds-1:odds:2024:17") == 0
+    assert await tier.invalidate("odds:2024:*") == 1  # entries counted, not companions
+    assert [k async for k in client.scan_iter(match=f"{namespace}*")] == []
+
+
+async def test_companion_of_an_expired_entry_is_not_written(
+    redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str, clock: ManualClock
+) -> None:
+    tier, client = redis_pair
+    entry = make_entry("teams", PAYLOAD, ttl=10)
+    clock.advance(11)
+    await tier.set_companion(entry, "frame-teams-1", b"frame", grace=0)
+    assert await client.exists(f"{namespace}#frame-teams-1:teams") == 0
+
+
+async def test_memory_tier_never_carries_a_companion_over(
+    make_entry: Make, clock: ManualClock
+) -> None:
+    tier = MemoryTier(clock=clock)
+    entry = make_entry("teams", PAYLOAD)
+    entry.companion = b"from elsewhere"
+    await tier.set(entry)
+    found = await tier.get("teams")
+    assert found is not None
+    assert found.companion is None

@@ -9,6 +9,7 @@ hot hit, outages that cost at most one call per breaker period, and warm-tier ma
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -408,3 +409,65 @@ async def test_from_settings_picks_the_hot_tier(
         assert await build(redis_host="127.0.0.1", redis_port=free_port) == "MemoryTier"
     assert len([r for r in caplog.records if "not reachable" in r.getMessage()]) == 1
     await asyncio.sleep(0)
+
+
+async def test_companions_ride_along_with_hits_and_promotion(
+    manager: CacheManager, clock: ManualClock
+) -> None:
+    assert manager.keeps_companions
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert loaded.served_from == "api"
+    assert loaded.entry.companion is None
+    assert await manager.attach(loaded, "frame-x", b"finished frame")
+    hot = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert hot.served_from == "hot"
+    assert hot.entry.companion is not None
+    assert bytes(hot.entry.companion) == b"finished frame"
+    # A hot hit's companion goes to the hot tier only: the warm copy is not rewritten.
+    assert await manager.attach(hot, "frame-x", b"rebuilt on a hot hit")
+    # Redis flushed: the warm tier serves entry and companion, and promotes both.
+    await manager.drop_hot(KEY)
+    warm = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert warm.served_from == "warm"
+    assert warm.entry.companion is not None
+    assert bytes(warm.entry.companion) == b"finished frame"
+    again = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert again.served_from == "hot"
+    assert again.entry.companion is not None
+    assert bytes(again.entry.companion) == b"finished frame"
+    # Without the companion argument nothing changes for other readers.
+    plain = await manager.fetch(KEY, PROPS, _load)
+    assert plain.served_from == "hot"
+    assert plain.entry.companion is None
+
+
+async def test_a_refresh_makes_every_stored_companion_invisible(
+    manager: CacheManager, clock: ManualClock
+) -> None:
+    first = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(first, "frame-x", b"frame of the first load")
+    clock.advance(5)
+    refreshed = await manager.fetch(KEY, PROPS, _load, refresh=True, companion="frame-x")
+    assert refreshed.served_from == "api"
+    hot = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert hot.served_from == "hot"
+    assert hot.entry.companion is None
+    await manager.drop_hot(KEY)
+    warm = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert warm.served_from == "warm"
+    assert warm.entry.companion is None
+
+
+async def test_no_companion_for_a_stale_entry_or_a_memory_hot_tier(
+    manager: CacheManager, tmp_path: Path, namespace: str, clock: ManualClock
+) -> None:
+    found = await manager.fetch(KEY, PROPS, _load)
+    assert not await manager.attach(dataclasses.replace(found, stale=True), "frame-x", b"f")
+    assert (await manager.fetch(KEY, PROPS, _load, companion="frame-x")).entry.companion is None
+    mgr = CacheManager(_settings(tmp_path, namespace), hot=MemoryTier(clock=clock), warm=None)
+    try:
+        assert not mgr.keeps_companions
+        found = await mgr.fetch(KEY, PROPS, _load, companion="frame-x")
+        assert not await mgr.attach(found, "frame-x", b"frame")
+    finally:
+        await mgr.close()

@@ -322,3 +322,83 @@ def test_plain_urls_get_the_async_drivers(clock: ManualClock, tmp_path: Path) ->
     assert lite.url.drivername == "sqlite+aiosqlite"
     assert pg.engine.dialect.name == "postgresql"
     assert lite.engine.dialect.name == "sqlite"
+
+
+# -- companions ---------------------------------------------------------------------------------
+async def test_companion_is_read_with_its_entry(sql_tier: SqlTier, make_entry: Make) -> None:
+    entry = make_entry("player_props:2024:18:True", PAYLOAD)
+    await sql_tier.set(entry)
+    frame_bytes = bytes(range(256)) * 4000  # a megabyte-ish binary value, every byte value
+    await sql_tier.set_companion(entry, "frame-props-1", frame_bytes)
+    found = await sql_tier.get_with_companion("player_props:2024:18:True", "frame-props-1")
+    assert found is not None
+    assert found.companion is not None
+    assert bytes(found.companion) == frame_bytes
+    assert (found.key, found.created_at, found.expires_at) == (
+        entry.key,
+        entry.created_at,
+        entry.expires_at,
+    )
+    assert found.payload == PAYLOAD  # the sidecar still decodes when asked
+    other = await sql_tier.get_with_companion("player_props:2024:18:True", "frame-props-2")
+    assert other is not None
+    assert other.companion is None
+    assert other.payload == PAYLOAD
+    assert await sql_tier.get_with_companion("teams:2024", "frame-props-1") is None
+
+
+async def test_a_companion_of_an_older_entry_is_never_served_by_sql(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock
+) -> None:
+    old = make_entry("odds:2024:18", PAYLOAD)
+    await sql_tier.set(old)
+    await sql_tier.set_companion(old, "frame-odds-1", b"old frame")
+    clock.advance(1)
+    newer = make_entry("odds:2024:18", PAYLOAD[:1])
+    await sql_tier.set(newer)  # refreshed elsewhere; the companion was not rewritten
+    found = await sql_tier.get_with_companion("odds:2024:18", "frame-odds-1")
+    assert found is not None
+    assert found.companion is None
+    assert found.created_at == newer.created_at
+    assert found.payload == PAYLOAD[:1]
+
+
+async def test_expired_entry_hides_its_companion_unless_stale_is_asked(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock
+) -> None:
+    entry = make_entry("teams:2024", PAYLOAD, ttl=10)
+    await sql_tier.set(entry)
+    await sql_tier.set_companion(entry, "frame-teams-1", b"frame")
+    clock.advance(11)
+    assert await sql_tier.get_with_companion("teams:2024", "frame-teams-1") is None
+    stale = await sql_tier.get_with_companion("teams:2024", "frame-teams-1", include_stale=True)
+    assert stale is not None
+    assert stale.companion is not None
+
+
+async def _companion_keys(tier: SqlTier) -> list[str]:
+    table = f'"{tier.schema}".cache_companions' if tier.schema else "cache_companions"
+    return sorted(row.key for row in await _sql(tier, f"SELECT key FROM {table}"))
+
+
+async def test_delete_invalidate_and_cleanup_remove_companions(
+    sql_tier: SqlTier, make_entry: Make, clock: ManualClock
+) -> None:
+    for key in ("odds:2024:16", "odds:2024:17", "odds:2024:18", "teams:2024"):
+        entry = make_entry(key, PAYLOAD, ttl=60 if key == "teams:2024" else 300)
+        await sql_tier.set(entry)
+        await sql_tier.set_companion(entry, "frame-1", b"frame")
+    assert await sql_tier.delete("odds:2024:16")
+    assert await sql_tier.invalidate("odds:2024:1[7]") == 1
+    assert await _companion_keys(sql_tier) == ["odds:2024:18", "teams:2024"]
+    # An orphan (its entry rewritten) and an expired one go at cleanup; the current one stays.
+    clock.advance(1)
+    await sql_tier.set(make_entry("odds:2024:18", PAYLOAD))
+    clock.advance(120)
+    await sql_tier.cleanup(grace=0)
+    assert await _companion_keys(sql_tier) == []
+    fresh = make_entry("odds:2024:18", PAYLOAD)
+    await sql_tier.set(fresh)
+    await sql_tier.set_companion(fresh, "frame-1", b"frame")
+    await sql_tier.cleanup(grace=0)
+    assert await _companion_keys(sql_tier) == ["odds:2024:18"]

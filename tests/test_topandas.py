@@ -1,0 +1,85 @@
+"""The fast Arrow → pandas conversion gives exactly what pyarrow's general path gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+
+from sportsframe import frames
+from sportsframe.topandas import arrow_types_mapper, table_to_frame
+from tests.test_frames import FRAME_DATASETS, payload_for
+
+
+def general(table: pa.Table) -> pd.DataFrame:
+    return table.replace_schema_metadata(None).to_pandas(types_mapper=arrow_types_mapper)
+
+
+@pytest.mark.parametrize("dataset", FRAME_DATASETS)
+def test_every_dataset_frame_converts_like_the_general_path(dataset: str) -> None:
+    frame = frames.build_frame_from_payload(dataset, payload_for(dataset, n=40))
+    # As stored (pandas round trip: int8 dictionary indices, large strings) ...
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    assert_frame_equal(table_to_frame(table), general(table))
+    assert_frame_equal(table_to_frame(table), frame)
+
+
+def test_sliced_and_chunked_columns_with_nulls_convert_exactly() -> None:
+    table = pa.table(
+        {
+            "i": pa.array([1, None, 3, 4, None, 6, 7, 8, 9, None], pa.int64()),
+            "b": pa.array([True, None, False, True, True, None, False, False, True, None]),
+            "f": pa.array([0.5, None, float("nan"), 1.0, 2.0, 3.0, None, 4.0, 5.0, 6.0]),
+            "s": pa.array(["a", None, "c", "d", "e", None, "g", "h", "i", "j"]),
+            "c": pa.array(
+                ["KC", "SF", None, "KC", "SF", "KC", None, "SF", "KC", "SF"]
+            ).dictionary_encode(),
+            "t": pa.array(
+                [datetime(2024, 9, 8, 17, tzinfo=UTC), None] * 5, pa.timestamp("ns", tz="UTC")
+            ),
+        }
+    )
+    # Offsets not on a byte boundary exercise the bitmap arithmetic.
+    sliced = table.slice(3, 6)
+    assert_frame_equal(table_to_frame(sliced), general(sliced))
+    chunked = pa.concat_tables([table.slice(0, 3), table.slice(3)])
+    assert chunked.column("i").num_chunks == 2
+    assert_frame_equal(table_to_frame(chunked), general(chunked))
+
+
+def test_a_type_outside_the_fast_set_takes_the_general_path() -> None:
+    table = pa.table({"small": pa.array([1, 2, None], pa.int32()), "i": [1, 2, 3]})
+    assert_frame_equal(table_to_frame(table), general(table))
+
+
+def test_an_empty_table_keeps_its_columns_and_dtypes() -> None:
+    frame = frames.build_frame_from_payload("player_props", [])
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    out = table_to_frame(table)
+    assert len(out) == 0
+    assert list(out.columns) == list(frame.columns)
+
+
+def test_the_frame_owns_writable_data() -> None:
+    table = pa.table({"i": pa.array([1, 2, 3], pa.int64()), "b": [True, False, True]})
+    frame = table_to_frame(table)
+    frame.loc[0, "i"] = 10
+    frame.loc[0, "b"] = False
+    assert frame["i"].tolist() == [10, 2, 3]
+    assert table.column("i").to_pylist() == [1, 2, 3]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ints=st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=40),
+    offset=st.integers(0, 9),
+)
+def test_nullable_int_columns_convert_exactly(ints: list[int | None], offset: int) -> None:
+    table = pa.table({"i": pa.array(ints, pa.int64()), "b": [v is None for v in ints]})
+    sliced = table.slice(min(offset, len(ints)))
+    assert_frame_equal(table_to_frame(sliced), general(sliced))
