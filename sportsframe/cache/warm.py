@@ -336,12 +336,19 @@ class SqlTier:
         work: Callable[[AsyncConnection], Awaitable[T]],
         *,
         limit: float | None = None,
+        autocommit: bool = False,
     ) -> T:
-        """Run ``work`` in one transaction; connection trouble becomes TierUnavailable."""
+        """Run ``work`` in one transaction (or, with ``autocommit``, each statement on its own:
+        a read of one row needs no BEGIN and COMMIT round trips); connection trouble becomes
+        TierUnavailable."""
         try:
             async with asyncio.timeout(limit or self.operation_timeout):
                 if not self._ready:
                     await self._ensure_schema()
+                if autocommit:
+                    async with self._engine.connect() as plain:
+                        conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+                        return await work(conn)
                 async with self._engine.begin() as conn:
                     return await work(conn)
         except _UNAVAILABLE as exc:
@@ -572,7 +579,7 @@ class SqlTier:
                     return entry
             return (await self._read(conn, [key], include_stale)).get(key)
 
-        return await self._run(work)
+        return await self._run(work, autocommit=True)
 
     async def _row_with_companion(
         self, conn: AsyncConnection, key: str, companion: str
