@@ -358,20 +358,8 @@ def entry_from_ipc(
     """
     from sportsframe.cache.tier import CacheEntry
 
-    if lazy:
-        env = read_envelope(value)
-        return CacheEntry(
-            env.key,
-            env.data_type,
-            env.created_at,
-            env.expires_at,
-            env.source,
-            hit_count,
-            last_hit_at,
-            _ipc=bytes(value),
-        )
-    table = decode(value)
-    env = read_envelope(table)
+    table = None if lazy else decode(value)
+    env = read_envelope(value if table is None else table)
     return CacheEntry(
         env.key,
         env.data_type,

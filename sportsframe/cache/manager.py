@@ -491,20 +491,15 @@ class CacheManager:
         companion: str,
         data: bytes | memoryview,
     ) -> bool:
-        if tier is None or not breaker.allow():
+        if tier is None:
             return False
-        try:
-            await cast(CompanionTier, tier).set_companion(
-                entry, companion, bytes(data), grace=self.grace
-            )
-        except TierUnavailable as exc:
-            breaker.failure(_reason(exc))
-            return False
-        except BaseException:
-            breaker.release_probe()
-            raise
-        breaker.success()
-        return True
+        store = cast(CompanionTier, tier)
+        stats = self.stats.hot if tier is self.hot else self.stats.warm
+        return await self._guarded(
+            breaker,
+            stats,
+            lambda: store.set_companion(entry, companion, bytes(data), grace=self.grace),
+        )
 
     def _new_entry(
         self, skey: str, payload: Any, data_type: CacheDataType, season: int | None
@@ -531,11 +526,18 @@ class CacheManager:
     ) -> bool:
         if tier is None:
             return False
+        return await self._guarded(breaker, stats, lambda: tier.set(entry, grace=self.grace))
+
+    async def _guarded(
+        self, breaker: CircuitBreaker, stats: TierStats, write: Callable[[], Awaitable[None]]
+    ) -> bool:
+        """Run one tier write behind its breaker: True if it was written; a tier that is down
+        (or whose breaker is open) counts against the breaker and the stats, never raises."""
         if not breaker.allow():
             stats.degraded += 1
             return False
         try:
-            await tier.set(entry, grace=self.grace)
+            await write()
         except TierUnavailable as exc:
             breaker.failure(_reason(exc))
             stats.errors += 1

@@ -189,6 +189,21 @@ def build_tables(schema: str | None = None) -> tuple[Table, Table, Table]:
     return entries, meta, companions
 
 
+def _row_entry(row: Any, **forms: Any) -> CacheEntry:
+    """The entry of a ``cache_entries`` row; ``forms`` are the payload forms at hand
+    (``_table``, ``_ipc``, ``_payload``), the others being derived when asked for."""
+    return CacheEntry(
+        row.key,
+        row.data_type,
+        row.created_at,
+        row.expires_at,
+        row.source,
+        row.hit_count or 0,
+        row.last_hit_at,
+        **forms,
+    )
+
+
 class EfficiencyRow(NamedTuple):
     """One line of the spec's efficiency report (per data type)."""
 
@@ -440,17 +455,7 @@ class SqlTier:
             envelope = codec.read_envelope(table)
         except codec.CodecError as exc:
             return None, str(exc)
-        entry = CacheEntry(
-            row.key,
-            row.data_type,
-            row.created_at,
-            row.expires_at,
-            row.source,
-            row.hit_count or 0,
-            row.last_hit_at,
-            _table=table,
-            _ipc=row.arrow,
-        )
+        entry = _row_entry(row, _table=table, _ipc=row.arrow)
         if envelope != codec.envelope_of(entry):
             # The row was changed in SQL (e.g. expires_at extended): the row wins; the stream is
             # rebuilt with the row's envelope when someone asks for it.
@@ -468,16 +473,7 @@ class SqlTier:
         for row in rows:
             if row.key not in data:
                 continue
-            entry = CacheEntry(
-                row.key,
-                row.data_type,
-                row.created_at,
-                row.expires_at,
-                row.source,
-                row.hit_count or 0,
-                row.last_hit_at,
-                _payload=data[row.key],
-            )
+            entry = _row_entry(row, _payload=data[row.key])
             out.append(entry)
             repairs.append({"b_key": row.key, "b_arrow": entry.ipc})
         if repairs:
@@ -625,16 +621,7 @@ class SqlTier:
             envelope = codec.read_envelope(row.arrow)
         except codec.CodecError:
             return None
-        entry = CacheEntry(
-            row.key,
-            row.data_type,
-            row.created_at,
-            row.expires_at,
-            row.source,
-            row.hit_count or 0,
-            row.last_hit_at,
-            _ipc=bytes(row.arrow),
-        )
+        entry = _row_entry(row, _ipc=bytes(row.arrow))
         return entry if envelope == codec.envelope_of(entry) else None
 
     async def set_companion(
