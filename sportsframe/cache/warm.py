@@ -393,6 +393,13 @@ class SqlTier:
             await conn.execute(CreateTable(table, if_not_exists=True))
             for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
                 await conn.execute(CreateIndex(index, if_not_exists=True))
+        if self.dialect == "postgresql":
+            # Out of line and uncompressed: pglz-decompressing a megabyte on every warm hit
+            # costs more than reading it as is (Arrow IPC of a finished frame, read once).
+            companions = conn.dialect.identifier_preparer.format_table(self.companions)
+            await conn.execute(
+                text(f"ALTER TABLE {companions} ALTER COLUMN data SET STORAGE EXTERNAL")
+            )
         meta = self.meta_table
         found = (
             await conn.execute(select(meta.c.value).where(meta.c.name == _META_KEY))

@@ -402,3 +402,27 @@ async def test_delete_invalidate_and_cleanup_remove_companions(
     await sql_tier.set_companion(fresh, "frame-1", b"frame")
     await sql_tier.cleanup(grace=0)
     assert await _companion_keys(sql_tier) == ["odds:2024:18"]
+
+
+async def test_postgres_keeps_companions_uncompressed_out_of_line(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+) -> None:
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    try:
+        entry = make_entry("player_props:2024:18:True", PAYLOAD)
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-1", bytes(200_000))  # very compressible
+        (storage,) = await _sql(
+            tier,
+            "SELECT a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND c.relname = 'cache_companions' AND a.attname = 'data'",
+            s=pg_schema,
+        )
+        assert storage.attstorage == "e"
+        (size,) = await _sql(
+            tier, f'SELECT pg_column_size(data) AS n FROM "{pg_schema}".cache_companions'
+        )
+        assert size.n >= 200_000
+    finally:
+        await tier.close()
