@@ -15,7 +15,8 @@ import contextlib
 import inspect
 import logging
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Sequence
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,10 +29,11 @@ from sportsframe.datasets import DATASETS, Dataset, expand, ints
 from sportsframe.endpoints import ENDPOINTS, BoundCall, max_week, min_week, validate_argument
 from sportsframe.errors import ConfigurationError, InvalidParameterError
 from sportsframe.l0 import FrameCache, L0Coherence
-from sportsframe.runner import run_sync
+from sportsframe.runner import get_loop, run_sync
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
 
 if TYPE_CHECKING:
+    from sportsframe.cache.tier import CacheEntry
     from sportsframe.emulator import EmulatorServer
 
 __all__ = ["EMULATOR_KEY", "AsyncSession", "Session"]
@@ -216,16 +218,9 @@ class AsyncSession:
             # carry the declared category sets.
             if table.num_rows and client.manager.keeps_companions:
                 await client.manager.attach(result, companion, frames.table_to_ipc(table))
-        frame.attrs = {
-            "key": result.key,
-            "endpoint": name,
-            "params": call.params,
-            "served_from": result.served_from,
-            "fetched_at": result.entry.created_at,
-            "expires_at": result.entry.expires_at,
-            "stale": result.stale,
-            "source": result.entry.source,
-        }
+        frame.attrs = _provenance(
+            result.key, name, call, result.entry, served_from=result.served_from, stale=result.stale
+        )
         if not result.stale:
             # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
             self.l0.put(result.key, frame, result.entry.expires_at)
@@ -266,8 +261,7 @@ class AsyncSession:
         """
         if not self.l0.enabled or values.get("refresh"):
             return None
-        args = {k: v for k, v in values.items() if k not in ("refresh", "progress")}
-        calls, _, _ = self._plan(DATASETS[dataset], (), args)
+        calls = self._planned(dataset, values)
         if calls is None:
             return None
         parts = []
@@ -279,6 +273,46 @@ class AsyncSession:
             parts.append(frame)
         self._count_l0(len(parts))
         return parts[0] if len(parts) == 1 else _concat(parts, DATASETS[dataset].endpoint_name)
+
+    def hot_frame(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame | None:
+        """The frame from Redis alone, read in the calling thread, when every part is a fresh
+        hot entry with its finished frame beside it (else None; the caller takes the loop).
+
+        The sync facade tries this after L0: a hit then costs one blocking MGET and the
+        conversion to pandas, with no hand-off to the event loop. Counts reach the manager's
+        statistics through the loop.
+        """
+        client = self._client
+        if client is None or values.get("refresh"):
+            return None
+        reader = client.manager.sync_reader()
+        if reader is None:
+            return None
+        calls = self._planned(dataset, values)
+        if calls is None:
+            return None
+        manager = client.manager
+        name = DATASETS[dataset].endpoint_name
+        skeys = [manager.storage_key(call.key) for call in calls]
+        started = perf_counter()
+        entries = reader.read(skeys, frames.companion_name(name))
+        if entries is None:
+            return None
+        get_loop().call_soon_threadsafe(manager.record_hot_hits, skeys, perf_counter() - started)
+        parts = []
+        for skey, call, entry in zip(skeys, calls, entries, strict=True):
+            assert entry.companion is not None  # the reader returns only entries with one
+            frame = frames.frame_from_ipc(entry.companion)
+            frame.attrs = _provenance(skey, name, call, entry, served_from="hot", stale=False)
+            self.l0.put(skey, frame, entry.expires_at)
+            parts.append(frame)
+        return parts[0] if len(parts) == 1 else _concat(parts, name)
+
+    def _planned(self, dataset: str, values: dict[str, Any]) -> list[BoundCall] | None:
+        """The bound calls of a facade call, when they need no I/O to plan (else None)."""
+        args = {k: v for k, v in values.items() if k not in ("refresh", "progress")}
+        calls, _, _ = self._plan(DATASETS[dataset], (), args)
+        return calls
 
     def _plan(
         self, ds: Dataset, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -484,6 +518,28 @@ class AsyncSession:
         return len(soon)
 
 
+def _provenance(
+    key: str,
+    endpoint_name: str,
+    call: BoundCall,
+    entry: CacheEntry,
+    *,
+    served_from: str,
+    stale: bool,
+) -> dict[Hashable | None, Any]:
+    """``df.attrs`` of one part: where the frame came from."""
+    return {
+        "key": key,
+        "endpoint": endpoint_name,
+        "params": call.params,
+        "served_from": served_from,
+        "fetched_at": entry.created_at,
+        "expires_at": entry.expires_at,
+        "stale": stale,
+        "source": entry.source,
+    }
+
+
 def _parts_of(endpoint_name: str) -> list[str]:
     # Clearing the assembled props week also clears its per-game parts.
     return (
@@ -642,8 +698,10 @@ class Session:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             values = _bind(signature, args, kwargs)
-            # L0 first, in this thread: a repeated call never waits on the event loop.
+            # L0 first, then Redis, in this thread: a hit never waits on the event loop.
             frame = aio.cached_frame(name, values)
+            if frame is None:
+                frame = aio.hot_frame(name, values)
             if frame is not None:
                 return frame
             return run_sync(aio._dataset(name, **values))

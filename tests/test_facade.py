@@ -20,6 +20,7 @@ from sportsframe import frames
 from sportsframe.datasets import DATASETS
 from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.errors import ConfigurationError, InvalidParameterError, OfflineCacheMissError
+from sportsframe.runner import run_sync
 from sportsframe.session import Session
 
 # A moment after the 2024 season: every 2024 week is final and has data.
@@ -130,6 +131,70 @@ def test_hot_and_warm_hits_serve_the_stored_finished_frame(
     assert (from_hot.attrs["served_from"], from_warm.attrs["served_from"]) == ("hot", "warm")
     assert_frame_equal(from_hot, built)
     assert_frame_equal(from_warm, built)
+
+
+def test_sync_hot_hit_is_read_in_the_callers_thread(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sportsframe.session as session_module
+
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        built = session.props(2024, 13)
+        before = session.cache_stats()["hot_cache"]["hits"]
+        real_run_sync = session_module.run_sync
+
+        def no_loop(coro: Any, timeout: float | None = None) -> Any:
+            coro.close()
+            raise AssertionError("a hot hit waited on the event loop")
+
+        monkeypatch.setattr(session_module, "run_sync", no_loop)
+        from_hot = session.props(2024, 13)
+        monkeypatch.setattr(session_module, "run_sync", real_run_sync)
+        after = session.cache_stats()["hot_cache"]["hits"]
+    assert from_hot.attrs["served_from"] == "hot"
+    assert from_hot.attrs == {**built.attrs, "served_from": "hot"}
+    assert_frame_equal(from_hot, built)
+    assert after == before + 1  # counted on the loop, like every other hit
+
+
+def test_sync_hot_path_never_serves_a_frame_of_an_older_entry(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builds: list[str] = []
+    real_build = frames.build_table
+
+    def counting_build(dataset: str, *args: Any, **kwargs: Any) -> Any:
+        builds.append(dataset)
+        return real_build(dataset, *args, **kwargs)
+
+    monkeypatch.setattr(frames, "build_table", counting_build)
+    with (
+        make_session(emulator, namespace, tmp_path / "a", redis_url=redis_url) as reader,
+        make_session(emulator, namespace, tmp_path / "b", redis_url=redis_url) as writer,
+    ):
+        first = reader.props(2024, 13)
+        # Another process reloads the entry through the cache alone (no frame stored beside).
+        client = writer.client()
+        params = first.attrs["params"]
+        reloaded = run_sync(
+            client.fetch_entry("player_props", params["season"], params["week"], refresh=True)
+        )
+        builds.clear()
+        again = reader.props(2024, 13)
+    # The frame stored beside the old entry was refused: this one was built from the new entry.
+    assert builds == ["player_props"]
+    assert reloaded.entry.created_at > first.attrs["fetched_at"]
+    assert again.attrs["served_from"] == "hot"
+    assert again.attrs["fetched_at"] == reloaded.entry.created_at
+    assert_frame_equal(again, first)
 
 
 def test_future_week_is_an_empty_frame_with_the_full_schema(

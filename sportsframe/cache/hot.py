@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.cluster import RedisCluster
 
+    from sportsframe.cache.hotsync import SyncHotReader
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "UNLINK_BATCH",
     "MemoryTier",
     "RedisTier",
+    "companion_key",
+    "current_companion",
     "probe",
 ]
 
@@ -79,7 +82,12 @@ def _stamp(created_at: datetime) -> bytes:
     return _STAMP.pack(_STAMP_MAGIC, (created_at - _EPOCH) // timedelta(microseconds=1))
 
 
-def _current(value: bytes, entry: CacheEntry) -> memoryview | None:
+def companion_key(namespace: str, companion: str, key: str) -> str:
+    """The Redis key of ``key``'s companion named ``companion`` (outside ``{namespace}:``)."""
+    return f"{namespace}#{companion}:{key}"
+
+
+def current_companion(value: bytes, entry: CacheEntry) -> memoryview | None:
     """The companion's data if ``value`` is stamped for ``entry`` (else None: a stale one)."""
     if len(value) < _STAMP.size or value[: _STAMP.size] != _stamp(entry.created_at):
         return None
@@ -292,6 +300,9 @@ class RedisTier:
         self._match_prefix = escape(self._prefix)
         self._errors = _unavailable_errors()
         self._owned = isinstance(client_or_url, str)
+        self._url = client_or_url if isinstance(client_or_url, str) else None
+        self._timeouts = (connect_timeout, socket_timeout)
+        self._sync_reader: SyncHotReader | None = None
         if isinstance(client_or_url, str):
             self._client: Redis | RedisCluster = _build_client(
                 client_or_url,
@@ -404,7 +415,25 @@ class RedisTier:
         return out
 
     def _companion_key(self, key: str, companion: str) -> str:
-        return f"{self.namespace}#{companion}:{key}"
+        return companion_key(self.namespace, companion, key)
+
+    def sync_reader(self) -> SyncHotReader | None:
+        """A blocking reader of this tier's entries and companions for threads outside the
+        event loop, or None when the tier was given a client rather than a URL."""
+        if self._url is None:
+            return None
+        if self._sync_reader is None:
+            from sportsframe.cache.hotsync import SyncHotReader
+
+            self._sync_reader = SyncHotReader(
+                self._url,
+                namespace=self.namespace,
+                clock=self.clock,
+                cluster=self.cluster,
+                connect_timeout=self._timeouts[0],
+                socket_timeout=self._timeouts[1],
+            )
+        return self._sync_reader
 
     async def get_with_companion(
         self, key: str, companion: str, *, include_stale: bool = False
@@ -430,7 +459,7 @@ class RedisTier:
             # The companion was written from this entry's table: decode that only if asked.
             entry = await self._entry(rkey, raw, self.clock.now(), include_stale, lazy=True)
             if entry is not None:
-                entry.companion = _current(extra, entry)
+                entry.companion = current_companion(extra, entry)
                 if entry.companion is not None:
                     return entry
         return await self._entry(rkey, raw, self.clock.now(), include_stale)
@@ -627,6 +656,8 @@ class RedisTier:
 
     async def close(self) -> None:
         """Close the client if this tier built it (a client passed in is the caller's)."""
+        if self._sync_reader is not None:
+            self._sync_reader.close()
         if self._owned:
             try:
                 await self._client.aclose()

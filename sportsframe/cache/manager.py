@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
-from sportsframe.cache.breaker import CircuitBreaker
+from sportsframe.cache.breaker import BreakerState, CircuitBreaker
 from sportsframe.cache.hits import HitBuffer, HitRecorder
 from sportsframe.cache.lookup import Lookup
 from sportsframe.cache.singleflight import (
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from sportsframe.cache.hotsync import SyncHotReader
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -735,6 +736,26 @@ class CacheManager:
         snapshot["locks"] = dict(self.lock_counts)
         snapshot["source"] = self.source
         return snapshot
+
+    def sync_reader(self) -> SyncHotReader | None:
+        """The hot tier's blocking reader for threads outside the event loop (see
+        :mod:`sportsframe.cache.hotsync`), or None: no Redis, a tier given a client rather than
+        a URL, a closed manager, or a hot breaker that is not closed (the async path probes)."""
+        factory = getattr(self.hot, "sync_reader", None)
+        if factory is None or self._closed or self.hot_breaker.state is not BreakerState.CLOSED:
+            return None
+        reader: SyncHotReader | None = factory()
+        return reader
+
+    def record_hot_hits(self, skeys: Sequence[str], seconds: float) -> None:
+        """Count hot hits that a :meth:`sync_reader` served outside the loop (``seconds`` for
+        all of them together). Must run on the event loop, like every other count."""
+        now = self.clock.now()
+        each = seconds / max(len(skeys), 1)
+        for skey in skeys:
+            self.stats.hot.hit(each)
+            self.stats.call_hit()
+            self._hits.record(skey, now)
 
     def record_l0_hit(self) -> None:
         """Count a call the facade answered from its L0 frame cache (an API call avoided)."""

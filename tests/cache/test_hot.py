@@ -330,3 +330,67 @@ async def test_memory_tier_never_carries_a_companion_over(
     found = await tier.get("teams")
     assert found is not None
     assert found.companion is None
+
+
+# -- the blocking reader of the sync facade ------------------------------------------------------
+async def test_sync_reader_returns_entries_only_with_current_companions(
+    redis_url: str, namespace: str, make_entry: Make, clock: ManualClock
+) -> None:
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
+    reader = tier.sync_reader()
+    assert reader is not None
+    try:
+        week17 = make_entry("player_props:2024:17:True", PAYLOAD, ttl=300)
+        week18 = make_entry("player_props:2024:18:True", PAYLOAD, ttl=60)
+        for entry in (week17, week18):
+            await tier.set(entry, grace=600)
+        keys = [week17.key, week18.key]
+        assert reader.read(keys, "frame-1") is None  # no companions yet
+        await tier.set_companion(week17, "frame-1", b"frame 17", grace=600)
+        assert reader.read(keys, "frame-1") is None  # all or nothing
+        await tier.set_companion(week18, "frame-1", b"frame 18", grace=600)
+        found = reader.read(keys, "frame-1")
+        assert found is not None
+        assert [bytes(e.companion or b"") for e in found] == [b"frame 17", b"frame 18"]
+        assert [e.created_at for e in found] == [week17.created_at, week18.created_at]
+        assert found[0].payload == PAYLOAD  # the entry decodes when asked
+        clock.advance(61)  # week 18 expired (still stored for the grace window)
+        assert reader.read(keys, "frame-1") is None
+        assert reader.read([week17.key], "frame-1") is not None
+        clock.advance(1)
+        await tier.set(make_entry(week17.key, PAYLOAD[:1]), grace=600)  # rewritten elsewhere
+        assert reader.read([week17.key], "frame-1") is None
+    finally:
+        await tier.invalidate("*")
+        await tier.close()
+
+
+def test_sync_reader_goes_quiet_after_a_failure(
+    free_port: int, namespace: str, clock: ManualClock
+) -> None:
+    from sportsframe.cache.breaker import RESET_PERIOD
+    from sportsframe.cache.hotsync import SyncHotReader
+
+    reader = SyncHotReader(
+        f"redis://127.0.0.1:{free_port}/0",
+        namespace=namespace,
+        clock=clock,
+        connect_timeout=0.2,
+        socket_timeout=0.2,
+    )
+    assert reader.read(["teams"], "frame-1") is None
+    assert reader._client is not None
+    reader.close()  # a second read would reconnect: it must not even try while quiet
+    assert reader.read(["teams"], "frame-1") is None
+    assert reader._client is None
+    clock.advance(RESET_PERIOD)
+    assert reader.read(["teams"], "frame-1") is None
+    assert reader._client is not None
+    reader.close()
+
+
+def test_a_tier_given_a_client_has_no_sync_reader(clock: ManualClock) -> None:
+    import fakeredis
+
+    tier = RedisTier(fakeredis.FakeAsyncRedis(), namespace="sftest", clock=clock)
+    assert tier.sync_reader() is None

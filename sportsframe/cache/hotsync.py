@@ -1,0 +1,127 @@
+"""Blocking reads of hot-tier entries with their companions, for threads outside the event loop.
+
+The sync facade answers a repeated call from L0 in the caller's thread; when L0 misses (it is
+off, another process wrote the entry, the kernel restarted) the next place is Redis. Going
+through the event loop for that costs a thread hand-off and asyncio's chunked reads of a
+megabyte reply; a plain blocking MGET in the caller's thread does not. This reader does only
+that one thing, read-only and all or nothing: :meth:`SyncHotReader.read` returns entries when
+every key is stored, fresh by the clock and comes with a current companion, and None for
+anything else (a miss, an expired entry, a missing or stale companion, an unreachable server).
+The caller then takes the normal path, which decides what to do, counts misses and feeds the
+circuit breakers. After a failure the reader stays quiet for the breaker's reset period, so a
+server that went away costs one timeout, not one per call.
+
+redis-py's blocking client is thread-safe (one connection per command from its pool), so one
+reader serves every thread of the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from sportsframe.cache import codec
+from sportsframe.cache.breaker import RESET_PERIOD
+from sportsframe.cache.hot import READ_CHUNK, companion_key, current_companion
+from sportsframe.cache.tier import CacheEntry
+from sportsframe.clock import Clock
+
+__all__ = ["SyncHotReader"]
+
+
+class SyncHotReader:
+    """Entries plus companions from Redis in one blocking round trip (see the module docstring).
+
+    Args:
+        url: the hot tier's Redis URL (may hold a password: never shown).
+        namespace: the hot tier's key prefix.
+        clock: judges freshness (the same clock as the tier's).
+        cluster: the URL names a Redis Cluster seed node.
+        connect_timeout, socket_timeout: seconds, as for the async tier.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str,
+        clock: Clock,
+        cluster: bool = False,
+        connect_timeout: float,
+        socket_timeout: float,
+    ) -> None:
+        self.namespace = namespace
+        self.clock = clock
+        self.cluster = cluster
+        self._url = url
+        self._timeouts = (connect_timeout, socket_timeout)
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._quiet_until = float("-inf")
+
+    def __repr__(self) -> str:
+        return f"SyncHotReader(namespace={self.namespace!r}, cluster={self.cluster})"
+
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import redis
+                from redis.cluster import RedisCluster
+
+                options: dict[str, Any] = {
+                    "socket_connect_timeout": self._timeouts[0],
+                    "socket_timeout": self._timeouts[1],
+                    "socket_read_size": READ_CHUNK,
+                }
+                factory: Any = RedisCluster if self.cluster else redis.Redis
+                self._client = factory.from_url(self._url, **options)
+            return self._client
+
+    def read(self, keys: Sequence[str], companion: str) -> list[CacheEntry] | None:
+        """The entries of ``keys`` (storage keys), each with its current ``companion``, or None
+        unless every one of them is there and fresh."""
+        if not keys or self.clock.monotonic() < self._quiet_until:
+            return None
+        names: list[str] = []
+        for key in keys:
+            names += [f"{self.namespace}:{key}", companion_key(self.namespace, companion, key)]
+        try:
+            client = self._connect()
+            if self.cluster:
+                # The two keys of a pair may live in different slots: a pipeline splits them.
+                pipe = client.pipeline(transaction=False)
+                for name in names:
+                    pipe.get(name)
+                values = pipe.execute()
+            else:
+                values = client.mget(names)
+        except (RedisError, OSError):
+            self._quiet_until = self.clock.monotonic() + RESET_PERIOD
+            return None
+        now = self.clock.now()
+        out: list[CacheEntry] = []
+        for i in range(len(keys)):
+            raw, extra = values[2 * i], values[2 * i + 1]
+            if raw is None or extra is None:
+                return None
+            try:
+                entry = codec.entry_from_ipc(raw, lazy=True)
+            except codec.CodecError:
+                return None  # the async path repairs it
+            if now >= entry.expires_at:
+                return None
+            entry.companion = current_companion(extra, entry)
+            if entry.companion is None:
+                return None
+            out.append(entry)
+        return out
+
+    def close(self) -> None:
+        """Close the pooled connections (the reader reconnects if used again)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
