@@ -52,6 +52,9 @@ class FrameCache:
         self.clock = clock
         self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._bytes = 0
+        #: Bumped by every invalidate and clear: a frame read before a bump must not be put
+        #: after it (see :meth:`put`).
+        self.generation = 0
         self._lock = threading.Lock()
         #: Set to False while coherence cannot be guaranteed (Redis configured, channel down).
         self.serving = True
@@ -84,8 +87,14 @@ class FrameCache:
         out.attrs = dict(frame.attrs)
         return out
 
-    def put(self, key: str, frame: pd.DataFrame, expires_at: datetime) -> None:
-        """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit)."""
+    def put(
+        self, key: str, frame: pd.DataFrame, expires_at: datetime, *, generation: int | None = None
+    ) -> None:
+        """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit).
+
+        ``generation``: the value of :attr:`generation` when the frame's data was read. If an
+        invalidation came in since, the frame may be what it removed, so it is not kept.
+        """
         if not self.enabled:
             return
         nbytes = frame_nbytes(frame)
@@ -94,6 +103,8 @@ class FrameCache:
         stored = frame.copy(deep=False)
         stored.attrs = dict(frame.attrs)
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return
             if key in self._slots:
                 self._drop(key)
             self._slots[key] = _Slot(stored, expires_at, nbytes)
@@ -104,6 +115,7 @@ class FrameCache:
     def invalidate(self, pattern: str) -> int:
         """Drop every frame whose key matches the Redis-style glob; returns how many."""
         with self._lock:
+            self.generation += 1
             doomed = [k for k in self._slots if matches(pattern, k)]
             for key in doomed:
                 self._drop(key)
@@ -112,6 +124,7 @@ class FrameCache:
     def clear(self) -> None:
         """Drop everything."""
         with self._lock:
+            self.generation += 1
             self._slots.clear()
             self._bytes = 0
 

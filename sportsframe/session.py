@@ -20,6 +20,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import SecretStr
 
 from sportsframe import frames
@@ -206,12 +207,10 @@ class AsyncSession:
         self, client: CachedSportsDataIOClient, name: str, call: BoundCall, refresh: bool
     ) -> pd.DataFrame:
         companion = frames.companion_name(name)
+        generation = self.l0.generation
         result = await client.lookup(call, refresh=refresh, companion=companion)
-        stored = result.entry.companion
-        if stored is not None:
-            # The finished frame kept beside a hot entry: no flattening, no casts.
-            frame = frames.frame_from_ipc(stored)
-        else:
+        frame = _stored_frame(result.entry)
+        if frame is None:
             table = frames.build_table(name, result.entry.table, call.values)
             frame = frames.to_pandas(table)
             # An empty frame is cheap to build, and an IPC stream without batches would not
@@ -223,7 +222,7 @@ class AsyncSession:
         )
         if not result.stale:
             # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
-            self.l0.put(result.key, frame, result.entry.expires_at)
+            self.l0.put(result.key, frame, result.entry.expires_at, generation=generation)
         return frame
 
     async def _publish_invalidation(self, pattern: str) -> None:
@@ -294,19 +293,24 @@ class AsyncSession:
         manager = client.manager
         name = DATASETS[dataset].endpoint_name
         skeys = [manager.storage_key(call.key) for call in calls]
+        # Read before the data: an invalidation landing while this thread converts must win.
+        generation = self.l0.generation
         started = perf_counter()
         entries = reader.read(skeys, frames.companion_name(name))
         if entries is None:
             return None
-        get_loop().call_soon_threadsafe(manager.record_hot_hits, skeys, perf_counter() - started)
         parts = []
         for skey, call, entry in zip(skeys, calls, entries, strict=True):
-            assert entry.companion is not None  # the reader returns only entries with one
-            frame = frames.frame_from_ipc(entry.companion)
+            frame = _stored_frame(entry)
+            if frame is None:
+                return None  # the loop's path rebuilds it
             frame.attrs = _provenance(skey, name, call, entry, served_from="hot", stale=False)
-            self.l0.put(skey, frame, entry.expires_at)
-            parts.append(frame)
-        return parts[0] if len(parts) == 1 else _concat(parts, name)
+            parts.append((skey, frame, entry.expires_at))
+        get_loop().call_soon_threadsafe(manager.record_hot_hits, skeys, perf_counter() - started)
+        for skey, frame, expires_at in parts:
+            self.l0.put(skey, frame, expires_at, generation=generation)
+        built = [frame for _, frame, _ in parts]
+        return built[0] if len(built) == 1 else _concat(built, name)
 
     def _planned(self, dataset: str, values: dict[str, Any]) -> list[BoundCall] | None:
         """The bound calls of a facade call, when they need no I/O to plan (else None)."""
@@ -516,6 +520,18 @@ class AsyncSession:
             return 0
         await self.warm(season, weeks, datasets=("props", "injuries"), progress=progress)
         return len(soon)
+
+
+def _stored_frame(entry: CacheEntry) -> pd.DataFrame | None:
+    """The finished frame kept beside ``entry``, or None (none came with it, or it does not
+    read: logged, and the caller builds the frame from the entry instead)."""
+    if entry.companion is None:
+        return None
+    try:
+        return frames.frame_from_ipc(entry.companion)
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        log.warning("unreadable stored frame beside %s (%s); rebuilding it", entry.key, exc)
+        return None
 
 
 def _provenance(

@@ -127,7 +127,7 @@ def _converter(t: pa.DataType) -> Callable[[Any], Any] | None:
         return _timestamp
     if (
         pa.types.is_dictionary(t)
-        and pa.types.is_integer(t.index_type)
+        and pa.types.is_signed_integer(t.index_type)  # codes use -1 for null
         and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
         and not t.ordered
     ):

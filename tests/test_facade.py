@@ -414,3 +414,72 @@ def test_dead_redis_and_postgres_still_answer_without_leaking_the_password(
     assert any("warm" in m and "unavailable" in m for m in messages)
     assert any("quota" in m for m in messages)
     assert not any("hunter2-secret" in m for m in messages)
+
+
+def test_l0_refuses_a_frame_read_before_an_invalidation() -> None:
+    from sportsframe.l0 import FrameCache
+
+    cache = FrameCache(1 << 20)
+    expires = datetime(2100, 1, 1, tzinfo=UTC)
+    frame = pd.DataFrame({"a": [1, 2]})
+    generation = cache.generation
+    cache.invalidate("odds:*")  # lands while the frame was being read and converted
+    cache.put("odds:2024:18", frame, expires, generation=generation)
+    assert cache.get("odds:2024:18") is None
+    cache.put("odds:2024:18", frame, expires, generation=cache.generation)
+    assert cache.get("odds:2024:18") is not None
+
+
+def test_clear_cache_during_a_sync_hot_read_wins(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url, l0=True) as session:
+        session.props(2024, 13)
+        session.aio.l0.clear()  # this process's L0 forgets; Redis still has the week
+        real = frames.frame_from_ipc
+        cleared: list[int] = []
+
+        def clear_while_converting(data: Any) -> pd.DataFrame:
+            if not cleared:
+                cleared.append(session.clear_cache("props", season=2024, week=13))
+            return real(data)
+
+        monkeypatch.setattr(frames, "frame_from_ipc", clear_while_converting)
+        during = session.props(2024, 13)
+        monkeypatch.setattr(frames, "frame_from_ipc", real)
+        emulator.clear_requests()
+        after = session.props(2024, 13)
+    assert during.attrs["served_from"] == "hot"
+    assert cleared
+    assert cleared[0] > 0
+    assert after.attrs["served_from"] == "api"  # not the cleared frame, kept in L0
+    assert api_paths(emulator)
+
+
+def test_an_unreadable_stored_frame_is_rebuilt(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import redis
+
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        built = session.props(2024, 13)
+        raw = redis.Redis.from_url(redis_url)
+        try:
+            (stored_key,) = raw.keys(f"{namespace}#frame-player_props-*")
+            stamp = raw.getrange(stored_key, 0, 11)
+            raw.set(stored_key, stamp + b"not an arrow stream", keepttl=True)
+        finally:
+            raw.close()
+        with caplog.at_level(logging.WARNING, logger="sportsframe"):
+            again = session.props(2024, 13)
+    assert again.attrs["served_from"] == "hot"
+    assert_frame_equal(again, built)
+    assert any("unreadable stored frame" in r.getMessage() for r in caplog.records)

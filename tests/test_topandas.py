@@ -83,3 +83,10 @@ def test_nullable_int_columns_convert_exactly(ints: list[int | None], offset: in
     table = pa.table({"i": pa.array(ints, pa.int64()), "b": [v is None for v in ints]})
     sliced = table.slice(min(offset, len(ints)))
     assert_frame_equal(table_to_frame(sliced), general(sliced))
+
+
+def test_unsigned_dictionary_indices_take_the_general_path() -> None:
+    indices = pa.array([0, 1, None, 1], pa.uint8())
+    column = pa.DictionaryArray.from_arrays(indices, pa.array(["KC", "SF"]))
+    table = pa.table({"team": column})
+    assert_frame_equal(table_to_frame(table), general(table))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import struct
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -303,6 +304,7 @@ class RedisTier:
         self._url = client_or_url if isinstance(client_or_url, str) else None
         self._timeouts = (connect_timeout, socket_timeout)
         self._sync_reader: SyncHotReader | None = None
+        self._sync_reader_lock = threading.Lock()
         if isinstance(client_or_url, str):
             self._client: Redis | RedisCluster = _build_client(
                 client_or_url,
@@ -422,18 +424,19 @@ class RedisTier:
         event loop, or None when the tier was given a client rather than a URL."""
         if self._url is None:
             return None
-        if self._sync_reader is None:
-            from sportsframe.cache.hotsync import SyncHotReader
+        from sportsframe.cache.hotsync import SyncHotReader
 
-            self._sync_reader = SyncHotReader(
-                self._url,
-                namespace=self.namespace,
-                clock=self.clock,
-                cluster=self.cluster,
-                connect_timeout=self._timeouts[0],
-                socket_timeout=self._timeouts[1],
-            )
-        return self._sync_reader
+        with self._sync_reader_lock:  # the sync facade asks from many threads at once
+            if self._sync_reader is None:
+                self._sync_reader = SyncHotReader(
+                    self._url,
+                    namespace=self.namespace,
+                    clock=self.clock,
+                    cluster=self.cluster,
+                    connect_timeout=self._timeouts[0],
+                    socket_timeout=self._timeouts[1],
+                )
+            return self._sync_reader
 
     async def get_with_companion(
         self, key: str, companion: str, *, include_stale: bool = False

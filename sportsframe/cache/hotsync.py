@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
@@ -61,12 +61,15 @@ class SyncHotReader:
         self._client: Any = None
         self._lock = threading.Lock()
         self._quiet_until = float("-inf")
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"SyncHotReader(namespace={self.namespace!r}, cluster={self.cluster})"
 
     def _connect(self) -> Any:
         with self._lock:
+            if self._closed:
+                raise OSError("the reader is closed")
             if self._client is None:
                 import redis
                 from redis.cluster import RedisCluster
@@ -83,7 +86,7 @@ class SyncHotReader:
     def read(self, keys: Sequence[str], companion: str) -> list[CacheEntry] | None:
         """The entries of ``keys`` (storage keys), each with its current ``companion``, or None
         unless every one of them is there and fresh."""
-        if not keys or self.clock.monotonic() < self._quiet_until:
+        if not keys or self._closed or self.clock.monotonic() < self._quiet_until:
             return None
         names: list[str] = []
         for key in keys:
@@ -98,7 +101,8 @@ class SyncHotReader:
                 values = pipe.execute()
             else:
                 values = client.mget(names)
-        except (RedisError, OSError):
+        except (RedisError, RedisClusterException, OSError):
+            # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
             self._quiet_until = self.clock.monotonic() + RESET_PERIOD
             return None
         now = self.clock.now()
@@ -120,8 +124,9 @@ class SyncHotReader:
         return out
 
     def close(self) -> None:
-        """Close the pooled connections (the reader reconnects if used again)."""
+        """Close the pooled connections; the reader answers None from then on."""
         with self._lock:
+            self._closed = True
             client, self._client = self._client, None
         if client is not None:
             client.close()

@@ -393,13 +393,6 @@ class SqlTier:
             await conn.execute(CreateTable(table, if_not_exists=True))
             for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
                 await conn.execute(CreateIndex(index, if_not_exists=True))
-        if self.dialect == "postgresql":
-            # Out of line and uncompressed: pglz-decompressing a megabyte on every warm hit
-            # costs more than reading it as is (Arrow IPC of a finished frame, read once).
-            companions = conn.dialect.identifier_preparer.format_table(self.companions)
-            await conn.execute(
-                text(f"ALTER TABLE {companions} ALTER COLUMN data SET STORAGE EXTERNAL")
-            )
         meta = self.meta_table
         found = (
             await conn.execute(select(meta.c.value).where(meta.c.name == _META_KEY))
@@ -418,6 +411,27 @@ class SqlTier:
                 f"the warm-tier {TABLE} table has layout version {found}, this sportsframe "
                 f"reads version {WARM_SCHEMA_VERSION}; clear it with `sportsframe cleanup` or "
                 "point DATABASE_URL elsewhere"
+            )
+        if self.dialect == "postgresql":
+            await self._store_companions_uncompressed(conn)
+
+    async def _store_companions_uncompressed(self, conn: AsyncConnection) -> None:
+        """Out of line and uncompressed: pglz-decompressing a megabyte on every warm hit costs
+        more than reading it as is. Altered once: ALTER TABLE takes an exclusive lock, which
+        would queue behind any reader of the table."""
+        companions = conn.dialect.identifier_preparer.format_table(self.companions)
+        storage = (
+            await conn.execute(
+                text(
+                    "SELECT attstorage FROM pg_attribute "
+                    "WHERE attrelid = to_regclass(:t) AND attname = 'data'"
+                ),
+                {"t": companions},
+            )
+        ).scalar_one_or_none()
+        if storage != "e":
+            await conn.execute(
+                text(f"ALTER TABLE {companions} ALTER COLUMN data SET STORAGE EXTERNAL")
             )
 
     def _has_table(self, conn: Connection, name: str) -> bool:

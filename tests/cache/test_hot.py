@@ -378,15 +378,25 @@ def test_sync_reader_goes_quiet_after_a_failure(
         connect_timeout=0.2,
         socket_timeout=0.2,
     )
-    assert reader.read(["teams"], "frame-1") is None
-    assert reader._client is not None
-    reader.close()  # a second read would reconnect: it must not even try while quiet
-    assert reader.read(["teams"], "frame-1") is None
-    assert reader._client is None
-    clock.advance(RESET_PERIOD)
-    assert reader.read(["teams"], "frame-1") is None
-    assert reader._client is not None
-    reader.close()
+    attempts = 0
+    connect = reader._connect
+
+    def counted() -> Any:
+        nonlocal attempts
+        attempts += 1
+        return connect()
+
+    reader._connect = counted  # type: ignore[method-assign]
+    try:
+        assert reader.read(["teams"], "frame-1") is None
+        assert attempts == 1
+        assert reader.read(["teams"], "frame-1") is None  # quiet: not even tried
+        assert attempts == 1
+        clock.advance(RESET_PERIOD)
+        assert reader.read(["teams"], "frame-1") is None
+        assert attempts == 2
+    finally:
+        reader.close()
 
 
 def test_a_tier_given_a_client_has_no_sync_reader(clock: ManualClock) -> None:
@@ -394,3 +404,25 @@ def test_a_tier_given_a_client_has_no_sync_reader(clock: ManualClock) -> None:
 
     tier = RedisTier(fakeredis.FakeAsyncRedis(), namespace="sftest", clock=clock)
     assert tier.sync_reader() is None
+
+
+def test_sync_reader_on_a_server_that_is_no_cluster_answers_none(
+    redis_url: str, namespace: str, clock: ManualClock
+) -> None:
+    from sportsframe.cache.hotsync import SyncHotReader
+
+    reader = SyncHotReader(
+        redis_url,
+        namespace=namespace,
+        clock=clock,
+        cluster=True,  # RedisClusterException is no RedisError: it must not escape either
+        connect_timeout=0.2,
+        socket_timeout=0.2,
+    )
+    try:
+        assert reader.read(["teams"], "frame-1") is None
+        assert reader._quiet_until > clock.monotonic()
+    finally:
+        reader.close()
+    assert reader.read(["teams"], "frame-1") is None  # closed: never reconnects
+    assert reader._client is None

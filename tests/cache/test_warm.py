@@ -426,3 +426,24 @@ async def test_postgres_keeps_companions_uncompressed_out_of_line(
         assert size.n >= 200_000
     finally:
         await tier.close()
+
+
+async def test_a_new_tier_starts_while_another_session_reads_the_companions(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+) -> None:
+    import psycopg
+
+    first = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    await first.set(make_entry("teams:2024", PAYLOAD))
+    await first.close()
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    async with await psycopg.AsyncConnection.connect(dsn) as reader:
+        # An open transaction that read the table holds a lock an ALTER TABLE would wait for.
+        await reader.execute(f'SELECT count(*) FROM "{pg_schema}".cache_companions')
+        second = SqlTier(postgres_url, clock=clock, schema=pg_schema, operation_timeout=3)
+        try:
+            found = await second.get("teams:2024")
+        finally:
+            await second.close()
+        await reader.rollback()
+    assert found is not None
