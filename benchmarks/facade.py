@@ -36,11 +36,9 @@ import redis
 
 from sportsframe import frames
 from sportsframe.cache import codec
+from sportsframe.cache.hot import COMPANION_STAMP_BYTES
 from sportsframe.emulator import start_emulator
 from sportsframe.session import Session
-
-#: The stamp before a finished frame stored beside its entry (see sportsframe.cache.hot).
-STAMP_BYTES = 12
 
 
 def side_by_side(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
@@ -126,7 +124,7 @@ def main() -> None:
             companion_key = f"{namespace}#{frames.companion_name('player_props')}:{key}"
             stored = raw.get(companion_key)
             assert stored is not None, "the finished frame is not in Redis"
-            finished = pa.ipc.open_stream(memoryview(stored)[STAMP_BYTES:]).read_all()
+            finished = pa.ipc.open_stream(memoryview(stored)[COMPANION_STAMP_BYTES:]).read_all()
 
             def floor() -> pd.DataFrame:
                 data = raw.get(redis_key)
@@ -137,7 +135,7 @@ def main() -> None:
             def stored_floor() -> pd.DataFrame:
                 data = raw.get(companion_key)
                 assert data is not None
-                return frames.frame_from_ipc(memoryview(data)[STAMP_BYTES:])
+                return frames.frame_from_ipc(memoryview(data)[COMPANION_STAMP_BYTES:])
 
             json_key = f"{namespace}:json-props"
             payload = codec.table_to_payload(codec.decode(value))

@@ -87,8 +87,12 @@ def _bool(a: Arr) -> Any:
 
 
 def _float64(a: Arr) -> Any:
-    # pandas decides how NaN (a valid Arrow value) and null relate in a Float64 array: let it.
-    return _FLOAT.__from_arrow__(pa.chunked_array([a]))
+    values, mask = _values(a, np.float64), _null_mask(a)
+    nan = np.isnan(values)
+    if nan.any() and (nan & ~mask).any():
+        # pandas decides how NaN (a valid Arrow value) and null relate in a Float64 array.
+        return _FLOAT.__from_arrow__(pa.chunked_array([a]))
+    return pd.arrays.FloatingArray(values, mask)
 
 
 def _string(a: Arr) -> Any:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sportsframe.settings import Settings
 
 __all__ = [
+    "COMPANION_STAMP_BYTES",
     "CONNECT_TIMEOUT",
     "ENVELOPE_PREFIX_BYTES",
     "READ_CHUNK",
@@ -76,6 +77,8 @@ ENVELOPE_PREFIX_BYTES: Final = 64 * 1024
 _NAME = "hot"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STAMP = struct.Struct(">4sq")
+#: Bytes before a companion's data in its Redis value (magic + the entry's created_at).
+COMPANION_STAMP_BYTES: Final = _STAMP.size
 _STAMP_MAGIC = b"SFC1"
 
 
@@ -422,8 +425,8 @@ class RedisTier:
     def sync_reader(self) -> SyncHotReader | None:
         """A blocking reader of this tier's entries and companions for threads outside the
         event loop, or None when the tier was given a client rather than a URL."""
-        if self._url is None:
-            return None
+        if self._url is None or self._sync_reader is not None:
+            return self._sync_reader
         from sportsframe.cache.hotsync import SyncHotReader
 
         with self._sync_reader_lock:  # the sync facade asks from many threads at once

@@ -247,75 +247,46 @@ class CacheManager:
         """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted.
 
         This is the hit path: no extra awaits, copies or allocations beyond the Lookup. With
-        ``companion`` (and a hot tier that keeps them) the hot read brings that companion too.
+        ``companion``, a tier that keeps companions brings that one too.
         """
         stale: Lookup | None = None
-        hot = self.hot
-        if hot is not None:
-            breaker = self.hot_breaker
-            stats = self.stats.hot
-            if breaker.allow():
-                started = perf_counter()
-                try:
-                    if companion is not None and self._hot_companions:
-                        entry = await cast(CompanionTier, hot).get_with_companion(
-                            skey, companion, include_stale=True
-                        )
-                    else:
-                        entry = await hot.get(skey, include_stale=True)
-                except TierUnavailable as exc:
-                    self._tier_down(breaker, stats, exc)
-                except BaseException:
-                    breaker.release_probe()
-                    raise
+        tiers = (
+            (_HOT, self.hot, self.hot_breaker, self.stats.hot, self._hot_companions),
+            (_WARM, self.warm, self.warm_breaker, self.stats.warm, self._warm_companions),
+        )
+        for served_from, tier, breaker, stats, keeps_companions in tiers:
+            if tier is None:
+                continue
+            if not breaker.allow():
+                if count_misses:
+                    stats.skip()
+                continue
+            started = perf_counter()
+            try:
+                if companion is not None and keeps_companions:
+                    entry = await cast(CompanionTier, tier).get_with_companion(
+                        skey, companion, include_stale=True
+                    )
                 else:
-                    breaker.success()
-                    elapsed = perf_counter() - started
-                    if entry is not None and now < entry.expires_at:
-                        stats.hit(elapsed)
-                        self._hits.record(skey, now)
-                        return Lookup(skey, entry, _HOT), None
-                    if count_misses:
-                        stats.miss(elapsed)
-                    if entry is not None:
-                        stale = Lookup(skey, entry, _HOT, stale=True)
-            elif count_misses:
-                stats.skip()
-        warm = self.warm
-        if warm is not None:
-            breaker = self.warm_breaker
-            stats = self.stats.warm
-            if breaker.allow():
-                started = perf_counter()
-                try:
-                    if companion is not None and self._warm_companions:
-                        entry = await cast(CompanionTier, warm).get_with_companion(
-                            skey, companion, include_stale=True
-                        )
-                    else:
-                        entry = await warm.get(skey, include_stale=True)
-                except TierUnavailable as exc:
-                    self._tier_down(breaker, stats, exc)
-                except BaseException:
-                    breaker.release_probe()
-                    raise
-                else:
-                    breaker.success()
-                    elapsed = perf_counter() - started
-                    if entry is not None and now < entry.expires_at:
-                        stats.hit(elapsed)
-                        self._hits.record(skey, now)
-                        if hot is not None:
-                            await self._promote(entry, companion)
-                        return Lookup(skey, entry, _WARM), None
-                    if count_misses:
-                        stats.miss(elapsed)
-                    if entry is not None and (
-                        stale is None or entry.expires_at > stale.entry.expires_at
-                    ):
-                        stale = Lookup(skey, entry, _WARM, stale=True)
-            elif count_misses:
-                stats.skip()
+                    entry = await tier.get(skey, include_stale=True)
+            except TierUnavailable as exc:
+                self._tier_down(breaker, stats, exc)
+                continue
+            except BaseException:
+                breaker.release_probe()
+                raise
+            breaker.success()
+            elapsed = perf_counter() - started
+            if entry is not None and now < entry.expires_at:
+                stats.hit(elapsed)
+                self._hits.record(skey, now)
+                if served_from == _WARM and self.hot is not None:
+                    await self._promote(entry, companion)
+                return Lookup(skey, entry, served_from), None
+            if count_misses:
+                stats.miss(elapsed)
+            if entry is not None and (stale is None or entry.expires_at > stale.entry.expires_at):
+                stale = Lookup(skey, entry, served_from, stale=True)
         return None, stale
 
     async def _promote(self, entry: CacheEntry, companion: str | None = None) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from sportsframe.cache.tier import CacheEntry
 from sportsframe.clock import ManualClock
+from tests.cache.servers import OwnRedis
 
 #: Every tier the contract suite runs against.
 TIER_KINDS = ["memory", "fakeredis", "redis", "sqlite", "postgres"]
@@ -116,3 +117,12 @@ async def sql_tier(
         yield built
     finally:
         await close()
+
+
+@pytest.fixture
+def own_redis(free_port: int, tmp_path: Path) -> Iterator[OwnRedis]:
+    """A started redis-server of the test's own (killed afterwards, even if frozen)."""
+    server = OwnRedis(free_port, tmp_path)
+    server.start()
+    yield server
+    server.kill()

@@ -6,11 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +16,7 @@ from sportsframe.cache.hot import MemoryTier, RedisTier, probe
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings
+from tests.cache.servers import OwnRedis
 
 Make = Callable[..., CacheEntry]
 PAYLOAD = [{"PlayerID": 1, "Outcomes": [{"Value": 1.5}]}, {"PlayerID": 2, "Outcomes": []}]
@@ -153,49 +150,13 @@ def test_probe(redis_url: str, free_port: int) -> None:
     assert probe(Settings(redis_host="")) is False
 
 
-class _OwnRedis:
-    """A redis-server of this test's own (to freeze it without touching the shared one)."""
-
-    def __init__(self, port: int, directory: Path) -> None:
-        self.port = port
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(directory)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        os.kill(self.proc.pid, signal.SIGCONT)
-        self.proc.kill()
-        self.proc.wait()
-
-
-@pytest.fixture
-def own_redis(free_port: int, tmp_path: Path) -> Iterator[_OwnRedis]:
-    server = _OwnRedis(free_port, tmp_path)
-    yield server
-    server.stop()
-
-
 async def test_frozen_server_times_out_as_unavailable(
-    own_redis: _OwnRedis, clock: ManualClock, make_entry: Make
+    own_redis: OwnRedis, clock: ManualClock, make_entry: Make
 ) -> None:
     tier = RedisTier(f"redis://127.0.0.1:{own_redis.port}/0", namespace="sftest", clock=clock)
     try:
         await tier.set(make_entry("teams:2024", PAYLOAD))
-        os.kill(own_redis.proc.pid, signal.SIGSTOP)
+        own_redis.freeze()
         with pytest.raises(TierUnavailable, match="Timeout"):
             await tier.get("teams:2024")
         os.kill(own_redis.proc.pid, signal.SIGCONT)
