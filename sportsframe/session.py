@@ -284,13 +284,13 @@ class AsyncSession:
         client = self._client
         if client is None or values.get("refresh"):
             return None
-        reader = client.manager.sync_reader()
+        manager = client.manager
+        reader = manager.sync_reader()
         if reader is None:
             return None
         calls = self._planned(dataset, values)
         if calls is None:
             return None
-        manager = client.manager
         name = DATASETS[dataset].endpoint_name
         skeys = [manager.storage_key(call.key) for call in calls]
         # Read before the data: an invalidation landing while this thread converts must win.
