@@ -88,16 +88,25 @@ class FrameCache:
         return out
 
     def put(
-        self, key: str, frame: pd.DataFrame, expires_at: datetime, *, generation: int | None = None
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        expires_at: datetime,
+        *,
+        generation: int | None = None,
+        nbytes: int | None = None,
     ) -> None:
         """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit).
 
         ``generation``: the value of :attr:`generation` when the frame's data was read. If an
         invalidation came in since, the frame may be what it removed, so it is not kept.
+        ``nbytes``: the frame's size when the caller knows it (the Arrow table it came from);
+        asking pandas costs milliseconds for a frame of a few hundred columns.
         """
         if not self.enabled:
             return
-        nbytes = frame_nbytes(frame)
+        if nbytes is None:
+            nbytes = frame_nbytes(frame)
         if nbytes > self.max_bytes:
             return
         stored = frame.copy(deep=False)

@@ -210,9 +210,12 @@ class AsyncSession:
         generation = self.l0.generation
         result = await client.lookup(call, refresh=refresh, companion=companion)
         frame = _stored_frame(result.entry)
-        if frame is None:
+        if frame is not None:
+            nbytes = len(result.entry.companion or b"")  # the Arrow stream it was read from
+        else:
             table = frames.build_table(name, result.entry.table, call.values)
             frame = frames.to_pandas(table)
+            nbytes = table.nbytes
             # An empty frame is cheap to build, and an IPC stream without batches would not
             # carry the declared category sets.
             if table.num_rows and client.manager.keeps_companions:
@@ -222,7 +225,9 @@ class AsyncSession:
         )
         if not result.stale:
             # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
-            self.l0.put(result.key, frame, result.entry.expires_at, generation=generation)
+            self.l0.put(
+                result.key, frame, result.entry.expires_at, generation=generation, nbytes=nbytes
+            )
         return frame
 
     async def _publish_invalidation(self, pattern: str) -> None:
@@ -305,10 +310,11 @@ class AsyncSession:
             if frame is None:
                 return None  # the loop's path rebuilds it
             frame.attrs = _provenance(skey, name, call, entry, served_from="hot", stale=False)
-            parts.append((skey, frame, entry.expires_at))
+            parts.append((skey, frame, entry))
         get_loop().call_soon_threadsafe(manager.record_hot_hits, skeys, perf_counter() - started)
-        for skey, frame, expires_at in parts:
-            self.l0.put(skey, frame, expires_at, generation=generation)
+        for skey, frame, entry in parts:
+            size = len(entry.companion or b"")  # the Arrow stream the frame was read from
+            self.l0.put(skey, frame, entry.expires_at, generation=generation, nbytes=size)
         built = [frame for _, frame, _ in parts]
         return built[0] if len(built) == 1 else _concat(built, name)
 

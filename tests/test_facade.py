@@ -483,3 +483,18 @@ def test_an_unreadable_stored_frame_is_rebuilt(
     assert again.attrs["served_from"] == "hot"
     assert_frame_equal(again, built)
     assert any("unreadable stored frame" in r.getMessage() for r in caplog.records)
+
+
+def test_l0_is_bounded_by_the_size_the_caller_reports() -> None:
+    from sportsframe.l0 import FrameCache
+
+    cache = FrameCache(10_000)
+    expires = datetime(2100, 1, 1, tzinfo=UTC)
+    small = pd.DataFrame({"a": [1, 2]})
+    cache.put("a", small, expires, nbytes=6_000)
+    cache.put("b", small, expires, nbytes=6_000)  # the two do not fit: "a" goes
+    assert cache.get("a") is None
+    assert cache.get("b") is not None
+    assert cache.nbytes == 6_000
+    cache.put("c", small, expires, nbytes=20_000)  # larger than the whole cache: not kept
+    assert cache.get("c") is None
