@@ -8,7 +8,8 @@ warm tier, with a local emulator as the API:
     ``to_pandas`` of the finished frame's Arrow table), beside the floor of the finished frame
     the hot tier keeps beside the entry (GET of it + IPC read + ``to_pandas``), and beside
     building the same frame from JSON held in Redis (GET + orjson + frame build);
-(c) the warm hit with Redis flushed (p50).
+(c) the warm hit with Redis flushed (p50 of the caller's wait; the copy back to Redis,
+    written after the answer, is reported apart).
 
 Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N]``.
 Writes ``benchmarks/results/facade.json``.
@@ -158,17 +159,24 @@ def main() -> None:
             json_build, hot_for_json = j["json"], j["hot"]
             served = no_l0.props(2024, 18).attrs["served_from"]
 
-            # (c) warm hit with Redis flushed
-            def warm() -> pd.DataFrame:
+            # (c) warm hit with Redis flushed: the caller's wait is timed; the copy back to
+            # Redis, written after the answer, is timed apart.
+            warm_samples: list[float] = []
+            copy_samples: list[float] = []
+            warm_served = ""
+            for i in range(max(args.rounds // 3, 30) + 3):
                 no_l0.drop_hot(key)
-                return no_l0.props(2024, 18)
-
-            warm_served = warm().attrs["served_from"]
-            c = side_by_side(
-                {"warm": warm, "drop": lambda: no_l0.drop_hot(key)}, max(args.rounds // 3, 30)
-            )
-            warm_hit, drop_only = c["warm"], c["drop"]
-            warm_net = max(warm_hit - drop_only, 0.0)
+                start = time.perf_counter()
+                served_warm = no_l0.props(2024, 18)
+                answered = time.perf_counter()
+                no_l0.settle()
+                settled = time.perf_counter()
+                warm_served = served_warm.attrs["served_from"]
+                if i >= 3:  # warm-up rounds
+                    warm_samples.append(answered - start)
+                    copy_samples.append(settled - answered)
+            warm_net = statistics.median(warm_samples)
+            copy_after = statistics.median(copy_samples)
             hot_desc, warm_desc = no_l0.describe_tiers()
     finally:
         for k in raw.scan_iter(f"{namespace}:*"):
@@ -189,6 +197,7 @@ def main() -> None:
             "stored_frame_floor": frame_floor,
             "frame_from_json_in_redis": json_build,
             "warm_hit": warm_net,
+            "warm_hit_copy_to_redis_after_answer": copy_after,
         },
         "ratios": {
             "diskcache_over_l0": disk_read / l0_hit,
@@ -232,6 +241,10 @@ def main() -> None:
     print(
         f"(c) warm hit, Redis flushed     {ms(warm_net)}   p50 (target <= 5 ms; served from "
         f"{warm_served})"
+    )
+    print(
+        f"    then the copy to Redis      {ms(copy_after)}   (written after the frame is returned; "
+        "p50 of the wait that remained)"
     )
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)

@@ -455,6 +455,12 @@ class AsyncSession:
         client = await self.client()
         return await client.manager.drop_hot(key)
 
+    async def settle(self) -> None:
+        """Wait until every warm hit's copy to the hot tier is written (the copy is written
+        after the frame is returned; a timing or a test of the hot tier may want it done)."""
+        if self._client is not None:
+            await self._client.manager.settle()
+
     async def efficiency(self) -> list[dict[str, Any]]:
         """The efficiency report rows: entries, average hits and last access per data type."""
         client = await self.client()

@@ -471,7 +471,7 @@ class RedisTier:
         return await self._entry(rkey, raw, self.clock.now(), include_stale)
 
     async def set_companion(
-        self, entry: CacheEntry, companion: str, data: bytes, *, grace: float = 0.0
+        self, entry: CacheEntry, companion: str, data: bytes | memoryview, *, grace: float = 0.0
     ) -> None:
         """``SET`` the stamped companion with the entry's remaining TTL plus ``grace``."""
         self._companions.add(companion)
@@ -480,7 +480,9 @@ class RedisTier:
             return
         try:
             await self._client.set(
-                self._companion_key(entry.key, companion), _stamp(entry.created_at) + data, px=px
+                self._companion_key(entry.key, companion),
+                b"".join((_stamp(entry.created_at), data)),  # one copy, from bytes or a view
+                px=px,
             )
         except self._errors as exc:
             raise self._down(exc) from None

@@ -4,7 +4,7 @@ Read path (:meth:`CacheManager.fetch`)::
 
     hot ──hit──► answer                      (hit counted in memory, written behind)
      │ miss / expired / down
-    warm ──hit──► promote to hot with the entry's *remaining* TTL ──► answer
+    warm ──hit──► answer; then promote to hot with the entry's *remaining* TTL (written behind)
      │ miss
     single-flight (one task per key in this process, one lock per key across processes)
      │ after the lock: re-read the tiers (another process may have just filled them)
@@ -22,6 +22,11 @@ Keys are the registry's keys (``player_props:2024:18:True``); a manager whose so
 ``sportsdataio`` stores them under ``{source}/`` (``emulator/player_props:2024:18:True``) so demo
 data can never answer a call meant for the real service. Every method takes keys and patterns with
 or without that prefix; :class:`Lookup` results carry the key as stored.
+
+A warm hit's copy to the hot tier is written after the caller has its answer (a background task
+per key; :meth:`CacheManager.settle` waits for them). Anything that removes or replaces a key in
+this process (``invalidate``, ``drop_hot``, a new entry written through, ``close``) first waits for
+that key's pending copy, so a copy of an older entry never lands after it.
 
 The async API is the one implementation; :class:`SyncCacheManager` (``manager.sync``) runs it on
 sportsframe's background loop for scripts.
@@ -67,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_SIZE_CHECK_EVERY",
+    "PROMOTION_DELAY",
     "STALE_OK_ERRORS",
     "Analyzable",
     "CacheManager",
@@ -90,6 +96,10 @@ STALE_OK_ERRORS: tuple[type[BaseException], ...] = (UpstreamError, RateLimitedEr
 #: whichever is smaller): the table may overshoot by that much between two checks, and a write
 #: pays for a ``COUNT`` only once in that many.
 MAX_SIZE_CHECK_EVERY = 100
+
+#: Seconds a warm hit's copy to the hot tier waits before it starts: long enough for the event
+#: loop to go idle and let a sync caller's thread take its answer first.
+PROMOTION_DELAY = 0.001
 
 _SOURCE_DEFAULT = "sportsdataio"
 _DELETE_CHUNK = 32
@@ -169,6 +179,8 @@ class CacheManager:
         self._max_size_every = max(1, min(MAX_SIZE_CHECK_EVERY, settings.cache_max_size // 10))
         self._writes_since_check = 0
         self._closed = False
+        # Warm hits being copied to the hot tier, by storage key (see _promote_later).
+        self._promotions: dict[str, asyncio.Task[None]] = {}
         #: The sync twin (same logic, run on sportsframe's background loop).
         self.sync = SyncCacheManager(self)
 
@@ -244,12 +256,14 @@ class CacheManager:
         count_misses: bool = True,
         companion: str | None = None,
     ) -> tuple[Lookup | None, Lookup | None]:
-        """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted.
+        """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted
+        (written behind: see :meth:`_promote_later`).
 
         This is the hit path: no extra awaits, copies or allocations beyond the Lookup. With
         ``companion``, a tier that keeps companions brings that one too.
         """
         stale: Lookup | None = None
+        hot_failed = False  # then a warm hit is not copied to it: the copy would fail too
         tiers = (
             (_HOT, self.hot, self.hot_breaker, self.stats.hot, self._hot_companions),
             (_WARM, self.warm, self.warm_breaker, self.stats.warm, self._warm_companions),
@@ -271,6 +285,7 @@ class CacheManager:
                     entry = await tier.get(skey, include_stale=True)
             except TierUnavailable as exc:
                 self._tier_down(breaker, stats, exc)
+                hot_failed = hot_failed or served_from == _HOT
                 continue
             except BaseException:
                 breaker.release_probe()
@@ -280,14 +295,52 @@ class CacheManager:
             if entry is not None and now < entry.expires_at:
                 stats.hit(elapsed)
                 self._hits.record(skey, now)
-                if served_from == _WARM and self.hot is not None:
-                    await self._promote(entry, companion)
+                if served_from == _WARM and self.hot is not None and not hot_failed:
+                    self._promote_later(entry, companion)
                 return Lookup(skey, entry, served_from), None
             if count_misses:
                 stats.miss(elapsed)
             if entry is not None and (stale is None or entry.expires_at > stale.entry.expires_at):
                 stale = Lookup(skey, entry, served_from, stale=True)
         return None, stale
+
+    def _promote_later(self, entry: CacheEntry, companion: str | None) -> None:
+        """Copy a warm hit to the hot tier in a background task.
+
+        The copy (a props week: 1.1 MB with its finished frame) took about a sixth of a warm
+        hit when the caller waited for it; nothing the caller gets depends on it. One copy per
+        key at a time: a second warm hit while one is pending adds nothing.
+        """
+        if entry.key in self._promotions or self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._promote_soon(entry, companion))
+        self._promotions[entry.key] = task
+        task.add_done_callback(lambda done: self._promoted(entry.key, done))
+
+    def _promoted(self, skey: str, task: asyncio.Task[None]) -> None:
+        if self._promotions.get(skey) is task:
+            del self._promotions[skey]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # _promote turns a tier outage into a breaker count; anything else is a bug, and a
+            # background task's error would otherwise surface only at garbage collection.
+            log.error("copying %s to the hot tier failed: %s", skey, type(exc).__name__)
+
+    async def _promote_soon(self, entry: CacheEntry, companion: str | None) -> None:
+        # The copy's Python work (a megabyte to frame for Redis) holds the GIL: started at once,
+        # it would make a sync caller, woken in its own thread, wait for it after all.
+        await asyncio.sleep(PROMOTION_DELAY)
+        await self._promote(entry, companion)
+
+    async def settle(self, key: str | None = None) -> None:
+        """Wait until pending copies of warm hits to the hot tier are written (``key``'s
+        only, when given; with or without the source prefix)."""
+        if key is None:
+            pending = list(self._promotions.values())
+        else:
+            task = self._promotions.get(self.storage_key(key))
+            pending = [task] if task is not None else []
+        if pending:
+            await asyncio.wait(pending)
 
     async def _promote(self, entry: CacheEntry, companion: str | None = None) -> None:
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
@@ -470,7 +523,7 @@ class CacheManager:
         return await self._guarded(
             breaker,
             stats,
-            lambda: store.set_companion(entry, companion, bytes(data), grace=self.grace),
+            lambda: store.set_companion(entry, companion, data, grace=self.grace),
         )
 
     def _new_entry(
@@ -521,6 +574,7 @@ class CacheManager:
         return True
 
     async def _write(self, entry: CacheEntry) -> None:
+        await self.settle(entry.key)  # a pending copy of the older entry must not land after
         self.stats.writes += 1
         await asyncio.gather(
             self._tier_set(self.hot, self.hot_breaker, self.stats.hot, entry),
@@ -648,6 +702,7 @@ class CacheManager:
         is down is skipped (its entries expire by their TTL).
         """
         spattern = self.storage_key(pattern)
+        await self.settle()  # a pending copy to the hot tier must not land after the delete
         # Only a pattern opening with a wildcard can reach another source's keys.
         one_by_one = not self.prefix and pattern[:1] in ("*", "?", "[")
         removed: set[str] = set()
@@ -678,6 +733,7 @@ class CacheManager:
 
     async def drop_hot(self, key: str) -> bool:
         """Remove one key from the hot tier only (the next read is served by the warm tier)."""
+        await self.settle(key)
         if self.hot is None or not self.hot_breaker.allow():
             return False
         try:
@@ -794,6 +850,7 @@ class CacheManager:
         if self._closed:
             return
         self._closed = True
+        await self.settle()
         await self._hits.close()
         await self._locks.close()
         for tier in (self.hot, self.warm):

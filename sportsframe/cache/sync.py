@@ -73,6 +73,10 @@ class SyncCacheManager:
         """See :meth:`CacheManager.drop_hot`."""
         return self._run(self._manager.drop_hot(key))
 
+    def settle(self, key: str | None = None) -> None:
+        """See :meth:`CacheManager.settle`."""
+        self._run(self._manager.settle(key))
+
     def enforce_max_size(self) -> int:
         """See :meth:`CacheManager.enforce_max_size`."""
         return self._run(self._manager.enforce_max_size())

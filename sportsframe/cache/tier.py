@@ -193,7 +193,7 @@ class CompanionTier(Protocol):
         ...
 
     async def set_companion(
-        self, entry: CacheEntry, companion: str, data: bytes, *, grace: float = 0.0
+        self, entry: CacheEntry, companion: str, data: bytes | memoryview, *, grace: float = 0.0
     ) -> None:
         """Store ``data`` as ``entry``'s companion named ``companion``, expiring with it."""
         ...

@@ -23,8 +23,10 @@ keeps values derived from an entry (the facade's finished frames, see
 :class:`~sportsframe.cache.tier.CompanionTier`): a companion is read in the same statement as its
 entry, joined on the entry's ``created_at``, so one written for an older version of the entry is
 never served; ``delete``, ``invalidate`` and ``cleanup`` remove companions with their entries (and
-any left without one). On PostgreSQL that read uses psycopg's binary result format: a megabyte of
-``bytea`` in text (hex) format costs more to parse than the rest of a warm hit.
+any left without one). Companions are stored zstd-compressed (:mod:`~sportsframe.cache.blob`):
+a props week's finished frame is a megabyte of Arrow, 70 KB packed, and moving the megabyte out of
+PostgreSQL cost more than the rest of a warm hit. On PostgreSQL that read uses psycopg's binary
+result format, so ``bytea`` arrives as bytes rather than as hex text to parse.
 
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
 The table is created on first use, with the layout's version in ``sportsframe_meta``; a database
@@ -73,7 +75,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.types import TypeDecorator
 
-from sportsframe.cache import codec
+from sportsframe.cache import blob, codec
 from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
@@ -204,6 +206,16 @@ def _row_entry(row: Any, **forms: Any) -> CacheEntry:
     )
 
 
+def _unpack_companion(key: str, stored: bytes) -> bytes | memoryview | None:
+    """A companion as it was given to ``set_companion``, or None (logged) when it does not
+    unpack: a companion is only ever a shortcut, so a corrupt one is a companion miss."""
+    try:
+        return blob.unpack(stored)
+    except blob.BlobError as exc:
+        log.warning("unreadable warm-tier companion under %s (%s); ignoring it", key, exc)
+        return None
+
+
 class EfficiencyRow(NamedTuple):
     """One line of the spec's efficiency report (per data type)."""
 
@@ -257,6 +269,14 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 _PING_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE, sa_exc.DBAPIError)
 
 
+class _ConnectionDroppedError(Exception):
+    """The server dropped a connection under psycopg used directly (SQLAlchemy's own
+    statements report this as a DBAPIError with ``connection_invalidated``)."""
+
+
+_DOWN: tuple[type[BaseException], ...] = (*_UNAVAILABLE, _ConnectionDroppedError)
+
+
 class SqlTier:
     """Warm tier over ``cache_entries`` (see the module docstring).
 
@@ -289,7 +309,10 @@ class SqlTier:
         self.operation_timeout = operation_timeout
         self.dialect = self.url.get_backend_name()
         kwargs: dict[str, Any] = {
-            "pool_pre_ping": True,
+            # No pre-ping (a round trip on every checkout, a tenth of a warm hit): _run retries
+            # once on a connection found dead instead, and the pool then drops its other
+            # connections of the same age.
+            "pool_pre_ping": False,
             "json_serializer": _json_dumps,
             "json_deserializer": orjson.loads,
         }
@@ -355,23 +378,40 @@ class SqlTier:
     ) -> T:
         """Run ``work`` in one transaction (or, with ``autocommit``, each statement on its own:
         a read of one row needs no BEGIN and COMMIT round trips); connection trouble becomes
-        TierUnavailable."""
+        TierUnavailable.
+
+        A pooled connection the server has dropped (a restart, an idle timeout) fails on its
+        first statement: the work is then run once more on a new connection. Every operation
+        of this tier is safe to repeat (reads, upserts, deletes; a hit-count update that
+        failed with its connection was not committed).
+        """
         try:
             async with asyncio.timeout(limit or self.operation_timeout):
                 if not self._ready:
                     await self._ensure_schema()
-                if autocommit:
-                    async with self._engine.connect() as plain:
-                        conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-                        return await work(conn)
-                async with self._engine.begin() as conn:
-                    return await work(conn)
-        except _UNAVAILABLE as exc:
+                try:
+                    return await self._attempt(work, autocommit)
+                except (sa_exc.DBAPIError, _ConnectionDroppedError) as exc:
+                    if isinstance(exc, sa_exc.DBAPIError) and not exc.connection_invalidated:
+                        raise
+                    log.info("warm tier: a pooled connection was dropped; retrying once")
+                    return await self._attempt(work, autocommit)
+        except _DOWN as exc:
             raise TierUnavailable(_NAME, _reason(exc)) from None
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise TierUnavailable(_NAME, _reason(exc)) from None
             raise
+
+    async def _attempt(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], autocommit: bool
+    ) -> T:
+        if autocommit:
+            async with self._engine.connect() as plain:
+                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+                return await work(conn)
+        async with self._engine.begin() as conn:
+            return await work(conn)
 
     async def _ensure_schema(self) -> None:
         async with self._init_lock:
@@ -413,12 +453,12 @@ class SqlTier:
                 "point DATABASE_URL elsewhere"
             )
         if self.dialect == "postgresql":
-            await self._store_companions_uncompressed(conn)
+            await self._store_companions_out_of_line(conn)
 
-    async def _store_companions_uncompressed(self, conn: AsyncConnection) -> None:
-        """Out of line and uncompressed: pglz-decompressing a megabyte on every warm hit costs
-        more than reading it as is. Altered once: ALTER TABLE takes an exclusive lock, which
-        would queue behind any reader of the table."""
+    async def _store_companions_out_of_line(self, conn: AsyncConnection) -> None:
+        """Out of line, without PostgreSQL's own compression: the values are already packed
+        with zstd, so pglz would only spend time failing to shrink them. Altered once: ALTER
+        TABLE takes an exclusive lock, which would queue behind any reader of the table."""
         companions = conn.dialect.identifier_preparer.format_table(self.companions)
         storage = (
             await conn.execute(
@@ -592,7 +632,7 @@ class SqlTier:
             if row.companion is not None:
                 entry = self._envelope_entry(row)
                 if entry is not None:
-                    entry.companion = row.companion
+                    entry.companion = _unpack_companion(row.key, row.companion)
                     return entry
             return (await self._read(conn, [key], include_stale)).get(key)
 
@@ -620,11 +660,22 @@ class SqlTier:
                 " ON c.key = e.key AND c.name = %s AND c.created_at = e.created_at"
                 " WHERE e.key = %s"
             )
+        import psycopg
+
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
-        async with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
-            await cursor.execute(self._companion_sql, (companion, key))
-            row = await cursor.fetchone()
+        try:
+            async with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
+                await cursor.execute(self._companion_sql, (companion, key))
+                row = await cursor.fetchone()
+        except psycopg.Error:
+            if not (driver.broken or driver.closed):
+                raise
+            # What SQLAlchemy does for its own statements: this connection is discarded, and
+            # so are the pooled ones of its age (a server restart dropped those too).
+            await conn.invalidate()
+            await self._engine.dispose()
+            raise _ConnectionDroppedError("the server closed the connection") from None
         if row is None:
             return None
         return row._replace(
@@ -646,7 +697,7 @@ class SqlTier:
         return entry if envelope == codec.envelope_of(entry) else None
 
     async def set_companion(
-        self, entry: CacheEntry, companion: str, data: bytes, *, grace: float = 0.0
+        self, entry: CacheEntry, companion: str, data: bytes | memoryview, *, grace: float = 0.0
     ) -> None:
         """Upsert ``entry``'s companion named ``companion`` (removed with the entry, or by
         :meth:`cleanup` once expired; ``grace`` is for that)."""
@@ -664,7 +715,7 @@ class SqlTier:
             name=companion,
             created_at=entry.created_at,
             expires_at=entry.expires_at,
-            data=bytes(data),
+            data=blob.pack(data),
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[c.c.key, c.c.name],

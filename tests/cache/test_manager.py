@@ -49,6 +49,9 @@ class Switch:
         self.name = tier.name
         self.down = False
         self.calls = 0
+        #: (gate, created_at): writes of the entry created then wait for the gate (a slow write,
+        #: to catch what runs behind it).
+        self.held: tuple[asyncio.Event, datetime] | None = None
 
     def _check(self) -> None:
         self.calls += 1
@@ -67,6 +70,8 @@ class Switch:
 
     async def set(self, entry: CacheEntry, *, grace: float = 0.0) -> None:
         self._check()
+        if self.held is not None and entry.created_at == self.held[1]:
+            await self.held[0].wait()
         await self.tier.set(entry, grace=grace)
 
     async def set_many(self, entries: Iterable[CacheEntry], *, grace: float = 0.0) -> None:
@@ -156,6 +161,8 @@ async def manager(
     hot, warm = tiers
     mgr = CacheManager(_settings(tmp_path), hot=hot, warm=warm, clock=clock)  # type: ignore[arg-type]
     yield mgr
+    if hot.held is not None:
+        hot.held[0].set()  # a failed test must not leave close() waiting on a held write
     await mgr.close()
 
 
@@ -239,10 +246,94 @@ async def test_warm_hit_promotes_with_the_remaining_ttl(
     await hot.tier.delete(KEY)
     found = await manager.fetch(KEY, PROPS, Loader())
     assert found.served_from == "warm"
+    await manager.settle()  # the copy is written behind the answer
     remaining = await hot.tier.ttl(KEY)
     assert remaining is not None
     assert abs(remaining - (TTL_POLICIES[PROPS] - 100)) < 1
     assert (await manager.fetch(KEY, PROPS, Loader())).served_from == "hot"
+    assert manager.get_stats()["writes"]["promotions"] == 1
+
+
+async def _warm_hit_with_the_copy_held(
+    manager: CacheManager, hot: Switch, payload: Any = None
+) -> asyncio.Event:
+    """A warm hit of KEY whose copy to the hot tier waits on the returned gate."""
+    await manager.set(KEY, payload or [{"a": 1}], PROPS)
+    await hot.tier.delete(KEY)
+    gate = asyncio.Event()
+    hot.held = (gate, manager.clock.now())
+    found = await asyncio.wait_for(manager.fetch(KEY, PROPS, Loader()), 5)
+    assert found.served_from == "warm"
+    return gate
+
+
+async def test_a_warm_hit_answers_before_its_copy_to_the_hot_tier_is_written(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    hot, _ = tiers
+    gate = await _warm_hit_with_the_copy_held(manager, hot)  # answered with the copy held
+    assert await hot.tier.get(KEY) is None
+    # A second warm hit while the copy is pending does not start another.
+    assert (await manager.fetch(KEY, PROPS, Loader())).served_from == "warm"
+    gate.set()
+    await asyncio.wait_for(manager.settle(KEY), 5)
+    assert await hot.tier.get(KEY) is not None
+    assert manager.get_stats()["writes"]["promotions"] == 1
+
+
+@pytest.mark.parametrize("removal", ["invalidate", "drop_hot"])
+async def test_removals_wait_for_a_pending_copy_to_the_hot_tier(
+    manager: CacheManager, tiers: tuple[Switch, Switch], removal: str
+) -> None:
+    hot, _ = tiers
+    gate = await _warm_hit_with_the_copy_held(manager, hot)
+    removing = asyncio.create_task(getattr(manager, removal)(KEY))
+    await asyncio.sleep(0.01)
+    assert not removing.done()  # it waits for the copy ...
+    gate.set()
+    assert await asyncio.wait_for(removing, 5)
+    assert await hot.tier.get(KEY) is None  # ... which therefore cannot land after the delete
+
+
+async def test_a_new_entry_is_never_overwritten_by_a_pending_copy_of_the_old(
+    manager: CacheManager, tiers: tuple[Switch, Switch], clock: ManualClock
+) -> None:
+    hot, _ = tiers
+    gate = await _warm_hit_with_the_copy_held(manager, hot, [{"v": "old"}])
+    clock.advance(10)
+    refreshing = asyncio.create_task(
+        manager.fetch(KEY, PROPS, Loader([{"v": "new"}]), refresh=True)
+    )
+    await asyncio.sleep(0.01)
+    gate.set()
+    assert (await asyncio.wait_for(refreshing, 5)).payload == [{"v": "new"}]
+    stored = await hot.tier.get(KEY)
+    assert stored is not None
+    assert stored.payload == [{"v": "new"}]
+
+
+async def test_a_warm_hit_is_not_copied_to_a_hot_tier_that_just_failed(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    hot, _ = tiers
+    await manager.set(KEY, [{"a": 1}], PROPS)
+    hot.down, hot.calls = True, 0
+    assert (await manager.fetch(KEY, PROPS, Loader())).served_from == "warm"
+    await manager.settle()
+    assert hot.calls == 1  # the read that failed; no write after it
+    assert manager.get_stats()["writes"]["promotions"] == 0
+
+
+async def test_close_writes_pending_copies_first(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    hot, _ = tiers
+    gate = await _warm_hit_with_the_copy_held(manager, hot)
+    closing = asyncio.create_task(manager.close())
+    await asyncio.sleep(0.01)
+    assert not closing.done()
+    gate.set()
+    await asyncio.wait_for(closing, 5)
     assert manager.get_stats()["writes"]["promotions"] == 1
 
 

@@ -3,6 +3,7 @@ counts, eviction order, the efficiency report, layout versioning and outages."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import event, text
 
-from sportsframe.cache import codec, warm
+from sportsframe.cache import blob, codec, warm
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
@@ -404,14 +405,15 @@ async def test_delete_invalidate_and_cleanup_remove_companions(
     assert await _companion_keys(sql_tier) == ["odds:2024:18"]
 
 
-async def test_postgres_keeps_companions_uncompressed_out_of_line(
+async def test_postgres_keeps_companions_packed_out_of_line(
     postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
 ) -> None:
     tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
     try:
         entry = make_entry("player_props:2024:18:True", PAYLOAD)
         await tier.set(entry)
-        await tier.set_companion(entry, "frame-1", bytes(200_000))  # very compressible
+        frame = bytes(200_000)  # very compressible
+        await tier.set_companion(entry, "frame-1", frame)
         (storage,) = await _sql(
             tier,
             "SELECT a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
@@ -419,13 +421,50 @@ async def test_postgres_keeps_companions_uncompressed_out_of_line(
             "WHERE n.nspname = :s AND c.relname = 'cache_companions' AND a.attname = 'data'",
             s=pg_schema,
         )
-        assert storage.attstorage == "e"
-        (size,) = await _sql(
-            tier, f'SELECT pg_column_size(data) AS n FROM "{pg_schema}".cache_companions'
+        assert storage.attstorage == "e"  # no second (pglz) compression attempt
+        (row,) = await _sql(
+            tier,
+            "SELECT pg_column_size(data) AS n, substring(data from 1 for 4) AS head "
+            f'FROM "{pg_schema}".cache_companions',
         )
-        assert size.n >= 200_000
+        assert bytes(row.head) == blob.MAGIC
+        assert row.n < 1_000  # packed by sportsframe, not left at 200 KB
+        found = await tier.get_with_companion(entry.key, "frame-1")
+        assert found is not None
+        assert found.companion is not None
+        assert bytes(found.companion) == frame
     finally:
         await tier.close()
+
+
+async def test_companions_written_unpacked_still_read(sql_tier: SqlTier, make_entry: Make) -> None:
+    entry = make_entry("teams:2024", PAYLOAD)
+    await sql_tier.set(entry)
+    await sql_tier.set_companion(entry, "frame-1", b"placeholder")
+    table = f'"{sql_tier.schema}".cache_companions' if sql_tier.schema else "cache_companions"
+    arrow_stream = b"\xff\xff\xff\xff" + bytes(range(200))  # as an earlier version stored it
+    await _sql(sql_tier, f"UPDATE {table} SET data = :d", d=arrow_stream)
+    found = await sql_tier.get_with_companion("teams:2024", "frame-1")
+    assert found is not None
+    assert found.companion is not None
+    assert bytes(found.companion) == arrow_stream
+
+
+async def test_a_corrupt_companion_is_a_companion_miss(
+    sql_tier: SqlTier, make_entry: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = make_entry("teams:2024", PAYLOAD)
+    await sql_tier.set(entry)
+    await sql_tier.set_companion(entry, "frame-1", bytes(range(256)) * 100)
+    table = f'"{sql_tier.schema}".cache_companions' if sql_tier.schema else "cache_companions"
+    (row,) = await _sql(sql_tier, f"SELECT data FROM {table}")
+    await _sql(sql_tier, f"UPDATE {table} SET data = :d", d=bytes(row.data)[:-8])  # truncated
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        found = await sql_tier.get_with_companion("teams:2024", "frame-1")
+    assert found is not None
+    assert found.companion is None  # the entry is still served; its frame is rebuilt
+    assert found.payload == PAYLOAD
+    assert any("unreadable warm-tier companion" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_new_tier_starts_while_another_session_reads_the_companions(
@@ -447,3 +486,47 @@ async def test_a_new_tier_starts_while_another_session_reads_the_companions(
             await second.close()
         await reader.rollback()
     assert found is not None
+
+
+async def _backend_pids(tier: SqlTier, connections: int) -> set[int]:
+    """The server pids of ``connections`` pooled connections of ``tier`` (opened together)."""
+
+    async def pid(conn: Any) -> int:
+        await asyncio.sleep(0.05)  # hold the connection so the others need their own
+        return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    pids = await asyncio.gather(*(tier._run(pid) for _ in range(connections)))
+    return set(pids)
+
+
+async def test_connections_dropped_by_the_server_are_replaced_without_a_failed_call(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+) -> None:
+    import psycopg
+
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    try:
+        entry = make_entry("player_props:2024:18:True", PAYLOAD)
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-1", b"frame")
+        for read in ("get", "get_with_companion", "set"):
+            pids = await _backend_pids(tier, 3)
+            assert len(pids) == 3
+            # As a server restart would: every pooled connection is dropped by the server.
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
+                for pid in pids:
+                    await admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            await asyncio.sleep(0.1)  # the server has closed them
+            if read == "get":
+                found = await tier.get(entry.key)
+                assert found is not None
+            elif read == "get_with_companion":
+                found = await tier.get_with_companion(entry.key, "frame-1")
+                assert found is not None
+                assert found.companion is not None
+                assert bytes(found.companion) == b"frame"
+            else:
+                await tier.set(make_entry("teams:2024", PAYLOAD))
+    finally:
+        await tier.close()
