@@ -25,8 +25,9 @@ entry, joined on the entry's ``created_at``, so one written for an older version
 never served; ``delete``, ``invalidate`` and ``cleanup`` remove companions with their entries (and
 any left without one). Companions are stored zstd-compressed (:mod:`~sportsframe.cache.blob`):
 a props week's finished frame is a megabyte of Arrow, 70 KB packed, and moving the megabyte out of
-PostgreSQL cost more than the rest of a warm hit. On PostgreSQL that read uses psycopg's binary
-result format, so ``bytea`` arrives as bytes rather than as hex text to parse.
+PostgreSQL cost more than the rest of a warm hit. On PostgreSQL that read (entry and companion in
+one joined SELECT) runs on :class:`~sportsframe.cache.pgreaders.PgReaders`, a few psycopg
+connections of the tier's own with binary results, rather than through SQLAlchemy's pool.
 
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
 The table is created on first use, with the layout's version in ``sportsframe_meta``; a database
@@ -44,7 +45,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar, cast
 
 import orjson
 from sqlalchemy import (
@@ -77,6 +78,7 @@ from sqlalchemy.types import TypeDecorator
 
 from sportsframe.cache import blob, codec
 from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
+from sportsframe.cache.pgreaders import PgReaders
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
@@ -206,6 +208,14 @@ def _row_entry(row: Any, **forms: Any) -> CacheEntry:
     )
 
 
+#: _companion_hit's answer for "read this entry the general way".
+_ELSEWHERE: Final = object()
+
+
+async def _nothing(conn: AsyncConnection) -> None:
+    return None
+
+
 def _unpack_companion(key: str, stored: bytes) -> bytes | memoryview | None:
     """A companion as it was given to ``set_companion``, or None (logged) when it does not
     unpack: a companion is only ever a shortcut, so a corrupt one is a companion miss."""
@@ -269,14 +279,6 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 _PING_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE, sa_exc.DBAPIError)
 
 
-class _ConnectionDroppedError(Exception):
-    """The server dropped a connection under psycopg used directly (SQLAlchemy's own
-    statements report this as a DBAPIError with ``connection_invalidated``)."""
-
-
-_DOWN: tuple[type[BaseException], ...] = (*_UNAVAILABLE, _ConnectionDroppedError)
-
-
 class SqlTier:
     """Warm tier over ``cache_entries`` (see the module docstring).
 
@@ -331,7 +333,26 @@ class SqlTier:
         self.table, self.meta_table, self.companions = build_tables(schema)
         self._ready = False
         self._init_lock = asyncio.Lock()
-        self._companion_sql: str | None = None
+        self._readers: PgReaders | None = None
+        self._companion_sql = ""
+        if self.dialect == "postgresql":
+            # The hit path's one statement runs on connections of its own (see pgreaders).
+            self._readers = PgReaders(
+                self.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                tier=_NAME,
+                size=pool_size,
+                connect_timeout=max(2, int(connect_timeout)),
+                operation_timeout=operation_timeout,
+            )
+            prep = self._engine.dialect.identifier_preparer
+            entries, companions = prep.format_table(self.table), prep.format_table(self.companions)
+            self._companion_sql = (
+                "SELECT e.key, e.data_type, e.created_at, e.expires_at, e.source, e.hit_count,"
+                " e.last_hit_at, e.arrow, c.data AS companion"
+                f" FROM {entries} e LEFT JOIN {companions} c"
+                " ON c.key = e.key AND c.name = %s AND c.created_at = e.created_at"
+                " WHERE e.key = %s"
+            )
         self._select_entry = select(
             self.table.c.key,
             self.table.c.data_type,
@@ -391,12 +412,12 @@ class SqlTier:
                     await self._ensure_schema()
                 try:
                     return await self._attempt(work, autocommit)
-                except (sa_exc.DBAPIError, _ConnectionDroppedError) as exc:
-                    if isinstance(exc, sa_exc.DBAPIError) and not exc.connection_invalidated:
+                except sa_exc.DBAPIError as exc:
+                    if not exc.connection_invalidated:
                         raise
                     log.info("warm tier: a pooled connection was dropped; retrying once")
                     return await self._attempt(work, autocommit)
-        except _DOWN as exc:
+        except _UNAVAILABLE as exc:
             raise TierUnavailable(_NAME, _reason(exc)) from None
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
@@ -623,66 +644,49 @@ class SqlTier:
     ) -> CacheEntry | None:
         """``get`` plus the current companion named ``companion``, in one statement."""
 
+        if self._readers is not None:
+            if not self._ready:
+                await self._run(_nothing)  # creates the tables on first use
+            row = await self._readers.fetch_row(self._companion_sql, (companion, key))
+            if row is not None:
+                row = row._replace(
+                    created_at=row.created_at.astimezone(UTC),
+                    expires_at=row.expires_at.astimezone(UTC),
+                    last_hit_at=row.last_hit_at.astimezone(UTC) if row.last_hit_at else None,
+                )
+            found = self._companion_hit(row, include_stale)
+            if found is not _ELSEWHERE:
+                return cast("CacheEntry | None", found)
+            # No usable companion, or a sidecar out of step with its row: the general read.
+            return await self.get(key, include_stale=include_stale)
+
         async def work(conn: AsyncConnection) -> CacheEntry | None:
-            row = await self._row_with_companion(conn, key, companion)
-            if row is None:
-                return None
-            if not include_stale and self.clock.now() >= row.expires_at:
-                return None
-            if row.companion is not None:
-                entry = self._envelope_entry(row)
-                if entry is not None:
-                    entry.companion = _unpack_companion(row.key, row.companion)
-                    return entry
+            t, c = self.table, self.companions
+            same_version = (c.c.key == t.c.key) & (c.c.created_at == t.c.created_at)
+            joined = t.outerjoin(c, same_version & (c.c.name == companion))
+            query = self._select_entry.add_columns(c.c.data.label("companion")).select_from(joined)
+            row = (await conn.execute(query.where(t.c.key == key))).first()
+            found = self._companion_hit(row, include_stale)
+            if found is not _ELSEWHERE:
+                return cast("CacheEntry | None", found)
             return (await self._read(conn, [key], include_stale)).get(key)
 
         return await self._run(work, autocommit=True)
 
-    async def _row_with_companion(
-        self, conn: AsyncConnection, key: str, companion: str
-    ) -> Any | None:
-        t, c = self.table, self.companions
-        if self.dialect != "postgresql":
-            same_version = (c.c.key == t.c.key) & (c.c.created_at == t.c.created_at)
-            joined = t.outerjoin(c, same_version & (c.c.name == companion))
-            query = self._select_entry.add_columns(c.c.data.label("companion")).select_from(joined)
-            return (await conn.execute(query.where(t.c.key == key))).first()
-        # psycopg directly, binary results: bytea arrives as bytes, not as hex text to parse.
-        from psycopg.rows import namedtuple_row
-
-        if self._companion_sql is None:
-            prep = conn.dialect.identifier_preparer
-            entries, companions = prep.format_table(t), prep.format_table(c)
-            self._companion_sql = (
-                "SELECT e.key, e.data_type, e.created_at, e.expires_at, e.source, e.hit_count,"
-                " e.last_hit_at, e.arrow, c.data AS companion"
-                f" FROM {entries} e LEFT JOIN {companions} c"
-                " ON c.key = e.key AND c.name = %s AND c.created_at = e.created_at"
-                " WHERE e.key = %s"
-            )
-        import psycopg
-
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        try:
-            async with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
-                await cursor.execute(self._companion_sql, (companion, key))
-                row = await cursor.fetchone()
-        except psycopg.Error:
-            if not (driver.broken or driver.closed):
-                raise
-            # What SQLAlchemy does for its own statements: this connection is discarded, and
-            # so are the pooled ones of its age (a server restart dropped those too).
-            await conn.invalidate()
-            await self._engine.dispose()
-            raise _ConnectionDroppedError("the server closed the connection") from None
+    def _companion_hit(self, row: Any | None, include_stale: bool) -> Any:
+        """The entry with its companion from a joined row; None for no (fresh) row;
+        ``_ELSEWHERE`` when the entry must be read the general way."""
         if row is None:
             return None
-        return row._replace(
-            created_at=row.created_at.astimezone(UTC),
-            expires_at=row.expires_at.astimezone(UTC),
-            last_hit_at=row.last_hit_at.astimezone(UTC) if row.last_hit_at else None,
-        )
+        if not include_stale and self.clock.now() >= row.expires_at:
+            return None
+        if row.companion is None:
+            return _ELSEWHERE
+        entry = self._envelope_entry(row)
+        if entry is None:
+            return _ELSEWHERE
+        entry.companion = _unpack_companion(row.key, row.companion)
+        return entry
 
     def _envelope_entry(self, row: Any) -> CacheEntry | None:
         """An entry whose sidecar is decoded only if asked (its envelope checked now), or None
@@ -919,4 +923,6 @@ class SqlTier:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._readers is not None:
+            await self._readers.close()
         await self._engine.dispose()

@@ -495,8 +495,12 @@ async def _backend_pids(tier: SqlTier, connections: int) -> set[int]:
         await asyncio.sleep(0.05)  # hold the connection so the others need their own
         return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
-    pids = await asyncio.gather(*(tier._run(pid) for _ in range(connections)))
-    return set(pids)
+    pids = set(await asyncio.gather(*(tier._run(pid) for _ in range(connections))))
+    if tier._readers is not None:  # the hit path's own connections
+        sql = "SELECT pg_backend_pid() AS pid, pg_sleep(0.05) AS held"
+        rows = await asyncio.gather(*(tier._readers.fetch_row(sql, ()) for _ in range(connections)))
+        pids |= {row.pid for row in rows}
+    return pids
 
 
 async def test_connections_dropped_by_the_server_are_replaced_without_a_failed_call(
@@ -512,7 +516,7 @@ async def test_connections_dropped_by_the_server_are_replaced_without_a_failed_c
         await tier.set_companion(entry, "frame-1", b"frame")
         for read in ("get", "get_with_companion", "set"):
             pids = await _backend_pids(tier, 3)
-            assert len(pids) == 3
+            assert len(pids) == 6  # three of SQLAlchemy's pool, three of the hit path's
             # As a server restart would: every pooled connection is dropped by the server.
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
                 for pid in pids:

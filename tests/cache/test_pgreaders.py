@@ -1,0 +1,132 @@
+"""PgReaders, the warm tier's hit-path connections on PostgreSQL: bounded, reused, and failing
+as the rest of the tier does (TierUnavailable in bounded time, nothing secret shown)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from sportsframe.cache.pgreaders import PgReaders
+from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.warm import SqlTier
+from sportsframe.clock import ManualClock
+from tests.cache.conftest import _psycopg_url
+
+PID = "SELECT pg_backend_pid() AS pid, pg_sleep(%s) AS held"
+
+
+def _readers(conninfo: str, *, size: int = 2, operation_timeout: float = 5.0) -> PgReaders:
+    return PgReaders(
+        conninfo, tier="warm", size=size, connect_timeout=2, operation_timeout=operation_timeout
+    )
+
+
+@pytest.fixture
+async def readers(postgres_url: str) -> AsyncIterator[PgReaders]:
+    pool = _readers(_psycopg_url(postgres_url), size=2)
+    yield pool
+    await pool.close()
+
+
+async def test_callers_beyond_the_size_wait_for_a_connection(readers: PgReaders) -> None:
+    rows = await asyncio.gather(*(readers.fetch_row(PID, (0.05,)) for _ in range(6)))
+    assert len({row.pid for row in rows}) <= 2  # six reads, two connections
+    again = await readers.fetch_row(PID, (0,))
+    assert again is not None
+    assert again.pid in {row.pid for row in rows}  # reused, not reopened
+
+
+async def test_no_row_is_none(readers: PgReaders) -> None:
+    assert await readers.fetch_row("SELECT 1 AS one WHERE false", ()) is None
+
+
+async def test_a_cancelled_read_closes_its_connection_and_frees_its_slot(
+    readers: PgReaders,
+) -> None:
+    first = await readers.fetch_row(PID, (0,))
+    assert first is not None
+    slow = asyncio.create_task(readers.fetch_row(PID, (10,)))
+    await asyncio.sleep(0.2)
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    rows = await asyncio.gather(*(readers.fetch_row(PID, (0.05,)) for _ in range(2)))
+    assert all(row is not None for row in rows)  # both slots usable again
+    assert first.pid not in {row.pid for row in rows}  # the cancelled one was not reused
+
+
+async def test_an_unreachable_server_is_tier_unavailable_without_the_password(
+    free_port: int,
+) -> None:
+    pool = _readers(f"postgresql://postgres:hunter2@127.0.0.1:{free_port}/test")
+    with pytest.raises(TierUnavailable) as caught:
+        await pool.fetch_row("SELECT 1", ())
+    assert "hunter2" not in str(caught.value)
+    assert "hunter2" not in repr(pool)
+    await pool.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A loopback port that accepts connections and never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        listener.close()
+
+
+async def test_a_server_that_never_answers_is_tier_unavailable_in_bounded_time(
+    silent_server: int,
+) -> None:
+    pool = _readers(f"postgresql://postgres@127.0.0.1:{silent_server}/test", operation_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(TierUnavailable):
+        await pool.fetch_row("SELECT 1", ())
+    assert time.monotonic() - started < 1.5
+    await pool.close()
+
+
+async def test_after_close_a_read_is_tier_unavailable(readers: PgReaders) -> None:
+    await readers.fetch_row(PID, (0,))
+    await readers.close()
+    with pytest.raises(TierUnavailable):
+        await readers.fetch_row(PID, (0,))
+
+
+async def test_a_warm_hit_with_its_companion_takes_no_sqlalchemy_statement(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    try:
+        entry = make_entry("player_props:2024:18:True", [{"PlayerID": 1}])
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-1", b"frame")
+        event.listen(tier.engine.sync_engine, "before_cursor_execute", record)
+        found = await tier.get_with_companion(entry.key, "frame-1")
+        assert found is not None
+        assert found.companion is not None
+        assert bytes(found.companion) == b"frame"
+        assert statements == []
+        # Without a usable companion the general read (through SQLAlchemy) answers.
+        plain = await tier.get_with_companion(entry.key, "frame-2")
+        assert plain is not None
+        assert plain.companion is None
+        assert plain.payload == [{"PlayerID": 1}]
+        assert statements
+    finally:
+        event.remove(tier.engine.sync_engine, "before_cursor_execute", record)
+        await tier.close()
