@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -68,10 +69,23 @@ def shutdown() -> None:
         _loop, _thread = None, None
     if loop is None or thread is None:
         return
+    if thread.is_alive() and not loop.is_closed():
+        # Tasks still pending (a warm hit's copy to Redis, a hit-count flush) are cancelled
+        # and awaited, rather than destroyed with a "Task was destroyed" warning at exit.
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), loop).result(timeout=2)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
     if not loop.is_running():
         loop.close()
+
+
+async def _cancel_pending() -> None:
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 atexit.register(shutdown)

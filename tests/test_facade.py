@@ -498,3 +498,32 @@ def test_l0_is_bounded_by_the_size_the_caller_reports() -> None:
     assert cache.nbytes == 6_000
     cache.put("c", small, expires, nbytes=20_000)  # larger than the whole cache: not kept
     assert cache.get("c") is None
+
+
+def test_a_script_that_never_closes_its_session_exits_without_task_warnings(
+    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    # A warm hit leaves its copy to Redis pending; the script then simply ends.
+    script = (
+        "import sys\n"
+        "from sportsframe.session import Session\n"
+        "s = Session(source='emulator', base_url=sys.argv[1], namespace=sys.argv[2],\n"
+        "            redis_url_override=sys.argv[3], home=sys.argv[4], rate_limit=1000.0,\n"
+        "            l0_max_bytes=0)\n"
+        "key = s.injuries(2024, 4).attrs['key']\n"
+        "s.drop_hot(key)\n"
+        "print(s.injuries(2024, 4).attrs['served_from'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, emulator.base_url, namespace, redis_url, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "warm"
+    assert "Task was destroyed" not in done.stderr
+    assert "Traceback" not in done.stderr

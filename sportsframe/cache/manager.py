@@ -24,9 +24,11 @@ data can never answer a call meant for the real service. Every method takes keys
 or without that prefix; :class:`Lookup` results carry the key as stored.
 
 A warm hit's copy to the hot tier is written after the caller has its answer (a background task
-per key; :meth:`CacheManager.settle` waits for them). Anything that removes or replaces a key in
-this process (``invalidate``, ``drop_hot``, a new entry written through, ``close``) first waits for
-that key's pending copy, so a copy of an older entry never lands after it.
+per key; :meth:`CacheManager.settle` waits for them). Anything in this process that removes or
+replaces entries (``invalidate``, ``drop_hot``, a new entry written through) first waits for the
+pending copies, and a copy whose warm read overlapped any such change is not written at all: a
+copy of an older entry never lands after a newer one or after a delete. (Across processes the
+usual cache race remains: another process's refresh between this read and its copy.)
 
 The async API is the one implementation; :class:`SyncCacheManager` (``manager.sync``) runs it on
 sportsframe's background loop for scripts.
@@ -37,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from time import perf_counter
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_SIZE_CHECK_EVERY",
     "PROMOTION_DELAY",
+    "SETTLE_TIMEOUT",
     "STALE_OK_ERRORS",
     "Analyzable",
     "CacheManager",
@@ -100,6 +103,9 @@ MAX_SIZE_CHECK_EVERY = 100
 #: Seconds a warm hit's copy to the hot tier waits before it starts: long enough for the event
 #: loop to go idle and let a sync caller's thread take its answer first.
 PROMOTION_DELAY = 0.001
+#: Seconds a removal or write waits for pending copies at most (each copy has the hot tier's own
+#: timeouts; this bounds the wait even so).
+SETTLE_TIMEOUT = 5.0
 
 _SOURCE_DEFAULT = "sportsdataio"
 _DELETE_CHUNK = 32
@@ -181,6 +187,10 @@ class CacheManager:
         self._closed = False
         # Warm hits being copied to the hot tier, by storage key (see _promote_later).
         self._promotions: dict[str, asyncio.Task[None]] = {}
+        # Bumped when a write or removal starts and again when it ends; _changing counts those
+        # under way. A warm hit is copied only if neither moved while it was read.
+        self._changes = 0
+        self._changing = 0
         #: The sync twin (same logic, run on sportsframe's background loop).
         self.sync = SyncCacheManager(self)
 
@@ -263,6 +273,7 @@ class CacheManager:
         ``companion``, a tier that keeps companions brings that one too.
         """
         stale: Lookup | None = None
+        changes = self._changes  # before any read: see _copy_allowed
         hot_failed = False  # then a warm hit is not copied to it: the copy would fail too
         tiers = (
             (_HOT, self.hot, self.hot_breaker, self.stats.hot, self._hot_companions),
@@ -296,7 +307,7 @@ class CacheManager:
                 stats.hit(elapsed)
                 self._hits.record(skey, now)
                 if served_from == _WARM and self.hot is not None and not hot_failed:
-                    self._promote_later(entry, companion)
+                    self._promote_later(entry, companion, changes)
                 return Lookup(skey, entry, served_from), None
             if count_misses:
                 stats.miss(elapsed)
@@ -304,16 +315,35 @@ class CacheManager:
                 stale = Lookup(skey, entry, served_from, stale=True)
         return None, stale
 
-    def _promote_later(self, entry: CacheEntry, companion: str | None) -> None:
+    def _copy_allowed(self, changes: int) -> bool:
+        """True when no write or removal started, ran or ended since ``changes`` was read: the
+        entry read then may be older than what a change put (or left absent) in the tiers."""
+        return self._changing == 0 and self._changes == changes
+
+    @contextlib.asynccontextmanager
+    async def _change(self) -> AsyncIterator[None]:
+        """Marks a write or removal of entries (see _copy_allowed); waits for pending copies
+        first, so none lands after it."""
+        self._changes += 1
+        self._changing += 1
+        try:
+            await self.settle()
+            yield
+        finally:
+            self._changing -= 1
+            self._changes += 1
+
+    def _promote_later(self, entry: CacheEntry, companion: str | None, changes: int) -> None:
         """Copy a warm hit to the hot tier in a background task.
 
         The copy (a props week: 1.1 MB with its finished frame) took about a sixth of a warm
         hit when the caller waited for it; nothing the caller gets depends on it. One copy per
-        key at a time: a second warm hit while one is pending adds nothing.
+        key at a time: a second warm hit while one is pending adds nothing. ``changes`` is the
+        change count from before the read (see _copy_allowed).
         """
-        if entry.key in self._promotions or self._closed:
+        if entry.key in self._promotions or not self._copy_allowed(changes):
             return
-        task = asyncio.get_running_loop().create_task(self._promote_soon(entry, companion))
+        task = asyncio.get_running_loop().create_task(self._promote_soon(entry, companion, changes))
         self._promotions[entry.key] = task
         task.add_done_callback(lambda done: self._promoted(entry.key, done))
 
@@ -325,22 +355,27 @@ class CacheManager:
             # background task's error would otherwise surface only at garbage collection.
             log.error("copying %s to the hot tier failed: %s", skey, type(exc).__name__)
 
-    async def _promote_soon(self, entry: CacheEntry, companion: str | None) -> None:
+    async def _promote_soon(self, entry: CacheEntry, companion: str | None, changes: int) -> None:
         # The copy's Python work (a megabyte to frame for Redis) holds the GIL: started at once,
         # it would make a sync caller, woken in its own thread, wait for it after all.
         await asyncio.sleep(PROMOTION_DELAY)
-        await self._promote(entry, companion)
+        if self._copy_allowed(changes):
+            await self._promote(entry, companion)
 
     async def settle(self, key: str | None = None) -> None:
         """Wait until pending copies of warm hits to the hot tier are written (``key``'s
-        only, when given; with or without the source prefix)."""
+        only, when given; with or without the source prefix), for at most
+        :data:`SETTLE_TIMEOUT` seconds. Copies pending on another event loop are not waited
+        for (they belong to that loop)."""
         if key is None:
-            pending = list(self._promotions.values())
+            tasks = list(self._promotions.values())
         else:
             task = self._promotions.get(self.storage_key(key))
-            pending = [task] if task is not None else []
+            tasks = [task] if task is not None else []
+        loop = asyncio.get_running_loop()
+        pending = [t for t in tasks if t.get_loop() is loop]
         if pending:
-            await asyncio.wait(pending)
+            await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
 
     async def _promote(self, entry: CacheEntry, companion: str | None = None) -> None:
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
@@ -574,12 +609,12 @@ class CacheManager:
         return True
 
     async def _write(self, entry: CacheEntry) -> None:
-        await self.settle(entry.key)  # a pending copy of the older entry must not land after
         self.stats.writes += 1
-        await asyncio.gather(
-            self._tier_set(self.hot, self.hot_breaker, self.stats.hot, entry),
-            self._tier_set(self.warm, self.warm_breaker, self.stats.warm, entry),
-        )
+        async with self._change():
+            await asyncio.gather(
+                self._tier_set(self.hot, self.hot_breaker, self.stats.hot, entry),
+                self._tier_set(self.warm, self.warm_breaker, self.stats.warm, entry),
+            )
         if self.warm is not None:
             self._writes_since_check += 1
             if self._writes_since_check >= self._max_size_every:
@@ -702,9 +737,12 @@ class CacheManager:
         is down is skipped (its entries expire by their TTL).
         """
         spattern = self.storage_key(pattern)
-        await self.settle()  # a pending copy to the hot tier must not land after the delete
         # Only a pattern opening with a wildcard can reach another source's keys.
         one_by_one = not self.prefix and pattern[:1] in ("*", "?", "[")
+        async with self._change():
+            return await self._remove(spattern, one_by_one)
+
+    async def _remove(self, spattern: str, one_by_one: bool) -> int:
         removed: set[str] = set()
         for tier, breaker, stats in self._tiers():
             if not breaker.allow():
@@ -733,16 +771,18 @@ class CacheManager:
 
     async def drop_hot(self, key: str) -> bool:
         """Remove one key from the hot tier only (the next read is served by the warm tier)."""
-        await self.settle(key)
-        if self.hot is None or not self.hot_breaker.allow():
+        if self.hot is None:
             return False
-        try:
-            existed = await self.hot.delete(self.storage_key(key))
-        except TierUnavailable as exc:
-            self.hot_breaker.failure(_reason(exc))
-            return False
-        self.hot_breaker.success()
-        return existed
+        async with self._change():
+            if not self.hot_breaker.allow():
+                return False
+            try:
+                existed = await self.hot.delete(self.storage_key(key))
+            except TierUnavailable as exc:
+                self.hot_breaker.failure(_reason(exc))
+                return False
+            self.hot_breaker.success()
+            return existed
 
     def get_stats(self) -> dict[str, Any]:
         """The spec's shape (``hot_cache``, ``warm_cache``, ``overall``) plus latency samples,

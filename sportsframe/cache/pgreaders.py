@@ -10,7 +10,10 @@ Everything else the tier does still goes through SQLAlchemy.
 Failure rules, as for the rest of the tier: a server that cannot be reached, or does not answer
 within the operation timeout, raises :class:`~sportsframe.cache.tier.TierUnavailable`; a pooled
 connection the server has dropped (a restart) is discarded and the statement runs once more on a
-new one; a connection that saw any error or a cancellation is closed, never reused.
+new one; a connection that saw any error or a cancellation is closed, never reused. A statement
+that gets no answer in time has its socket closed at once: psycopg's own cancellation would first
+send the server a cancel request and wait for the query to end, up to ten seconds more on a
+server that has stopped answering.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -35,14 +38,17 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
 )
-_DOWN: tuple[type[BaseException], ...] = (*_CONNECTION_ERRORS, TimeoutError, OSError)
+# psycopg.Error covers a connection refused for its arguments (ProgrammingError) as well.
+_DOWN: tuple[type[BaseException], ...] = (psycopg.Error, TimeoutError, OSError)
 
 
 class PgReaders:
     """Up to ``size`` psycopg connections for single-row reads (see the module docstring).
 
     Args:
-        conninfo: libpq connection string or URI (may hold a password: never shown).
+        connect_args: keyword arguments of ``psycopg.AsyncConnection.connect`` (host, port,
+            dbname, user, password, ...): the ones SQLAlchemy derives from the tier's URL, so
+            both reach the same server. The password is never shown.
         tier: the tier's name, for TierUnavailable.
         size: connections kept at most; callers beyond that wait for one to be free.
         connect_timeout: seconds for a new connection.
@@ -51,14 +57,16 @@ class PgReaders:
 
     def __init__(
         self,
-        conninfo: str,
+        connect_args: Mapping[str, Any],
         *,
         tier: str,
         size: int,
         connect_timeout: int,
         operation_timeout: float,
     ) -> None:
-        self._conninfo = conninfo
+        self._connect_args = {k: v for k, v in connect_args.items() if k != "context"}
+        password = connect_args.get("password")
+        self._password = str(password) if password else ""
         self._tier = tier
         self._size = max(1, size)
         self._connect_timeout = connect_timeout
@@ -78,32 +86,53 @@ class PgReaders:
         Raises:
             TierUnavailable: the server cannot be reached or does not answer in time.
         """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._operation_timeout
         try:
-            async with asyncio.timeout(self._operation_timeout):
-                for attempt in (1, 2):
+            for attempt in (1, 2):
+                async with asyncio.timeout_at(deadline):
                     conn, fresh = await self._acquire()
-                    try:
-                        row = await self._run(conn, sql, params)
-                    except _CONNECTION_ERRORS:
-                        await self._discard(conn)
-                        if fresh or attempt == 2:
-                            raise
-                        # A pooled connection the server dropped (a restart dropped the idle
-                        # ones too): once more, on a new one.
-                        log.info("warm tier: a pooled connection was dropped; retrying once")
-                        await self._close_idle()
-                        continue
-                    except BaseException:
-                        await self._discard(conn)
+                try:
+                    row = await self._query(conn, sql, params, deadline)
+                except _CONNECTION_ERRORS:
+                    await self._discard(conn)
+                    if fresh or attempt == 2:
                         raise
-                    if self._closed:
-                        await self._discard(conn)
-                    else:
-                        self._release(conn)
-                    return row
+                    # A pooled connection the server dropped (a restart dropped the idle ones
+                    # too): once more, on a new one.
+                    log.info("warm tier: a pooled connection was dropped; retrying once")
+                    await self._close_idle()
+                    continue
+                except BaseException:
+                    await self._discard(conn)
+                    raise
+                if self._closed:
+                    await self._discard(conn)
+                else:
+                    self._release(conn)
+                return row
         except _DOWN as exc:
-            raise TierUnavailable(self._tier, _reason(exc)) from None
+            raise TierUnavailable(self._tier, self._reason(exc)) from None
         return None  # not reached: the second attempt returns or raises
+
+    async def _query(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        sql: str,
+        params: Sequence[Any],
+        deadline: float,
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._run(conn, sql, params))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
+        except BaseException:  # the caller was cancelled
+            _abandon(conn, task)
+            raise
+        if not done:
+            _abandon(conn, task)
+            raise TimeoutError(f"no answer within {self._operation_timeout:g} s")
+        return task.result()
 
     @staticmethod
     async def _run(conn: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any]) -> Any:
@@ -118,10 +147,12 @@ class PgReaders:
             raise OSError("the warm tier is closed")
         await self._slots.acquire()
         try:
+            if self._closed:  # closed while this caller waited for a slot
+                raise OSError("the warm tier is closed")
             if self._idle:
                 return self._idle.pop(), False
             conn = await psycopg.AsyncConnection.connect(
-                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+                **self._connect_args, autocommit=True, connect_timeout=self._connect_timeout
             )
         except BaseException:
             self._slots.release()
@@ -139,6 +170,14 @@ class PgReaders:
         finally:
             self._slots.release()
 
+    def _reason(self, exc: BaseException) -> str:
+        """A one-line reason for TierUnavailable, never holding the password."""
+        text = str(exc).strip()
+        first = text.splitlines()[0][:200] if text else ""
+        if self._password:
+            first = first.replace(self._password, "***")
+        return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
     async def close(self) -> None:
         """Close the idle connections; any in use is closed when it comes back."""
         self._closed = True
@@ -151,6 +190,11 @@ class PgReaders:
                 await conn.close()
 
 
-def _reason(exc: BaseException) -> str:
-    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+def _abandon(conn: psycopg.AsyncConnection[Any], task: asyncio.Task[Any]) -> None:
+    """Give up on a statement: close the socket, then cancel the task waiting on it (which
+    then ends at once instead of negotiating a cancel with the server)."""
+    with contextlib.suppress(Exception):
+        conn.pgconn.finish()
+    task.cancel()
+    # Its outcome (a cancellation, or the error of the closed socket) is of no interest.
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())

@@ -311,10 +311,9 @@ class SqlTier:
         self.operation_timeout = operation_timeout
         self.dialect = self.url.get_backend_name()
         kwargs: dict[str, Any] = {
-            # No pre-ping (a round trip on every checkout, a tenth of a warm hit): _run retries
-            # once on a connection found dead instead, and the pool then drops its other
-            # connections of the same age.
-            "pool_pre_ping": False,
+            # A round trip per checkout; the hit path on PostgreSQL does not check out from
+            # this pool (PgReaders), and the quota table and advisory locks share it.
+            "pool_pre_ping": True,
             "json_serializer": _json_dumps,
             "json_deserializer": orjson.loads,
         }
@@ -337,10 +336,13 @@ class SqlTier:
         self._companion_sql = ""
         if self.dialect == "postgresql":
             # The hit path's one statement runs on connections of its own (see pgreaders).
+            _, connect_args = self._engine.dialect.create_connect_args(self.url)
             self._readers = PgReaders(
-                self.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                connect_args,
                 tier=_NAME,
-                size=pool_size,
+                # Half the pool's size: PostgreSQL answers few reads at once per core anyway,
+                # and every process holds these beside SQLAlchemy's pool.
+                size=max(2, pool_size // 2),
                 connect_timeout=max(2, int(connect_timeout)),
                 operation_timeout=operation_timeout,
             )
@@ -399,40 +401,23 @@ class SqlTier:
     ) -> T:
         """Run ``work`` in one transaction (or, with ``autocommit``, each statement on its own:
         a read of one row needs no BEGIN and COMMIT round trips); connection trouble becomes
-        TierUnavailable.
-
-        A pooled connection the server has dropped (a restart, an idle timeout) fails on its
-        first statement: the work is then run once more on a new connection. Every operation
-        of this tier is safe to repeat (reads, upserts, deletes; a hit-count update that
-        failed with its connection was not committed).
-        """
+        TierUnavailable."""
         try:
             async with asyncio.timeout(limit or self.operation_timeout):
                 if not self._ready:
                     await self._ensure_schema()
-                try:
-                    return await self._attempt(work, autocommit)
-                except sa_exc.DBAPIError as exc:
-                    if not exc.connection_invalidated:
-                        raise
-                    log.info("warm tier: a pooled connection was dropped; retrying once")
-                    return await self._attempt(work, autocommit)
+                if autocommit:
+                    async with self._engine.connect() as plain:
+                        conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+                        return await work(conn)
+                async with self._engine.begin() as conn:
+                    return await work(conn)
         except _UNAVAILABLE as exc:
             raise TierUnavailable(_NAME, _reason(exc)) from None
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise TierUnavailable(_NAME, _reason(exc)) from None
             raise
-
-    async def _attempt(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], autocommit: bool
-    ) -> T:
-        if autocommit:
-            async with self._engine.connect() as plain:
-                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-                return await work(conn)
-        async with self._engine.begin() as conn:
-            return await work(conn)
 
     async def _ensure_schema(self) -> None:
         async with self._init_lock:

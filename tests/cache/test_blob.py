@@ -61,3 +61,9 @@ def test_a_corrupt_packed_value_raises_blob_error(corrupt: object) -> None:
     packed = blob.pack(bytes(range(256)) * 400)
     with pytest.raises(blob.BlobError):
         blob.unpack(corrupt(packed))  # type: ignore[operator]
+
+
+def test_an_impossible_recorded_size_is_refused_before_any_allocation() -> None:
+    packed = blob.pack(b"frame")
+    with pytest.raises(blob.BlobError, match="impossible size"):
+        blob.unpack(_with_size(packed, 1 << 62))

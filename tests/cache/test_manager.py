@@ -52,6 +52,10 @@ class Switch:
         #: (gate, created_at): writes of the entry created then wait for the gate (a slow write,
         #: to catch what runs behind it).
         self.held: tuple[asyncio.Event, datetime] | None = None
+        #: Set when a held write has arrived and waits.
+        self.arrived = asyncio.Event()
+        #: When set, a read returns only once this gate opens (what it read stays as read).
+        self.read_gate: asyncio.Event | None = None
 
     def _check(self) -> None:
         self.calls += 1
@@ -60,7 +64,10 @@ class Switch:
 
     async def get(self, key: str, *, include_stale: bool = False) -> CacheEntry | None:
         self._check()
-        return await self.tier.get(key, include_stale=include_stale)  # type: ignore[no-any-return]
+        found = await self.tier.get(key, include_stale=include_stale)
+        if self.read_gate is not None:
+            await self.read_gate.wait()
+        return found  # type: ignore[no-any-return]
 
     async def get_many(
         self, keys: Iterable[str], *, include_stale: bool = False
@@ -71,6 +78,7 @@ class Switch:
     async def set(self, entry: CacheEntry, *, grace: float = 0.0) -> None:
         self._check()
         if self.held is not None and entry.created_at == self.held[1]:
+            self.arrived.set()
             await self.held[0].wait()
         await self.tier.set(entry, grace=grace)
 
@@ -264,6 +272,7 @@ async def _warm_hit_with_the_copy_held(
     hot.held = (gate, manager.clock.now())
     found = await asyncio.wait_for(manager.fetch(KEY, PROPS, Loader()), 5)
     assert found.served_from == "warm"
+    await asyncio.wait_for(hot.arrived.wait(), 5)  # the copy is under way
     return gate
 
 
@@ -310,6 +319,34 @@ async def test_a_new_entry_is_never_overwritten_by_a_pending_copy_of_the_old(
     stored = await hot.tier.get(KEY)
     assert stored is not None
     assert stored.payload == [{"v": "new"}]
+
+
+@pytest.mark.parametrize("change", ["refresh", "invalidate"])
+async def test_a_warm_read_that_overlapped_a_change_is_not_copied(
+    manager: CacheManager, tiers: tuple[Switch, Switch], clock: ManualClock, change: str
+) -> None:
+    hot, warm = tiers
+    await manager.set(KEY, [{"v": "old"}], PROPS)
+    await hot.tier.delete(KEY)
+    warm.read_gate = asyncio.Event()
+    reading = asyncio.create_task(manager.fetch(KEY, PROPS, Loader()))
+    await asyncio.sleep(0.05)  # the warm tier has read the old row and is slow to answer
+    clock.advance(10)
+    if change == "refresh":
+        await manager.fetch(KEY, PROPS, Loader([{"v": "new"}]), refresh=True)
+    else:
+        await manager.invalidate(KEY)
+    warm.read_gate.set()
+    assert (await asyncio.wait_for(reading, 5)).payload == [{"v": "old"}]
+    await asyncio.sleep(0.05)
+    await manager.settle()
+    stored = await hot.tier.get(KEY)
+    if change == "refresh":
+        assert stored is not None
+        assert stored.payload == [{"v": "new"}]  # not overwritten by the old row's copy
+    else:
+        assert stored is None  # not brought back by it
+    assert manager.get_stats()["writes"]["promotions"] == 0
 
 
 async def test_a_warm_hit_is_not_copied_to_a_hot_tier_that_just_failed(
@@ -638,3 +675,17 @@ def test_sync_twin(tmp_path: Path, clock: ManualClock) -> None:
         assert mgr.sync.get_stats()["overall"]["hits"] == 2
     finally:
         mgr.sync.close()
+
+
+async def test_settle_on_another_loop_does_not_wait_for_this_loops_copies(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    hot, _ = tiers
+    gate = await _warm_hit_with_the_copy_held(manager, hot)
+    started = asyncio.get_running_loop().time()
+    # From a thread with a loop of its own: the copy belongs to this loop, not to that one.
+    await asyncio.to_thread(lambda: asyncio.run(asyncio.wait_for(manager.settle(), 2)))
+    assert asyncio.get_running_loop().time() - started < 1
+    gate.set()
+    await asyncio.wait_for(manager.settle(), 5)
+    assert manager.get_stats()["writes"]["promotions"] == 1

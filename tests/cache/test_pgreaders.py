@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event
@@ -21,9 +22,16 @@ from tests.cache.conftest import _psycopg_url
 PID = "SELECT pg_backend_pid() AS pid, pg_sleep(%s) AS held"
 
 
-def _readers(conninfo: str, *, size: int = 2, operation_timeout: float = 5.0) -> PgReaders:
+def _readers(url: str, *, size: int = 2, operation_timeout: float = 5.0) -> PgReaders:
+    """Readers connecting where ``url`` (a libpq URI) points, as SqlTier builds them."""
+    from psycopg.conninfo import conninfo_to_dict
+
     return PgReaders(
-        conninfo, tier="warm", size=size, connect_timeout=2, operation_timeout=operation_timeout
+        conninfo_to_dict(url),
+        tier="warm",
+        size=size,
+        connect_timeout=2,
+        operation_timeout=operation_timeout,
     )
 
 
@@ -56,8 +64,11 @@ async def test_a_cancelled_read_closes_its_connection_and_frees_its_slot(
     slow.cancel()
     with pytest.raises(asyncio.CancelledError):
         await slow
-    rows = await asyncio.gather(*(readers.fetch_row(PID, (0.05,)) for _ in range(2)))
-    assert all(row is not None for row in rows)  # both slots usable again
+    # Both slots are free again: two slow reads run side by side, on two connections.
+    rows = await asyncio.wait_for(
+        asyncio.gather(*(readers.fetch_row(PID, (0.3,)) for _ in range(2))), 0.55
+    )
+    assert len({row.pid for row in rows}) == 2
     assert first.pid not in {row.pid for row in rows}  # the cancelled one was not reused
 
 
@@ -70,6 +81,95 @@ async def test_an_unreachable_server_is_tier_unavailable_without_the_password(
     assert "hunter2" not in str(caught.value)
     assert "hunter2" not in repr(pool)
     await pool.close()
+
+
+async def test_a_password_with_spaces_and_quotes_reaches_the_server_intact(
+    pg_schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    # The server trusts loopback, so any password is accepted once it arrives well formed.
+    secret = "my secret 'pass'"
+    url = f"postgresql+psycopg://postgres:{quote(secret)}@127.0.0.1:5432/test"
+    tier = SqlTier(url, clock=clock, schema=pg_schema)
+    try:
+        entry = make_entry("teams:2024", [{"Key": "SF"}])
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-1", b"frame")
+        found = await tier.get_with_companion(entry.key, "frame-1")
+        assert found is not None
+        assert found.companion is not None
+        assert secret not in repr(tier)
+    finally:
+        await tier.close()
+
+
+class FreezingProxy:
+    """A loopback TCP proxy to PostgreSQL that can stop passing bytes (a server that hangs)."""
+
+    def __init__(self) -> None:
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 5432)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                await self.flowing.wait()
+                dst.write(data)
+                await dst.drain()
+
+        try:
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+            up_writer.close()
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+
+
+async def test_a_server_that_stops_answering_mid_read_costs_only_the_operation_timeout(
+    postgres_url: str,
+) -> None:
+    proxy = FreezingProxy()
+    await proxy.start()
+    pool = _readers(f"postgresql://postgres@127.0.0.1:{proxy.port}/test", operation_timeout=1.0)
+    try:
+        assert await pool.fetch_row(PID, (0,)) is not None  # connected, then ...
+        proxy.flowing.clear()  # ... the server stops answering
+        started = time.monotonic()
+        with pytest.raises(TierUnavailable):
+            await pool.fetch_row(PID, (0,))
+        # psycopg's own cancellation would add a cancel request and a wait for the query to
+        # end: up to ten seconds more.
+        assert time.monotonic() - started < 2.0
+    finally:
+        proxy.flowing.set()
+        await pool.close()
+        await proxy.stop()
+
+
+async def test_a_read_waiting_for_a_slot_when_closed_opens_nothing(
+    postgres_url: str,
+) -> None:
+    pool = _readers(_psycopg_url(postgres_url), size=1)
+    busy = asyncio.create_task(pool.fetch_row(PID, (0.3,)))
+    await asyncio.sleep(0.1)
+    waiting = asyncio.create_task(pool.fetch_row(PID, (0,)))
+    await asyncio.sleep(0.05)
+    await pool.close()
+    assert (await busy) is not None  # the read under way finishes
+    with pytest.raises(TierUnavailable):
+        await waiting  # the one waiting does not open a connection after close
 
 
 @pytest.fixture

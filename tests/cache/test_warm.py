@@ -516,7 +516,7 @@ async def test_connections_dropped_by_the_server_are_replaced_without_a_failed_c
         await tier.set_companion(entry, "frame-1", b"frame")
         for read in ("get", "get_with_companion", "set"):
             pids = await _backend_pids(tier, 3)
-            assert len(pids) == 6  # three of SQLAlchemy's pool, three of the hit path's
+            assert len(pids) == 5  # three of SQLAlchemy's pool, the hit path's two
             # As a server restart would: every pooled connection is dropped by the server.
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
                 for pid in pids:
