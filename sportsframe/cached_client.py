@@ -199,6 +199,7 @@ class CachedSportsDataIOClient:
         allow_stale: bool = True,
         offline: bool | None = None,
         companion: str | None = None,
+        hot_absent: bool = False,
         **kwargs: Any,
     ) -> Lookup:
         """The cache entry for an endpoint call, with provenance (``served_from``, ``key``,
@@ -207,7 +208,8 @@ class CachedSportsDataIOClient:
         ``name_or_call`` is an endpoint name (then ``args``/``kwargs`` are its arguments) or an
         already bound call. ``refresh`` reloads from the API; ``offline`` serves only what the
         tiers hold (default: the ``offline`` setting); ``companion`` asks a hot hit to bring
-        that companion too (see :meth:`CacheManager.attach`).
+        that companion too (see :meth:`CacheManager.attach`); ``hot_absent`` starts the read
+        at the warm tier (see :meth:`CacheManager.fetch`).
         """
         if isinstance(name_or_call, BoundCall):
             if args or kwargs:
@@ -222,6 +224,7 @@ class CachedSportsDataIOClient:
             allow_stale=allow_stale,
             offline=offline,
             companion=companion,
+            hot_absent=hot_absent,
         )
 
     #: Alias of :meth:`fetch_entry`.

@@ -153,8 +153,13 @@ class AsyncSession:
         *,
         refresh: bool = False,
         progress: bool | None = None,
+        hot_absent: frozenset[str] = frozenset(),
     ) -> pd.DataFrame:
-        """The concatenated frame of ``calls`` (parts from L0, the tiers or the API)."""
+        """The concatenated frame of ``calls`` (parts from L0, the tiers or the API).
+
+        ``hot_absent``: storage keys the caller has just found absent from Redis (their reads
+        start at the warm tier).
+        """
         ds = DATASETS[dataset]
         name = ds.endpoint_name
         self._check_credentials()
@@ -175,13 +180,15 @@ class AsyncSession:
         client = await self.client() if todo else None
         if len(todo) == 1 and client is not None and not progress:
             # One part (the common call): no task, no progress bar.
-            parts[todo[0]] = await self._fetch_part(client, name, calls[todo[0]], refresh)
+            parts[todo[0]] = await self._fetch_part(
+                client, name, calls[todo[0]], refresh, hot_absent
+            )
         elif todo and client is not None:
             bar = _progress_bar(len(todo), dataset, progress)
             try:
 
                 async def one(i: int) -> None:
-                    parts[i] = await self._fetch_part(client, name, calls[i], refresh)
+                    parts[i] = await self._fetch_part(client, name, calls[i], refresh, hot_absent)
                     if bar is not None:
                         bar.update(1)
 
@@ -204,11 +211,19 @@ class AsyncSession:
         return f"emulator/{call.key}" if self.source == "emulator" else call.key
 
     async def _fetch_part(
-        self, client: CachedSportsDataIOClient, name: str, call: BoundCall, refresh: bool
+        self,
+        client: CachedSportsDataIOClient,
+        name: str,
+        call: BoundCall,
+        refresh: bool,
+        hot_absent: frozenset[str] = frozenset(),
     ) -> pd.DataFrame:
         companion = frames.companion_name(name)
         generation = self.l0.generation
-        result = await client.lookup(call, refresh=refresh, companion=companion)
+        skip_hot = bool(hot_absent) and client.manager.storage_key(call.key) in hot_absent
+        result = await client.lookup(
+            call, refresh=refresh, companion=companion, hot_absent=skip_hot
+        )
         frame = _stored_frame(result.entry)
         if frame is not None:
             nbytes = len(result.entry.companion or b"")  # the Arrow stream it was read from
@@ -254,8 +269,11 @@ class AsyncSession:
         ds = DATASETS[dataset]
         refresh = bool(kwargs.pop("refresh", False))
         progress = kwargs.pop("progress", None)
+        hot_absent: frozenset[str] = kwargs.pop("_hot_absent", frozenset())
         calls = await self._calls(ds, args, kwargs)
-        return await self.frame(dataset, calls, refresh=refresh, progress=progress)
+        return await self.frame(
+            dataset, calls, refresh=refresh, progress=progress, hot_absent=hot_absent
+        )
 
     def cached_frame(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame | None:
         """The frame from L0 alone, when every part is there and no I/O is needed (else None).
@@ -278,13 +296,16 @@ class AsyncSession:
         self._count_l0(len(parts))
         return parts[0] if len(parts) == 1 else _concat(parts, DATASETS[dataset].endpoint_name)
 
-    def hot_frame(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame | None:
+    def hot_frame(
+        self, dataset: str, values: dict[str, Any], absent: set[str] | None = None
+    ) -> pd.DataFrame | None:
         """The frame from Redis alone, read in the calling thread, when every part is a fresh
         hot entry with its finished frame beside it (else None; the caller takes the loop).
 
         The sync facade tries this after L0: a hit then costs one blocking MGET and the
         conversion to pandas, with no hand-off to the event loop. Counts reach the manager's
-        statistics through the loop.
+        statistics through the loop. ``absent``, when given, receives the storage keys Redis
+        does not hold (their misses are counted here; the loop need not ask Redis again).
         """
         client = self._client
         if client is None or values.get("refresh"):
@@ -301,8 +322,14 @@ class AsyncSession:
         # Read before the data: an invalidation landing while this thread converts must win.
         generation = self.l0.generation
         started = perf_counter()
-        entries = reader.read(skeys, frames.companion_name(name))
+        missing: set[str] = set()
+        entries = reader.read(skeys, frames.companion_name(name), missing)
         if entries is None:
+            if missing and absent is not None:
+                absent.update(missing)
+                get_loop().call_soon_threadsafe(
+                    manager.record_hot_misses, sorted(missing), perf_counter() - started
+                )
             return None
         parts = []
         for skey, call, entry in zip(skeys, calls, entries, strict=True):
@@ -728,11 +755,12 @@ class Session:
             values = _bind(signature, args, kwargs)
             # L0 first, then Redis, in this thread: a hit never waits on the event loop.
             frame = aio.cached_frame(name, values)
+            absent: set[str] = set()
             if frame is None:
-                frame = aio.hot_frame(name, values)
+                frame = aio.hot_frame(name, values, absent)
             if frame is not None:
                 return frame
-            return run_sync(aio._dataset(name, **values))
+            return run_sync(aio._dataset(name, _hot_absent=frozenset(absent), **values))
 
         call.__name__ = name
         call.__doc__ = target.__doc__

@@ -527,3 +527,33 @@ def test_a_script_that_never_closes_its_session_exits_without_task_warnings(
     assert done.stdout.strip() == "warm"
     assert "Task was destroyed" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_sync_warm_hit_asks_redis_once(
+    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    from sportsframe.cache.hot import RedisTier
+
+    calls: list[str] = []
+    original = RedisTier.get_with_companion
+
+    async def counted(self: RedisTier, key: str, companion: str, **kw: Any) -> Any:
+        calls.append(key)
+        return await original(self, key, companion, **kw)
+
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        first = session.injuries(2024, 12)
+        session.drop_hot(first.attrs["key"])
+        before = session.cache_stats()["hot_cache"]["misses"]
+        RedisTier.get_with_companion = counted  # type: ignore[method-assign]
+        try:
+            warm = session.injuries(2024, 12)
+        finally:
+            RedisTier.get_with_companion = original  # type: ignore[method-assign]
+        assert warm.attrs["served_from"] == "warm"
+        # The caller's thread found the key absent from Redis; the loop went straight to the
+        # warm tier, and the miss was still counted once.
+        assert calls == []
+        assert session.cache_stats()["hot_cache"]["misses"] == before + 1
+        session.settle()
+        assert session.injuries(2024, 12).attrs["served_from"] == "hot"

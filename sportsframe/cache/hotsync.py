@@ -83,9 +83,15 @@ class SyncHotReader:
                 self._client = factory.from_url(self._url, **options)
             return self._client
 
-    def read(self, keys: Sequence[str], companion: str) -> list[CacheEntry] | None:
+    def read(
+        self, keys: Sequence[str], companion: str, absent: set[str] | None = None
+    ) -> list[CacheEntry] | None:
         """The entries of ``keys`` (storage keys), each with its current ``companion``, or None
-        unless every one of them is there and fresh."""
+        unless every one of them is there and fresh.
+
+        ``absent``, when given, receives the keys Redis answered it does not hold (only from a
+        read that reached it): the caller need not ask Redis for those again.
+        """
         if not keys or self._closed or self.clock.monotonic() < self._quiet_until:
             return None
         names: list[str] = []
@@ -105,6 +111,8 @@ class SyncHotReader:
             # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
             self._quiet_until = self.clock.monotonic() + RESET_PERIOD
             return None
+        if absent is not None:
+            absent.update(key for i, key in enumerate(keys) if values[2 * i] is None)
         now = self.clock.now()
         out: list[CacheEntry] = []
         for i in range(len(keys)):

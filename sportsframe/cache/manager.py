@@ -265,12 +265,14 @@ class CacheManager:
         *,
         count_misses: bool = True,
         companion: str | None = None,
+        skip_hot: bool = False,
     ) -> tuple[Lookup | None, Lookup | None]:
         """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted
         (written behind: see :meth:`_promote_later`).
 
         This is the hit path: no extra awaits, copies or allocations beyond the Lookup. With
-        ``companion``, a tier that keeps companions brings that one too.
+        ``companion``, a tier that keeps companions brings that one too. ``skip_hot``: the
+        caller has just found the key absent from the hot tier (and counted that miss).
         """
         stale: Lookup | None = None
         changes = self._changes  # before any read: see _copy_allowed
@@ -280,7 +282,7 @@ class CacheManager:
             (_WARM, self.warm, self.warm_breaker, self.stats.warm, self._warm_companions),
         )
         for served_from, tier, breaker, stats, keeps_companions in tiers:
-            if tier is None:
+            if tier is None or (skip_hot and served_from == _HOT):
                 continue
             if not breaker.allow():
                 if count_misses:
@@ -405,6 +407,7 @@ class CacheManager:
         offline: bool | None = None,
         season: int | None = None,
         companion: str | None = None,
+        hot_absent: bool = False,
     ) -> Lookup:
         """Read through the tiers; on a miss call ``loader`` once (per key, across processes).
 
@@ -418,6 +421,10 @@ class CacheManager:
             season: lets past seasons keep their entries longer (defaults to the call's).
             companion: on a hot hit, also bring this companion when it is current
                 (``lookup.entry.companion``; see :meth:`attach`).
+            hot_absent: the caller read the hot tier a moment ago (see :meth:`sync_reader`)
+                and it did not hold the key: the first read starts at the warm tier. That miss
+                is counted by :meth:`record_hot_misses`. (The read after the load lock still
+                asks the hot tier.)
 
         Raises:
             OfflineCacheMissError: offline and no tier holds the key.
@@ -439,7 +446,9 @@ class CacheManager:
             offline = self.settings.offline
         stale: Lookup | None = None
         if offline or not refresh:
-            found, stale = await self._read(skey, self.clock.now(), companion=companion)
+            found, stale = await self._read(
+                skey, self.clock.now(), companion=companion, skip_hot=hot_absent
+            )
             if found is not None:
                 self.stats.call_hit()
                 return found
@@ -823,6 +832,13 @@ class CacheManager:
             self.stats.hot.hit(each)
             self.stats.call_hit()
             self._hits.record(skey, now)
+
+    def record_hot_misses(self, skeys: Sequence[str], seconds: float) -> None:
+        """Count hot misses that a :meth:`sync_reader` found outside the loop (the keys then
+        read with ``hot_absent``). Must run on the event loop, like every other count."""
+        each = seconds / max(len(skeys), 1)
+        for _ in skeys:
+            self.stats.hot.miss(each)
 
     def record_l0_hit(self) -> None:
         """Count a call the facade answered from its L0 frame cache (an API call avoided)."""

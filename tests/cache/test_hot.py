@@ -326,6 +326,26 @@ async def test_sync_reader_returns_entries_only_with_current_companions(
         await tier.close()
 
 
+async def test_sync_reader_reports_the_keys_redis_does_not_hold(
+    redis_url: str, namespace: str, make_entry: Make, clock: ManualClock
+) -> None:
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
+    reader = tier.sync_reader()
+    assert reader is not None
+    try:
+        held = make_entry("player_props:2024:17:True", PAYLOAD)
+        await tier.set(held)  # an entry without its companion: present, not absent
+        absent: set[str] = set()
+        assert reader.read([held.key, "player_props:2024:18:True"], "frame-1", absent) is None
+        assert absent == {"player_props:2024:18:True"}
+    finally:
+        await tier.invalidate("*")
+        await tier.close()
+    dead: set[str] = set()
+    assert reader.read(["teams"], "frame-1", dead) is None  # closed: nothing is known
+    assert dead == set()
+
+
 def test_sync_reader_goes_quiet_after_a_failure(
     free_port: int, namespace: str, clock: ManualClock
 ) -> None:
