@@ -24,6 +24,7 @@ import pyarrow as pa
 from pydantic import SecretStr
 
 from sportsframe import frames
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.datasets import DATASETS, Dataset, expand, ints
@@ -228,6 +229,9 @@ class AsyncSession:
         if frame is not None:
             nbytes = len(result.entry.companion or b"")  # the Arrow stream it was read from
         else:
+            if not await _loaded(result.entry):
+                # Replaced in the warm tier since it was read: read it again, whole.
+                result = await client.lookup(call, refresh=refresh)
             table = frames.build_table(name, result.entry.table, call.values)
             frame = frames.to_pandas(table)
             nbytes = table.nbytes
@@ -559,6 +563,14 @@ class AsyncSession:
             return 0
         await self.warm(season, weeks, datasets=("props", "injuries"), progress=progress)
         return len(soon)
+
+
+async def _loaded(entry: CacheEntry) -> bool:
+    """``await entry.load()``, False when the tier cannot give the payload now."""
+    try:
+        return await entry.load()
+    except TierUnavailable:
+        return False
 
 
 def _stored_frame(entry: CacheEntry) -> pd.DataFrame | None:

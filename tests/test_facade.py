@@ -485,6 +485,40 @@ def test_an_unreadable_stored_frame_is_rebuilt(
     assert any("unreadable stored frame" in r.getMessage() for r in caplog.records)
 
 
+def test_an_unreadable_stored_frame_in_postgres_is_rebuilt_from_the_entry(
+    emulator: EmulatorServer,
+    redis_url: str,
+    postgres_url: str,
+    schema: str,
+    namespace: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import psycopg
+
+    from sportsframe.cache import blob
+
+    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    with make_session(
+        emulator, namespace, tmp_path, redis_url=redis_url, postgres_url=url
+    ) as session:
+        built = session.props(2024, 14)
+        dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            # Packed well, but not a frame: the warm hit's entry came without its payload
+            # (deferred), so rebuilding the frame must read the payload first.
+            conn.execute(
+                f'UPDATE "{schema}".cache_companions SET data = %s',
+                (blob.pack(b"not an arrow stream"),),
+            )
+        session.drop_hot(built.attrs["key"])
+        with caplog.at_level(logging.WARNING, logger="sportsframe"):
+            again = session.props(2024, 14)
+    assert again.attrs["served_from"] == "warm"
+    assert_frame_equal(again, built)
+    assert any("unreadable stored frame" in r.getMessage() for r in caplog.records)
+
+
 def test_l0_is_bounded_by_the_size_the_caller_reports() -> None:
     from sportsframe.l0 import FrameCache
 

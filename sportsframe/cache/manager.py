@@ -380,6 +380,13 @@ class CacheManager:
             await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
 
     async def _promote(self, entry: CacheEntry, companion: str | None = None) -> None:
+        # A deferred entry (a warm hit that came with its companion) reads its payload now.
+        try:
+            if not await entry.load():
+                return  # the warm tier holds another version by now: nothing to copy
+        except TierUnavailable as exc:
+            self._tier_down(self.warm_breaker, self.stats.warm, exc)
+            return
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
         data = entry.companion
         if companion is not None and data is not None and self._hot_companions:

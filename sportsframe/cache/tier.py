@@ -14,7 +14,7 @@ into a miss and feeds its circuit breaker. Every other exception is a bug.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["MISSING", "CacheEntry", "CompanionTier", "Tier", "TierUnavailable"]
+__all__ = [
+    "MISSING",
+    "CacheEntry",
+    "CompanionTier",
+    "EntryNotLoadedError",
+    "Tier",
+    "TierUnavailable",
+]
 
 
 class _Missing:
@@ -31,6 +38,10 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+
+
+class EntryNotLoadedError(RuntimeError):
+    """A deferred entry's payload was asked for before ``await entry.load()``."""
 
 
 class TierUnavailable(Exception):  # noqa: N818 - reads as a state, like ConnectionRefused
@@ -64,6 +75,26 @@ class CacheEntry:
     #: A value derived from this very entry and kept beside it (see :class:`CompanionTier`),
     #: set by a read that asked for one and found it current; None otherwise.
     companion: bytes | memoryview | None = field(default=None, repr=False)
+    #: Set on a *deferred* entry (a companion read that skipped the payload): fetches the IPC
+    #: stream of this very entry, or None once the tier holds another version. See :meth:`load`.
+    _loader: Callable[[], Awaitable[bytes | None]] | None = field(default=None, repr=False)
+
+    async def load(self) -> bool:
+        """Make sure the payload is at hand: a deferred entry fetches it now (once). False when
+        it can no longer be had (the tier has replaced or removed this version since)."""
+        loader = self._loader
+        if loader is None:
+            return True
+        ipc = await loader()
+        if ipc is None:
+            return False
+        self._ipc, self._loader = ipc, None
+        return True
+
+    @property
+    def deferred(self) -> bool:
+        """True until :meth:`load` has fetched a deferred entry's payload."""
+        return self._loader is not None
 
     @property
     def payload(self) -> Any:
@@ -80,6 +111,8 @@ class CacheEntry:
         if self._table is None:
             import sportsframe.cache.codec as codec
 
+            if self._loader is not None:
+                raise EntryNotLoadedError(f"{self.key}: await entry.load() first")
             if self._ipc is not None:
                 self._table = codec.decode(self._ipc)
             else:
@@ -89,6 +122,8 @@ class CacheEntry:
     @property
     def ipc(self) -> bytes:
         """The Arrow IPC stream bytes (the hot tier's value)."""
+        if self._ipc is None and self._loader is not None:
+            raise EntryNotLoadedError(f"{self.key}: await entry.load() first")
         if self._ipc is None:
             import sportsframe.cache.codec as codec
 
@@ -189,7 +224,11 @@ class CompanionTier(Protocol):
     async def get_with_companion(
         self, key: str, companion: str, *, include_stale: bool = False
     ) -> CacheEntry | None:
-        """As ``get``, and with ``entry.companion`` set when a current companion is stored."""
+        """As ``get``, and with ``entry.companion`` set when a current companion is stored.
+
+        An entry that comes with its companion may be *deferred*: its metadata is set, its
+        payload is fetched by ``await entry.load()`` (a reader that wants only the companion
+        then never pays for the payload)."""
         ...
 
     async def set_companion(

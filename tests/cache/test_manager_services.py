@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
 from sportsframe.cache.hot import MemoryTier, RedisTier
 from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.tier import CacheEntry
 from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
 from sportsframe.policy import TTL_POLICIES, CacheDataType
@@ -415,3 +417,37 @@ async def test_no_companion_for_a_stale_entry_or_a_memory_hot_tier(
         assert not await mgr.attach(found, "frame-x", b"frame")
     finally:
         await mgr.close()
+
+
+async def test_a_warm_hit_replaced_by_another_process_before_its_copy_is_not_copied(
+    manager: CacheManager,
+    postgres_url: str,
+    schema: str,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sportsframe.cache import manager as manager_module
+
+    monkeypatch.setattr(manager_module, "PROMOTION_DELAY", 0.2)
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.drop_hot(KEY)
+    warm = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert warm.served_from == "warm"
+    assert warm.entry.deferred  # its payload is read by the copy, later
+    # Another process refreshes the warm tier before the copy starts.
+    other = SqlTier(postgres_url, clock=clock, schema=schema)
+    clock.advance(1)
+    newer = CacheEntry.from_payload(
+        KEY,
+        PAYLOAD[:1],
+        data_type=PROPS.value,
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(seconds=300),
+    )
+    await other.set(newer)
+    await other.close()
+    await manager.settle()
+    assert manager.hot is not None
+    assert await manager.hot.get(KEY) is None  # the old version was not copied
+    assert manager.get_stats()["writes"]["promotions"] == 0

@@ -340,12 +340,42 @@ async def test_companion_is_read_with_its_entry(sql_tier: SqlTier, make_entry: M
         entry.created_at,
         entry.expires_at,
     )
-    assert found.payload == PAYLOAD  # the sidecar still decodes when asked
+    assert await found.load()  # deferred on PostgreSQL: the sidecar is read now
+    assert found.payload == PAYLOAD
     other = await sql_tier.get_with_companion("player_props:2024:18:True", "frame-props-2")
     assert other is not None
     assert other.companion is None
     assert other.payload == PAYLOAD
     assert await sql_tier.get_with_companion("teams:2024", "frame-props-1") is None
+
+
+async def test_on_postgres_a_companion_hit_leaves_the_payload_for_later(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+) -> None:
+    from sportsframe.cache.tier import EntryNotLoadedError
+
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    try:
+        entry = make_entry("player_props:2024:18:True", PAYLOAD)
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-1", b"frame")
+        found = await tier.get_with_companion(entry.key, "frame-1")
+        assert found is not None
+        assert found.deferred
+        with pytest.raises(EntryNotLoadedError):
+            found.table  # noqa: B018 - asked for before load()
+        assert await found.load()
+        assert not found.deferred
+        assert found.payload == PAYLOAD
+        assert codec.read_envelope(found.ipc) == codec.envelope_of(entry)
+        # Replaced after the read: the old version's payload can no longer be had.
+        again = await tier.get_with_companion(entry.key, "frame-1")
+        assert again is not None
+        clock.advance(1)
+        await tier.set(make_entry(entry.key, PAYLOAD[:1]))
+        assert not await again.load()
+    finally:
+        await tier.close()
 
 
 async def test_a_companion_of_an_older_entry_is_never_served_by_sql(
