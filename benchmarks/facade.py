@@ -180,7 +180,7 @@ def main() -> None:
             copy_after = statistics.median(copy_samples)
             hot_desc, warm_desc = no_l0.describe_tiers()
     finally:
-        for k in raw.scan_iter(f"{namespace}:*"):
+        for k in raw.scan_iter(f"{namespace}[:#]*"):  # entries and their stored frames
             raw.delete(k)
         raw.close()
         emulator.stop()
