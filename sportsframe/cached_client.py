@@ -207,8 +207,9 @@ class CachedSportsDataIOClient:
 
         ``name_or_call`` is an endpoint name (then ``args``/``kwargs`` are its arguments) or an
         already bound call. ``refresh`` reloads from the API; ``offline`` serves only what the
-        tiers hold (default: the ``offline`` setting); ``companion`` asks a hot hit to bring
-        that companion too (see :meth:`CacheManager.attach`); ``hot_absent`` starts the read
+        tiers hold (default: the ``offline`` setting); ``companion`` asks a hit to bring
+        that companion too (see :meth:`CacheManager.attach`; an entry that came with it may be
+        deferred: ``await found.entry.load()`` before its payload); ``hot_absent`` starts the read
         at the warm tier (see :meth:`CacheManager.fetch`).
         """
         if isinstance(name_or_call, BoundCall):

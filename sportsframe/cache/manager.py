@@ -380,13 +380,22 @@ class CacheManager:
             await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
 
     async def _promote(self, entry: CacheEntry, companion: str | None = None) -> None:
-        # A deferred entry (a warm hit that came with its companion) reads its payload now.
-        try:
-            if not await entry.load():
+        # A deferred entry (a warm hit that came with its companion) reads its payload now,
+        # behind the warm tier's breaker like any other read of it.
+        if entry.deferred:
+            if not self.warm_breaker.allow():
+                return
+            try:
+                loaded = await entry.load()
+            except TierUnavailable as exc:
+                self._tier_down(self.warm_breaker, self.stats.warm, exc)
+                return
+            except BaseException:
+                self.warm_breaker.release_probe()
+                raise
+            self.warm_breaker.success()
+            if not loaded:
                 return  # the warm tier holds another version by now: nothing to copy
-        except TierUnavailable as exc:
-            self._tier_down(self.warm_breaker, self.stats.warm, exc)
-            return
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
         data = entry.companion
         if companion is not None and data is not None and self._hot_companions:
@@ -426,8 +435,10 @@ class CacheManager:
             allow_stale: on an upstream failure, serve an entry expired < ``stale_grace`` ago.
             offline: never call the loader (default: ``settings.offline``).
             season: lets past seasons keep their entries longer (defaults to the call's).
-            companion: on a hot hit, also bring this companion when it is current
-                (``lookup.entry.companion``; see :meth:`attach`).
+            companion: on a hit, also bring this companion when it is current
+                (``lookup.entry.companion``; see :meth:`attach`). An entry that comes with it
+                may be deferred (fresh or stale): ``await lookup.entry.load()`` before reading
+                its payload (``EntryNotLoadedError`` otherwise).
             hot_absent: the caller read the hot tier a moment ago (see :meth:`sync_reader`)
                 and it did not hold the key: the first read starts at the warm tier. That miss
                 is counted by :meth:`record_hot_misses`. (The read after the load lock still

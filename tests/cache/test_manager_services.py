@@ -451,3 +451,43 @@ async def test_a_warm_hit_replaced_by_another_process_before_its_copy_is_not_cop
     assert manager.hot is not None
     assert await manager.hot.get(KEY) is None  # the old version was not copied
     assert manager.get_stats()["writes"]["promotions"] == 0
+
+
+async def test_a_deferred_copy_waits_on_nothing_while_the_warm_breaker_is_open(
+    manager: CacheManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sportsframe.cache import manager as manager_module
+
+    monkeypatch.setattr(manager_module, "PROMOTION_DELAY", 0.2)
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.drop_hot(KEY)
+    warm = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    assert warm.entry.deferred
+    for _ in range(FAILURE_THRESHOLD):
+        manager.warm_breaker.failure("PostgreSQL went away")
+    assert not manager.warm_breaker.allow()
+    await manager.settle()
+    assert warm.entry.deferred  # its payload was never asked of the warm tier
+    assert manager.hot is not None
+    assert await manager.hot.get(KEY) is None
+
+
+async def test_a_stale_warm_entry_served_offline_with_its_companion_loads_its_payload(
+    manager: CacheManager, clock: ManualClock
+) -> None:
+    from sportsframe.cache.tier import EntryNotLoadedError
+
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.drop_hot(KEY)
+    clock.advance(TTL_POLICIES[PROPS] + 1)
+    found = await manager.fetch(KEY, PROPS, offline=True, companion="frame-x")
+    assert (found.served_from, found.stale) == ("warm", True)
+    assert found.entry.companion is not None
+    assert bytes(found.entry.companion) == b"finished frame"
+    assert found.entry.deferred  # PostgreSQL: the payload is read on demand
+    with pytest.raises(EntryNotLoadedError):
+        found.payload  # noqa: B018
+    assert await found.entry.load()
+    assert found.payload == PAYLOAD
