@@ -27,7 +27,9 @@ any left without one). Companions are stored zstd-compressed (:mod:`~sportsframe
 a props week's finished frame is a megabyte of Arrow, 70 KB packed, and moving the megabyte out of
 PostgreSQL cost more than the rest of a warm hit. On PostgreSQL that read (entry and companion in
 one joined SELECT) runs on :class:`~sportsframe.cache.pgreaders.PgReaders`, a few psycopg
-connections of the tier's own with binary results, rather than through SQLAlchemy's pool.
+connections of the tier's own with binary results, rather than through SQLAlchemy's pool; on a
+SQLite file, on :class:`~sportsframe.cache.sqlitereaders.SqliteReaders` (plain ``sqlite3`` in a
+worker thread). That statement leaves the entry's sidecar out when the companion is there.
 
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
 The table is created on first use, with the layout's version in ``sportsframe_meta``; a database
@@ -80,6 +82,7 @@ from sqlalchemy.types import TypeDecorator
 from sportsframe.cache import blob, codec
 from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
 from sportsframe.cache.pgreaders import PgReaders
+from sportsframe.cache.sqlitereaders import SqliteReaders
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
@@ -342,9 +345,27 @@ class SqlTier:
         self.table, self.meta_table, self.companions = build_tables(schema)
         self._ready = False
         self._init_lock = asyncio.Lock()
-        self._readers: PgReaders | None = None
+        self._readers: PgReaders | SqliteReaders | None = None
         self._companion_sql = ""
         self._sidecar_sql = ""
+        database = self.url.database or ""
+        if (
+            self.dialect == "sqlite"
+            and database
+            and database != ":memory:"
+            and (not database.startswith("file:"))
+        ):
+            # The hit path's one statement on plain sqlite3 (see sqlitereaders).
+            self._readers = SqliteReaders(
+                database, tier=_NAME, size=2, operation_timeout=operation_timeout
+            )
+            self._companion_sql = (
+                "SELECT e.key, e.data_type, e.created_at, e.expires_at, e.source,"
+                " e.hit_count, e.last_hit_at, c.data AS companion"
+                f" FROM {TABLE} e LEFT JOIN {COMPANION_TABLE} c"
+                " ON c.key = e.key AND c.name = ? AND c.created_at = e.created_at"
+                " WHERE e.key = ?"
+            )
         if self.dialect == "postgresql":
             # The hit path's one statement runs on connections of its own (see pgreaders).
             _, connect_args = self._engine.dialect.create_connect_args(self.url)
@@ -646,9 +667,9 @@ class SqlTier:
     ) -> CacheEntry | None:
         """``get`` plus the current companion named ``companion``, in one statement.
 
-        On PostgreSQL an entry that comes with its companion is deferred (see
-        :class:`~sportsframe.cache.tier.CompanionTier`): the statement leaves the sidecar out,
-        and ``await entry.load()`` reads it.
+        On PostgreSQL and on a SQLite file the statement runs on the tier's own readers and
+        leaves the sidecar out: an entry that comes with its companion is deferred (see
+        :class:`~sportsframe.cache.tier.CompanionTier`), and ``await entry.load()`` reads it.
         """
         if self._readers is not None:
             if not self._ready:
@@ -682,7 +703,7 @@ class SqlTier:
     async def _sidecar_of(self, key: str, created_at: datetime) -> bytes | None:
         """The IPC stream of the entry stored under ``key`` with ``created_at`` (a deferred
         entry's payload), or None once another version (or none) is stored."""
-        if self._readers is not None:
+        if isinstance(self._readers, PgReaders):
             row = await self._readers.fetch_row(self._sidecar_sql, (key, created_at))
             if row is None:
                 return None
