@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from sportsframe.cache.tier import TierUnavailable
 
@@ -86,12 +87,15 @@ class SqliteReaders:
             # always be interrupted (opening a local file does no I/O worth a thread).
             conn = self._idle.pop() if self._idle else self._connect()
             work = asyncio.ensure_future(asyncio.to_thread(self._read, conn, sql, params))
-            done, _ = await asyncio.wait({work}, timeout=max(0.0, deadline - loop.time()))
+            try:
+                done, _ = await asyncio.wait({work}, timeout=max(0.0, deadline - loop.time()))
+            except asyncio.CancelledError:
+                _abandon(conn, work)  # the caller gave up: so does the statement
+                conn = None
+                raise
             if not done:
-                # The thread keeps the connection until the interrupted statement returns;
-                # the connection is dropped then, never reused.
-                work.add_done_callback(_close_after)
-                conn.interrupt()
+                _abandon(conn, work)
+                conn = None
                 raise TierUnavailable(self._tier, "no answer within the operation timeout")
             conn, row = work.result()
         except (sqlite3.Error, ValueError) as exc:  # ValueError: a row that does not parse
@@ -109,7 +113,9 @@ class SqliteReaders:
         return row
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, check_same_thread=False, timeout=1.0)
+        # mode=rw: a file that is not there is an error, not a new empty database.
+        uri = f"file:{quote(self._path)}?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=1.0)
         try:
             conn.execute("PRAGMA query_only=ON")  # a reader, whatever it is asked
         except BaseException:
@@ -151,7 +157,16 @@ class SqliteReaders:
                 conn.close()
 
 
+def _abandon(conn: sqlite3.Connection, work: asyncio.Future[Any]) -> None:
+    """Stop a statement nobody waits for: interrupt it; its connection is closed (never
+    reused) once the worker returns."""
+    work.add_done_callback(_close_after)
+    with contextlib.suppress(sqlite3.Error):
+        conn.interrupt()
+
+
 def _close_after(work: asyncio.Future[Any]) -> None:
+    # Retrieves the outcome (no "exception was never retrieved"); _read closes on errors.
     if work.cancelled() or work.exception() is not None:
         return
     conn, _ = work.result()

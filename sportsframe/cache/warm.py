@@ -355,9 +355,11 @@ class SqlTier:
             and database != ":memory:"
             and (not database.startswith("file:"))
         ):
-            # The hit path's one statement on plain sqlite3 (see sqlitereaders).
+            # The hit path's one statement on plain sqlite3 (see sqlitereaders), on the very
+            # file SQLAlchemy opens (a relative path resolved now, as it resolves it).
+            (path, *_), _ = self._engine.dialect.create_connect_args(self.url)
             self._readers = SqliteReaders(
-                database, tier=_NAME, size=2, operation_timeout=operation_timeout
+                str(path), tier=_NAME, size=2, operation_timeout=operation_timeout
             )
             self._companion_sql = (
                 "SELECT e.key, e.data_type, e.created_at, e.expires_at, e.source,"

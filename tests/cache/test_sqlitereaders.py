@@ -69,9 +69,52 @@ async def test_a_file_that_is_no_database_is_tier_unavailable(tmp_path: Path) ->
     bad = tmp_path / "not.sqlite3"
     bad.write_bytes(b"this is not a database file" * 100)
     readers = SqliteReaders(str(bad), tier="warm", size=1, operation_timeout=2)
-    with pytest.raises(TierUnavailable):
-        await readers.fetch_row("SELECT 1", ())
+    with pytest.raises(TierUnavailable, match="DatabaseError"):
+        await readers.fetch_row(
+            "SELECT 'k', 't', 'x', 'x', 's', 0, NULL, NULL FROM sqlite_master", ()
+        )
     await readers.close()
+
+
+async def test_a_missing_file_is_tier_unavailable_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.sqlite3"
+    readers = SqliteReaders(str(missing), tier="warm", size=1, operation_timeout=2)
+    with pytest.raises(TierUnavailable):
+        await readers.fetch_row(ROW, ())
+    assert not missing.exists()
+    await readers.close()
+
+
+async def test_a_cancelled_read_interrupts_its_statement(db: str) -> None:
+    readers = SqliteReaders(db, tier="warm", size=1, operation_timeout=30)
+    slow = asyncio.create_task(readers.fetch_row(SLOW, ()))
+    await asyncio.sleep(0.2)
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert await asyncio.wait_for(readers.fetch_row(ROW, ()), 2) is not None  # slot free
+    await readers.close()
+    # The cancelled statement stopped too: no worker thread is still counting.
+    await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 2)
+
+
+async def test_a_relative_path_stays_the_file_sqlalchemy_opens(
+    tmp_path: Path, clock: ManualClock, make_entry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    tier = SqlTier("sqlite:///rel.sqlite3", clock=clock)
+    try:
+        entry = make_entry("teams:2024", [{"Key": "SF"}])
+        await tier.set(entry)
+        await tier.set_companion(entry, "frame-1", b"frame")
+        (tmp_path / "elsewhere").mkdir()
+        monkeypatch.chdir(tmp_path / "elsewhere")  # e.g. %cd in a notebook
+        found = await tier.get_with_companion(entry.key, "frame-1")
+        assert found is not None
+        assert found.companion is not None
+        assert not (tmp_path / "elsewhere" / "rel.sqlite3").exists()
+    finally:
+        await tier.close()
 
 
 async def test_a_warm_hit_on_a_sqlite_file_takes_no_sqlalchemy_statement(
