@@ -59,14 +59,15 @@ def side_by_side(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, fl
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def back_to_back(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Median seconds of each function, each measured in its own run of ``rounds`` calls.
+def back_to_back(fns: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, float]:
+    """Median seconds of each function, each measured in its own run of as many calls as
+    given beside it.
 
     For a baseline that allocates heavily (the JSON path makes about a million objects): run
     interleaved, the collections its garbage owes would land in the next function's calls.
     """
     out = {}
-    for name, fn in fns.items():
+    for name, (fn, rounds) in fns.items():
         gc.collect()
         out[name] = side_by_side({name: fn}, rounds)[name]
     return out
@@ -154,8 +155,10 @@ def main() -> None:
             )
             hot_hit, hot_floor, frame_floor = b["hot"], b["floor"], b["stored"]
             j = back_to_back(
-                {"hot": lambda: no_l0.props(2024, 18), "json": from_json},
-                max(args.rounds // 5, 30),
+                {
+                    "hot": (lambda: no_l0.props(2024, 18), args.rounds),
+                    "json": (from_json, max(args.rounds // 5, 30)),  # 25-40 ms a call
+                }
             )
             json_build, hot_for_json = j["json"], j["hot"]
             served = no_l0.props(2024, 18).attrs["served_from"]

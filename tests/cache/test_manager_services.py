@@ -419,6 +419,19 @@ async def test_no_companion_for_a_stale_entry_or_a_memory_hot_tier(
         await mgr.close()
 
 
+async def _deferred_warm_hit(manager: CacheManager, delay: pytest.MonkeyPatch | None) -> Any:
+    """A warm hit of KEY that came with its stored frame (deferred: its payload unread). With
+    ``delay``, its copy to Redis starts only after 0.2 s."""
+    from sportsframe.cache import manager as manager_module
+
+    if delay is not None:
+        delay.setattr(manager_module, "PROMOTION_DELAY", 0.2)
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.drop_hot(KEY)
+    return await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+
+
 async def test_a_warm_hit_replaced_by_another_process_before_its_copy_is_not_copied(
     manager: CacheManager,
     postgres_url: str,
@@ -426,13 +439,7 @@ async def test_a_warm_hit_replaced_by_another_process_before_its_copy_is_not_cop
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from sportsframe.cache import manager as manager_module
-
-    monkeypatch.setattr(manager_module, "PROMOTION_DELAY", 0.2)
-    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
-    await manager.attach(loaded, "frame-x", b"finished frame")
-    await manager.drop_hot(KEY)
-    warm = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    warm = await _deferred_warm_hit(manager, monkeypatch)
     assert warm.served_from == "warm"
     assert warm.entry.deferred  # its payload is read by the copy, later
     # Another process refreshes the warm tier before the copy starts.
@@ -456,13 +463,7 @@ async def test_a_warm_hit_replaced_by_another_process_before_its_copy_is_not_cop
 async def test_a_deferred_copy_waits_on_nothing_while_the_warm_breaker_is_open(
     manager: CacheManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sportsframe.cache import manager as manager_module
-
-    monkeypatch.setattr(manager_module, "PROMOTION_DELAY", 0.2)
-    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
-    await manager.attach(loaded, "frame-x", b"finished frame")
-    await manager.drop_hot(KEY)
-    warm = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    warm = await _deferred_warm_hit(manager, monkeypatch)
     assert warm.entry.deferred
     for _ in range(FAILURE_THRESHOLD):
         manager.warm_breaker.failure("PostgreSQL went away")

@@ -30,6 +30,14 @@ PAYLOAD = [
 ]
 
 
+@pytest.fixture
+async def pg_tier(postgres_url: str, pg_schema: str, clock: ManualClock) -> Any:
+    """The SQL tier on the real PostgreSQL, in a schema of this test's own."""
+    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
+    yield tier
+    await tier.close()
+
+
 def _qualified(tier: SqlTier) -> str:
     return f'"{tier.schema}".cache_entries' if tier.schema else "cache_entries"
 
@@ -350,32 +358,28 @@ async def test_companion_is_read_with_its_entry(sql_tier: SqlTier, make_entry: M
 
 
 async def test_on_postgres_a_companion_hit_leaves_the_payload_for_later(
-    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+    pg_tier: SqlTier, clock: ManualClock, make_entry: Make
 ) -> None:
     from sportsframe.cache.tier import EntryNotLoadedError
 
-    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
-    try:
-        entry = make_entry("player_props:2024:18:True", PAYLOAD)
-        await tier.set(entry)
-        await tier.set_companion(entry, "frame-1", b"frame")
-        found = await tier.get_with_companion(entry.key, "frame-1")
-        assert found is not None
-        assert found.deferred
-        with pytest.raises(EntryNotLoadedError):
-            found.table  # noqa: B018 - asked for before load()
-        assert await found.load()
-        assert not found.deferred
-        assert found.payload == PAYLOAD
-        assert codec.read_envelope(found.ipc) == codec.envelope_of(entry)
-        # Replaced after the read: the old version's payload can no longer be had.
-        again = await tier.get_with_companion(entry.key, "frame-1")
-        assert again is not None
-        clock.advance(1)
-        await tier.set(make_entry(entry.key, PAYLOAD[:1]))
-        assert not await again.load()
-    finally:
-        await tier.close()
+    entry = make_entry("player_props:2024:18:True", PAYLOAD)
+    await pg_tier.set(entry)
+    await pg_tier.set_companion(entry, "frame-1", b"frame")
+    found = await pg_tier.get_with_companion(entry.key, "frame-1")
+    assert found is not None
+    assert found.deferred
+    with pytest.raises(EntryNotLoadedError):
+        found.table  # noqa: B018 - asked for before load()
+    assert await found.load()
+    assert not found.deferred
+    assert found.payload == PAYLOAD
+    assert codec.read_envelope(found.ipc) == codec.envelope_of(entry)
+    # Replaced after the read: the old version's payload can no longer be had.
+    again = await pg_tier.get_with_companion(entry.key, "frame-1")
+    assert again is not None
+    clock.advance(1)
+    await pg_tier.set(make_entry(entry.key, PAYLOAD[:1]))
+    assert not await again.load()
 
 
 async def test_a_companion_of_an_older_entry_is_never_served_by_sql(
@@ -436,35 +440,31 @@ async def test_delete_invalidate_and_cleanup_remove_companions(
 
 
 async def test_postgres_keeps_companions_packed_out_of_line(
-    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Make
+    pg_tier: SqlTier, pg_schema: str, make_entry: Make
 ) -> None:
-    tier = SqlTier(postgres_url, clock=clock, schema=pg_schema)
-    try:
-        entry = make_entry("player_props:2024:18:True", PAYLOAD)
-        await tier.set(entry)
-        frame = bytes(200_000)  # very compressible
-        await tier.set_companion(entry, "frame-1", frame)
-        (storage,) = await _sql(
-            tier,
-            "SELECT a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = :s AND c.relname = 'cache_companions' AND a.attname = 'data'",
-            s=pg_schema,
-        )
-        assert storage.attstorage == "e"  # no second (pglz) compression attempt
-        (row,) = await _sql(
-            tier,
-            "SELECT pg_column_size(data) AS n, substring(data from 1 for 4) AS head "
-            f'FROM "{pg_schema}".cache_companions',
-        )
-        assert bytes(row.head) == blob.MAGIC
-        assert row.n < 1_000  # packed by sportsframe, not left at 200 KB
-        found = await tier.get_with_companion(entry.key, "frame-1")
-        assert found is not None
-        assert found.companion is not None
-        assert bytes(found.companion) == frame
-    finally:
-        await tier.close()
+    entry = make_entry("player_props:2024:18:True", PAYLOAD)
+    await pg_tier.set(entry)
+    frame = bytes(200_000)  # very compressible
+    await pg_tier.set_companion(entry, "frame-1", frame)
+    (storage,) = await _sql(
+        pg_tier,
+        "SELECT a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = :s AND c.relname = 'cache_companions' AND a.attname = 'data'",
+        s=pg_schema,
+    )
+    assert storage.attstorage == "e"  # no second (pglz) compression attempt
+    (row,) = await _sql(
+        pg_tier,
+        "SELECT pg_column_size(data) AS n, substring(data from 1 for 4) AS head "
+        f'FROM "{pg_schema}".cache_companions',
+    )
+    assert bytes(row.head) == blob.MAGIC
+    assert row.n < 1_000  # packed by sportsframe, not left at 200 KB
+    found = await pg_tier.get_with_companion(entry.key, "frame-1")
+    assert found is not None
+    assert found.companion is not None
+    assert bytes(found.companion) == frame
 
 
 async def test_companions_written_unpacked_still_read(sql_tier: SqlTier, make_entry: Make) -> None:
