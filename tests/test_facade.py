@@ -105,19 +105,27 @@ def test_api_warm_and_hot_frames_are_equal(
         assert list(dictionary["dtype"]) == [str(t) for t in from_api.dtypes]
 
 
-def test_hot_and_warm_hits_serve_the_stored_finished_frame(
+@pytest.fixture
+def pg_session(
     emulator: EmulatorServer,
     redis_url: str,
     postgres_url: str,
     schema: str,
     namespace: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> Iterator[Session]:
+    """A session over the real Redis and PostgreSQL (a schema of the test's own)."""
     url = f"{postgres_url}?options=-csearch_path%3D{schema}"
     with make_session(
         emulator, namespace, tmp_path, redis_url=redis_url, postgres_url=url
     ) as session:
+        yield session
+
+
+def test_hot_and_warm_hits_serve_the_stored_finished_frame(
+    pg_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pg_session as session:
         built = session.props(2024, 13)
         assert built.attrs["served_from"] == "api"
 
@@ -486,22 +494,13 @@ def test_an_unreadable_stored_frame_is_rebuilt(
 
 
 def test_an_unreadable_stored_frame_in_postgres_is_rebuilt_from_the_entry(
-    emulator: EmulatorServer,
-    redis_url: str,
-    postgres_url: str,
-    schema: str,
-    namespace: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+    pg_session: Session, postgres_url: str, schema: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     import psycopg
 
     from sportsframe.cache import blob
 
-    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
-    with make_session(
-        emulator, namespace, tmp_path, redis_url=redis_url, postgres_url=url
-    ) as session:
+    with pg_session as session:
         built = session.props(2024, 14)
         dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as conn:

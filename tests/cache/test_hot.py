@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from sportsframe.cache.hot import MemoryTier, RedisTier, probe
+from sportsframe.cache.hotsync import SyncHotReader
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings
@@ -294,53 +295,58 @@ async def test_memory_tier_never_carries_a_companion_over(
 
 
 # -- the blocking reader of the sync facade ------------------------------------------------------
-async def test_sync_reader_returns_entries_only_with_current_companions(
-    redis_url: str, namespace: str, make_entry: Make, clock: ManualClock
-) -> None:
+@pytest.fixture
+async def reading(
+    redis_url: str, namespace: str, clock: ManualClock
+) -> AsyncIterator[tuple[RedisTier, SyncHotReader]]:
+    """A Redis tier of the test's own namespace and its blocking reader (emptied and closed
+    afterwards)."""
     tier = RedisTier(redis_url, namespace=namespace, clock=clock)
     reader = tier.sync_reader()
     assert reader is not None
     try:
-        week17 = make_entry("player_props:2024:17:True", PAYLOAD, ttl=300)
-        week18 = make_entry("player_props:2024:18:True", PAYLOAD, ttl=60)
-        for entry in (week17, week18):
-            await tier.set(entry, grace=600)
-        keys = [week17.key, week18.key]
-        assert reader.read(keys, "frame-1") is None  # no companions yet
-        await tier.set_companion(week17, "frame-1", b"frame 17", grace=600)
-        assert reader.read(keys, "frame-1") is None  # all or nothing
-        await tier.set_companion(week18, "frame-1", b"frame 18", grace=600)
-        found = reader.read(keys, "frame-1")
-        assert found is not None
-        assert [bytes(e.companion or b"") for e in found] == [b"frame 17", b"frame 18"]
-        assert [e.created_at for e in found] == [week17.created_at, week18.created_at]
-        assert found[0].payload == PAYLOAD  # the entry decodes when asked
-        clock.advance(61)  # week 18 expired (still stored for the grace window)
-        assert reader.read(keys, "frame-1") is None
-        assert reader.read([week17.key], "frame-1") is not None
-        clock.advance(1)
-        await tier.set(make_entry(week17.key, PAYLOAD[:1]), grace=600)  # rewritten elsewhere
-        assert reader.read([week17.key], "frame-1") is None
+        yield tier, reader
     finally:
         await tier.invalidate("*")
         await tier.close()
+
+
+async def test_sync_reader_returns_entries_only_with_current_companions(
+    reading: tuple[RedisTier, SyncHotReader], make_entry: Make, clock: ManualClock
+) -> None:
+    tier, reader = reading
+    week17 = make_entry("player_props:2024:17:True", PAYLOAD, ttl=300)
+    week18 = make_entry("player_props:2024:18:True", PAYLOAD, ttl=60)
+    for entry in (week17, week18):
+        await tier.set(entry, grace=600)
+    keys = [week17.key, week18.key]
+    assert reader.read(keys, "frame-1") is None  # no companions yet
+    await tier.set_companion(week17, "frame-1", b"frame 17", grace=600)
+    assert reader.read(keys, "frame-1") is None  # all or nothing
+    await tier.set_companion(week18, "frame-1", b"frame 18", grace=600)
+    found = reader.read(keys, "frame-1")
+    assert found is not None
+    assert [bytes(e.companion or b"") for e in found] == [b"frame 17", b"frame 18"]
+    assert [e.created_at for e in found] == [week17.created_at, week18.created_at]
+    assert found[0].payload == PAYLOAD  # the entry decodes when asked
+    clock.advance(61)  # week 18 expired (still stored for the grace window)
+    assert reader.read(keys, "frame-1") is None
+    assert reader.read([week17.key], "frame-1") is not None
+    clock.advance(1)
+    await tier.set(make_entry(week17.key, PAYLOAD[:1]), grace=600)  # rewritten elsewhere
+    assert reader.read([week17.key], "frame-1") is None
 
 
 async def test_sync_reader_reports_the_keys_redis_does_not_hold(
-    redis_url: str, namespace: str, make_entry: Make, clock: ManualClock
+    reading: tuple[RedisTier, SyncHotReader], make_entry: Make
 ) -> None:
-    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
-    reader = tier.sync_reader()
-    assert reader is not None
-    try:
-        held = make_entry("player_props:2024:17:True", PAYLOAD)
-        await tier.set(held)  # an entry without its companion: present, not absent
-        absent: set[str] = set()
-        assert reader.read([held.key, "player_props:2024:18:True"], "frame-1", absent) is None
-        assert absent == {"player_props:2024:18:True"}
-    finally:
-        await tier.invalidate("*")
-        await tier.close()
+    tier, reader = reading
+    held = make_entry("player_props:2024:17:True", PAYLOAD)
+    await tier.set(held)  # an entry without its companion: present, not absent
+    absent: set[str] = set()
+    assert reader.read([held.key, "player_props:2024:18:True"], "frame-1", absent) is None
+    assert absent == {"player_props:2024:18:True"}
+    reader.close()
     dead: set[str] = set()
     assert reader.read(["teams"], "frame-1", dead) is None  # closed: nothing is known
     assert dead == set()
@@ -350,7 +356,6 @@ def test_sync_reader_goes_quiet_after_a_failure(
     free_port: int, namespace: str, clock: ManualClock
 ) -> None:
     from sportsframe.cache.breaker import RESET_PERIOD
-    from sportsframe.cache.hotsync import SyncHotReader
 
     reader = SyncHotReader(
         f"redis://127.0.0.1:{free_port}/0",
@@ -390,7 +395,6 @@ def test_a_tier_given_a_client_has_no_sync_reader(clock: ManualClock) -> None:
 def test_sync_reader_on_a_server_that_is_no_cluster_answers_none(
     redis_url: str, namespace: str, clock: ManualClock
 ) -> None:
-    from sportsframe.cache.hotsync import SyncHotReader
 
     reader = SyncHotReader(
         redis_url,
