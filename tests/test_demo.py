@@ -45,3 +45,34 @@ def test_demo_without_redis_uses_the_in_process_tier(tmp_path: Path) -> None:
     assert "hit rate" in result.stdout
     assert re.search(r"hot tier: (Memory|in-process)", result.stdout)
     assert "SPORTSDATAIO_API_KEY" not in result.stderr
+
+
+def test_the_embedded_warm_tier_needs_no_postgres_driver(tmp_path: Path) -> None:
+    # psycopg is the `postgres` extra: a plain install has none. Made unimportable here, the
+    # facade must still serve an API miss and a warm hit from the embedded SQLite tier.
+    script = (
+        "import sys\n"
+        "sys.modules['psycopg'] = None  # as if it were not installed\n"
+        "from sportsframe.session import Session\n"
+        "with Session(source='emulator', home=sys.argv[1], redis_host='', l0_max_bytes=0,\n"
+        "             rate_limit=1000.0) as s:\n"
+        "    first = s.injuries(2024, 4)\n"
+        "    s.drop_hot(first.attrs['key'])\n"
+        "    print(first.attrs['served_from'], s.injuries(2024, 4).attrs['served_from'])\n"
+        "    assert 'psycopg' not in {m.split('.')[0] for m in sys.modules if sys.modules[m]}\n"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SPORTSFRAME_", "SPORTSDATAIO_", "REDIS_", "DATABASE_URL"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["api", "warm"]

@@ -81,7 +81,6 @@ from sqlalchemy.types import TypeDecorator
 
 from sportsframe.cache import blob, codec
 from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
-from sportsframe.cache.pgreaders import PgReaders
 from sportsframe.cache.sqlitereaders import SqliteReaders
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
@@ -90,6 +89,7 @@ from sportsframe.errors import ConfigurationError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from sportsframe.cache.pgreaders import PgReaders
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -369,6 +369,9 @@ class SqlTier:
                 " WHERE e.key = ?"
             )
         if self.dialect == "postgresql":
+            # psycopg is the postgres extra's: imported only when PostgreSQL is the warm tier.
+            from sportsframe.cache.pgreaders import PgReaders
+
             # The hit path's one statement runs on connections of its own (see pgreaders).
             _, connect_args = self._engine.dialect.create_connect_args(self.url)
             self._readers = PgReaders(
@@ -705,7 +708,7 @@ class SqlTier:
     async def _sidecar_of(self, key: str, created_at: datetime) -> bytes | None:
         """The IPC stream of the entry stored under ``key`` with ``created_at`` (a deferred
         entry's payload), or None once another version (or none) is stored."""
-        if isinstance(self._readers, PgReaders):
+        if self.dialect == "postgresql" and self._readers is not None:
             row = await self._readers.fetch_row(self._sidecar_sql, (key, created_at))
             if row is None:
                 return None
