@@ -146,14 +146,49 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     Same result as ``table.to_pandas(types_mapper=arrow_types_mapper)`` for a table of
     metadata-free columns; faster for the types a finished frame holds.
     """
-    converters = [_converter(field.type) for field in table.schema]
-    if table.num_rows == 0 or any(c is None for c in converters):
+    # Keyed by the schema's text (names and types; metadata plays no part here): hashing a
+    # Schema itself costs several times more, and this runs on every hit.
+    schema = table.schema
+    text = schema.to_string(show_field_metadata=False, show_schema_metadata=False)
+    converters, columns = _layout(text, schema)
+    if table.num_rows == 0 or converters is None:
         return table.replace_schema_metadata(None).to_pandas(types_mapper=arrow_types_mapper)
     blocks = []
     for i, (convert, column) in enumerate(zip(converters, table.columns, strict=True)):
         array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-        blocks.append((convert(array), np.array([i])))  # type: ignore[misc]
-    return _from_blocks(blocks, pd.RangeIndex(table.num_rows), pd.Index(table.column_names))
+        blocks.append((convert(array), np.array([i])))
+    return _from_blocks(blocks, pd.RangeIndex(table.num_rows), columns)
+
+
+def _layout(
+    text: str, schema: pa.Schema
+) -> tuple[tuple[Callable[[Any], Any], ...] | None, pd.Index]:
+    """(the converter of each column, or None if any type has none; the column labels) of
+    ``schema``, whose text without metadata is ``text``.
+
+    The same few schemas come back on every read, and building the labels is a fair share of
+    a conversion: an Index of 40 names is an Arrow string array under pandas' ``str`` dtype.
+    An Index is immutable, so the frames of one schema can share it.
+    """
+    found = _LAYOUTS.get(text)
+    if found is None:
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.clear()  # many schemas is unusual: start again rather than grow
+        found = _LAYOUTS[text] = _new_layout(schema)
+    return found
+
+
+_Layout = tuple[tuple[Callable[[Any], Any], ...] | None, pd.Index]
+_LAYOUTS: dict[str, _Layout] = {}
+_MAX_LAYOUTS = 256
+
+
+def _new_layout(schema: pa.Schema) -> _Layout:
+    converters = [_converter(field.type) for field in schema]
+    columns = pd.Index(schema.names)
+    if any(c is None for c in converters):
+        return None, columns
+    return tuple(c for c in converters if c is not None), columns
 
 
 def _from_blocks(blocks: list[tuple[Any, np.ndarray]], index: Any, columns: Any) -> pd.DataFrame:

@@ -590,3 +590,116 @@ def test_a_sync_warm_hit_asks_redis_once(
         assert session.cache_stats()["hot_cache"]["misses"] == before + 1
         session.settle()
         assert session.injuries(2024, 12).attrs["served_from"] == "hot"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def warm_session(
+    request: pytest.FixtureRequest,
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+) -> Iterator[Session]:
+    """A session over the real Redis and each warm tier: the embedded SQLite file, and the real
+    PostgreSQL (a schema of the test's own)."""
+    if request.param == "sqlite":
+        with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+            yield session
+    else:
+        yield request.getfixturevalue("pg_session")
+
+
+def test_sync_warm_hit_is_read_in_the_callers_thread(
+    warm_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sportsframe.session as session_module
+
+    with warm_session as session:
+        built = session.props(2024, 13)
+        session.settle()
+        session.drop_hot(built.attrs["key"])
+        stats = session.cache_stats()
+        real_run_sync = session_module.run_sync
+
+        def no_loop(coro: Any, timeout: float | None = None) -> Any:
+            coro.close()
+            raise AssertionError("a warm hit waited on the event loop")
+
+        monkeypatch.setattr(session_module, "run_sync", no_loop)
+        from_warm = session.props(2024, 13)
+        monkeypatch.setattr(session_module, "run_sync", real_run_sync)
+        assert from_warm.attrs == {**built.attrs, "served_from": "warm"}
+        assert_frame_equal(from_warm, built)
+        session.settle()  # the count and the copy to Redis happen on the loop, behind it
+        after = session.cache_stats()
+        assert after["warm_cache"]["hits"] == stats["warm_cache"]["hits"] + 1
+        assert after["hot_cache"]["misses"] == stats["hot_cache"]["misses"] + 1
+        assert session.props(2024, 13).attrs["served_from"] == "hot"  # copied
+
+
+def test_a_sync_warm_hit_overlapped_by_a_write_is_not_copied_over_it(
+    warm_session: Session, redis_url: str, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    from sportsframe.cache import codec
+    from sportsframe.cache.warmsync import SyncWarmReader
+
+    with warm_session as session:
+        built = session.props(2024, 15)
+        session.settle()
+        key = built.attrs["key"]
+        session.drop_hot(key)
+        original = SyncWarmReader.read
+        refreshed: list[pd.DataFrame] = []
+
+        def read_then_refresh(self: SyncWarmReader, *args: Any) -> Any:
+            entry = original(self, *args)
+            # Another caller refreshes the week while this read's answer is on its way.
+            refreshed.append(session.props(2024, 15, refresh=True))
+            return entry
+
+        monkeypatch.setattr(SyncWarmReader, "read", read_then_refresh)
+        stale = session.props(2024, 15)
+        monkeypatch.setattr(SyncWarmReader, "read", original)
+        session.settle()
+        assert stale.attrs["served_from"] == "warm"
+        assert stale.attrs["fetched_at"] == built.attrs["fetched_at"]
+        newer = refreshed[0].attrs["fetched_at"]
+        assert newer > built.attrs["fetched_at"]
+        raw = redis.Redis.from_url(redis_url)
+        try:
+            value = raw.get(f"{namespace}:{key}")
+        finally:
+            raw.close()
+        assert value is not None
+        # Redis keeps the refreshed entry: the older one read before it was not copied over it.
+        assert codec.entry_from_ipc(value, lazy=True).created_at == newer
+
+
+def test_a_failing_sync_warm_read_falls_back_to_the_loop(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    from sportsframe.cache.warmsync import SyncSqliteBackend
+
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        built = session.props(2024, 16)
+        session.settle()
+        session.drop_hot(built.attrs["key"])
+
+        def broken(*args: Any) -> Any:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(SyncSqliteBackend, "fetch", broken)
+        again = session.props(2024, 16)
+        assert again.attrs["served_from"] == "warm"  # through the loop's own read
+        assert_frame_equal(again, built)
+        reader = session.aio._client.manager.sync_warm_reader()  # type: ignore[union-attr]
+        assert reader is not None
+        assert reader.quiet  # one failure, then the loop's path alone for a while

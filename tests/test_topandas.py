@@ -90,3 +90,23 @@ def test_unsigned_dictionary_indices_take_the_general_path() -> None:
     column = pa.DictionaryArray.from_arrays(indices, pa.array(["KC", "SF"]))
     table = pa.table({"team": column})
     assert_frame_equal(table_to_frame(table), general(table))
+
+
+def test_frames_of_one_schema_share_labels_but_never_each_others_edits() -> None:
+    table = pa.table({"a": pa.array([1, 2], pa.int64()), "b": pa.array(["x", "y"])})
+    # The labels are built once per schema and shared (an Index is immutable).
+    first, second = table_to_frame(table), table_to_frame(table)
+    first["c"] = [True, False]
+    first.columns = ["renamed", "b", "c"]
+    first.loc[0, "b"] = "edited"
+    third = table_to_frame(table)
+    assert list(second.columns) == list(third.columns) == ["a", "b"]
+    assert list(third["b"]) == ["x", "y"]
+
+
+def test_same_names_with_other_types_convert_by_their_own_types() -> None:
+    ints = pa.table({"x": pa.array([1, None], pa.int64())})
+    texts = pa.table({"x": pa.array(["1", None])})
+    stamps = pa.table({"x": pa.array([0, None], pa.timestamp("ns", tz="UTC"))})
+    for table in (ints, texts, stamps, ints):
+        assert_frame_equal(table_to_frame(table), general(table))

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from sportsframe.cache.hotsync import SyncHotReader
+    from sportsframe.cache.warmsync import SyncWarmReader
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -840,6 +841,35 @@ class CacheManager:
             return None
         reader: SyncHotReader | None = factory()
         return reader
+
+    def sync_warm_reader(self) -> SyncWarmReader | None:
+        """The warm tier's blocking reader for threads outside the event loop (see
+        :mod:`sportsframe.cache.warmsync`), or None: a tier without one, a closed manager, or a
+        warm breaker that is not closed (the async path probes)."""
+        factory = getattr(self.warm, "sync_reader", None)
+        if factory is None or self._closed or self.warm_breaker.state is not BreakerState.CLOSED:
+            return None
+        reader: SyncWarmReader | None = factory()
+        return reader
+
+    @property
+    def change_count(self) -> int:
+        """A number that moves whenever a write or removal of entries starts or ends. Read it
+        before a :meth:`sync_warm_reader` read and hand it to :meth:`record_warm_hit`: a copy to
+        the hot tier is then dropped if a change overlapped the read."""
+        return self._changes
+
+    def record_warm_hit(
+        self, entry: CacheEntry, companion: str, seconds: float, changes: int
+    ) -> None:
+        """Count a warm hit that a :meth:`sync_warm_reader` served outside the loop, and copy
+        it to the hot tier behind the answer, as the loop's own warm hits are (``changes``:
+        :attr:`change_count` from before the read). Must run on the event loop."""
+        self.stats.warm.hit(seconds)
+        self.stats.call_hit()
+        self._hits.record(entry.key, self.clock.now())
+        if self.hot is not None:
+            self._promote_later(entry, companion, changes)
 
     def record_hot_hits(self, skeys: Sequence[str], seconds: float) -> None:
         """Count hot hits that a :meth:`sync_reader` served outside the loop (``seconds`` for

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from sportsframe.cache.tier import TierUnavailable
 
-__all__ = ["SqliteReaders", "WarmRow"]
+__all__ = ["SqliteReaders", "WarmRow", "open_reader", "read_row"]
 
 
 class WarmRow(NamedTuple):
@@ -43,6 +43,42 @@ class WarmRow(NamedTuple):
 def _utc(text: str | None) -> datetime | None:
     # SQLAlchemy's SQLite DateTime stores naive UTC as "YYYY-MM-DD HH:MM:SS.ffffff".
     return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def open_reader(path: str) -> sqlite3.Connection:
+    """A connection to the database file at ``path`` that refuses writes; an error when the
+    file is not there (``mode=rw``: never a new empty database)."""
+    uri = f"file:{quote(path)}?mode=rw"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=1.0)
+    try:
+        conn.execute("PRAGMA query_only=ON")  # a reader, whatever it is asked
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def read_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> WarmRow | None:
+    """The first row of ``sql`` (selecting :class:`WarmRow`'s columns), or None.
+
+    Raises:
+        sqlite3.Error: the statement failed.
+        ValueError: a timestamp that does not parse.
+    """
+    raw = conn.execute(sql, params).fetchone()
+    if raw is None:
+        return None
+    key, data_type, created, expires, source, hits, last_hit, companion = raw
+    return WarmRow(
+        key,
+        data_type,
+        _utc(created) or datetime.min.replace(tzinfo=UTC),
+        _utc(expires) or datetime.min.replace(tzinfo=UTC),
+        source,
+        hits,
+        _utc(last_hit),
+        companion,
+    )
 
 
 class SqliteReaders:
@@ -113,15 +149,7 @@ class SqliteReaders:
         return row
 
     def _connect(self) -> sqlite3.Connection:
-        # mode=rw: a file that is not there is an error, not a new empty database.
-        uri = f"file:{quote(self._path)}?mode=rw"
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=1.0)
-        try:
-            conn.execute("PRAGMA query_only=ON")  # a reader, whatever it is asked
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return open_reader(self._path)
 
     @staticmethod
     def _read(
@@ -129,24 +157,10 @@ class SqliteReaders:
     ) -> tuple[sqlite3.Connection, WarmRow | None]:
         # In a worker thread.
         try:
-            raw = conn.execute(sql, params).fetchone()
-            if raw is None:
-                return conn, None
-            key, data_type, created, expires, source, hits, last_hit, companion = raw
-            row = WarmRow(
-                key,
-                data_type,
-                _utc(created) or datetime.min.replace(tzinfo=UTC),
-                _utc(expires) or datetime.min.replace(tzinfo=UTC),
-                source,
-                hits,
-                _utc(last_hit),
-                companion,
-            )
+            return conn, read_row(conn, sql, params)
         except BaseException:
             conn.close()
             raise
-        return conn, row
 
     async def close(self) -> None:
         """Close the idle connections; any in use is closed when it comes back."""

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -83,6 +84,7 @@ from sportsframe.cache import blob, codec
 from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
 from sportsframe.cache.sqlitereaders import SqliteReaders
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.warmsync import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
 
@@ -346,6 +348,11 @@ class SqlTier:
         self._ready = False
         self._init_lock = asyncio.Lock()
         self._readers: PgReaders | SqliteReaders | None = None
+        # What the blocking reader of sync callers connects with (see sync_reader).
+        self._sync_backend: SyncPgBackend | SyncSqliteBackend | None = None
+        self._sync_reader: SyncWarmReader | None = None
+        self._sync_reader_lock = threading.Lock()
+        self._closed = False
         self._companion_sql = ""
         self._sidecar_sql = ""
         database = self.url.database or ""
@@ -361,6 +368,7 @@ class SqlTier:
             self._readers = SqliteReaders(
                 str(path), tier=_NAME, size=2, operation_timeout=operation_timeout
             )
+            self._sync_backend = SyncSqliteBackend(str(path))
             self._companion_sql = (
                 "SELECT e.key, e.data_type, e.created_at, e.expires_at, e.source,"
                 " e.hit_count, e.last_hit_at, c.data AS companion"
@@ -382,6 +390,9 @@ class SqlTier:
                 size=max(2, pool_size // 2),
                 connect_timeout=max(2, int(connect_timeout)),
                 operation_timeout=operation_timeout,
+            )
+            self._sync_backend = SyncPgBackend(
+                connect_args, connect_timeout=max(2, int(connect_timeout))
             )
             prep = self._engine.dialect.identifier_preparer
             entries, companions = prep.format_table(self.table), prep.format_table(self.companions)
@@ -685,11 +696,9 @@ class SqlTier:
             row = _in_utc(row)
             if not include_stale and self.clock.now() >= row.expires_at:
                 return None
-            data = None if row.companion is None else _unpack_companion(row.key, row.companion)
-            if data is None:  # no usable companion: the general read
+            entry = self._deferred_entry(row)
+            if entry is None:  # no usable companion: the general read
                 return await self.get(key, include_stale=include_stale)
-            entry = _row_entry(row, _loader=partial(self._sidecar_of, row.key, row.created_at))
-            entry.companion = data
             return entry
 
         async def work(conn: AsyncConnection) -> CacheEntry | None:
@@ -704,6 +713,36 @@ class SqlTier:
             return (await self._read(conn, [key], include_stale)).get(key)
 
         return await self._run(work, autocommit=True)
+
+    def _deferred_entry(self, row: Any) -> CacheEntry | None:
+        """The deferred entry of a joined hit row (timestamps in UTC) with its companion, or
+        None when the row has no usable companion."""
+        data = None if row.companion is None else _unpack_companion(row.key, row.companion)
+        if data is None:
+            return None
+        entry = _row_entry(row, _loader=partial(self._sidecar_of, row.key, row.created_at))
+        entry.companion = data
+        return entry
+
+    def sync_reader(self) -> SyncWarmReader | None:
+        """A blocking reader of fresh hits with their companions for threads outside the
+        event loop (see :mod:`sportsframe.cache.warmsync`), or None: an in-memory SQLite
+        database, a tier not used yet (its tables may not exist) or a closed one."""
+        if self._sync_backend is None or not self._ready or self._closed:
+            return None
+        if self._sync_reader is not None:
+            return self._sync_reader
+        with self._sync_reader_lock:  # the sync facade asks from many threads at once
+            if self._sync_reader is None and not self._closed:
+                self._sync_reader = SyncWarmReader(
+                    self._sync_backend,
+                    sql=self._companion_sql,
+                    to_entry=lambda row: self._deferred_entry(_in_utc(row)),
+                    clock=self.clock,
+                    size=2,
+                    operation_timeout=self.operation_timeout,
+                )
+            return self._sync_reader
 
     async def _sidecar_of(self, key: str, created_at: datetime) -> bytes | None:
         """The IPC stream of the entry stored under ``key`` with ``created_at`` (a deferred
@@ -972,6 +1011,11 @@ class SqlTier:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        self._closed = True
+        with self._sync_reader_lock:
+            sync_reader, self._sync_reader = self._sync_reader, None
+        if sync_reader is not None:
+            sync_reader.close()
         if self._readers is not None:
             await self._readers.close()
         await self._engine.dispose()

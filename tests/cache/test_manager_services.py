@@ -492,3 +492,44 @@ async def test_a_stale_warm_entry_served_offline_with_its_companion_loads_its_pa
         found.payload  # noqa: B018
     assert await found.entry.load()
     assert found.payload == PAYLOAD
+
+
+async def test_a_warm_hit_read_outside_the_loop_is_counted_and_copied_unless_a_change_overlapped(
+    manager: CacheManager, redis_client: Any, namespace: str
+) -> None:
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.drop_hot(KEY)
+    reader = manager.sync_warm_reader()
+    assert reader is not None
+    skey = manager.storage_key(KEY)
+
+    # A change (here a write of another key) lands between the read and its report: the entry
+    # read may be older than what the tiers hold by then, so it is not copied.
+    changes = manager.change_count
+    entry = await asyncio.to_thread(reader.read, skey, "frame-x")
+    assert entry is not None
+    await manager.set("teams:2024", [{"Key": "SF"}], CacheDataType.TEAMS)
+    hits = manager.stats.warm.hits
+    manager.record_warm_hit(entry, "frame-x", 0.001, changes)
+    await manager.settle()
+    assert manager.stats.warm.hits == hits + 1  # counted all the same
+    assert await redis_client.get(f"{namespace}:{skey}") is None
+
+    # Nothing overlapped: the hit is copied to Redis, behind the answer.
+    changes = manager.change_count
+    entry = await asyncio.to_thread(reader.read, skey, "frame-x")
+    assert entry is not None
+    manager.record_warm_hit(entry, "frame-x", 0.001, changes)
+    await manager.settle()
+    assert await redis_client.get(f"{namespace}:{skey}") is not None
+
+
+async def test_no_blocking_warm_reader_while_the_warm_breaker_is_open(
+    manager: CacheManager,
+) -> None:
+    await manager.fetch(KEY, PROPS, _load)
+    assert manager.sync_warm_reader() is not None
+    for _ in range(FAILURE_THRESHOLD):
+        manager.warm_breaker.failure("down")
+    assert manager.sync_warm_reader() is None  # the async path probes the tier

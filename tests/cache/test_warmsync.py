@@ -1,0 +1,207 @@
+"""SyncWarmReader, the warm tier's blocking hit read for threads outside the event loop: the
+same deferred entry as the async path, None for anything but a fresh hit with its companion,
+bounded in time, resting after a failure, and shared safely by many threads."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sportsframe.cache.breaker import RESET_PERIOD
+from sportsframe.cache.tier import EntryNotLoadedError
+from sportsframe.cache.warm import SqlTier
+from sportsframe.cache.warmsync import SyncSqliteBackend, SyncWarmReader
+from sportsframe.clock import ManualClock
+from tests.cache.test_pgreaders import FreezingProxy
+
+PAYLOAD = [{"PlayerID": 1, "Value": 7.5}, {"PlayerID": 2, "Value": None}]
+KEY = "player_props:2024:18:False"
+
+
+async def _stored(tier: SqlTier, make_entry: Any, companion: bytes | None = b"frame") -> Any:
+    entry = make_entry(KEY, PAYLOAD)
+    await tier.set(entry)
+    if companion is not None:
+        await tier.set_companion(entry, "frame-1", companion)
+    return entry
+
+
+async def test_a_fresh_hit_comes_deferred_with_its_companion(
+    sql_tier: SqlTier, make_entry: Any
+) -> None:
+    stored = await _stored(sql_tier, make_entry)
+    reader = sql_tier.sync_reader()
+    assert reader is not None
+    found = await asyncio.to_thread(reader.read, KEY, "frame-1")
+    assert found is not None
+    assert bytes(found.companion or b"") == b"frame"
+    assert (found.key, found.created_at, found.expires_at) == (
+        stored.key,
+        stored.created_at,
+        stored.expires_at,
+    )
+    assert found.deferred
+    with pytest.raises(EntryNotLoadedError):
+        found.table  # noqa: B018 - asked for before load()
+    assert await found.load()  # on the event loop, like the async path's entries
+    assert found.table.equals(stored.table)
+
+
+async def test_a_miss_an_expired_entry_or_no_companion_is_none(
+    sql_tier: SqlTier, make_entry: Any, clock: ManualClock
+) -> None:
+    await _stored(sql_tier, make_entry, companion=None)
+    reader = sql_tier.sync_reader()
+    assert reader is not None
+    assert await asyncio.to_thread(reader.read, "teams:2024", "frame-1") is None  # absent
+    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None  # no companion
+    await _stored(sql_tier, make_entry)
+    assert await asyncio.to_thread(reader.read, KEY, "frame-2") is None  # another companion
+    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+    clock.advance(301)
+    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None  # expired
+    assert not reader.quiet  # none of these is a failure
+
+
+async def test_a_companion_of_an_older_version_is_no_hit(
+    sql_tier: SqlTier, make_entry: Any, clock: ManualClock
+) -> None:
+    await _stored(sql_tier, make_entry)
+    clock.advance(1)
+    await sql_tier.set(make_entry(KEY, PAYLOAD[:1]))  # rewritten: the old frame is not its own
+    reader = sql_tier.sync_reader()
+    assert reader is not None
+    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None
+
+
+async def test_no_reader_before_first_use_in_memory_or_after_close(
+    clock: ManualClock, tmp_path: Path, make_entry: Any
+) -> None:
+    tier = SqlTier(f"sqlite+aiosqlite:///{tmp_path / 'warm.sqlite3'}", clock=clock)
+    assert tier.sync_reader() is None  # its tables may not exist yet
+    await tier.set(make_entry(KEY, PAYLOAD))
+    reader = tier.sync_reader()
+    assert reader is not None
+    assert tier.sync_reader() is reader  # one per tier
+    await tier.close()
+    assert tier.sync_reader() is None
+    assert reader.read(KEY, "frame-1") is None  # closed with its tier
+    memory = SqlTier("sqlite+aiosqlite:///:memory:", clock=clock)
+    await memory.set(make_entry(KEY, PAYLOAD))
+    assert memory.sync_reader() is None  # another connection would see another database
+    await memory.close()
+
+
+def _slow_reader(db: str, clock: ManualClock, timeout: float) -> SyncWarmReader:
+    # A statement that would count for minutes; its two parameters stand for (companion, key).
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000)"
+        " SELECT count(*), ?, ? FROM n"
+    )
+    return SyncWarmReader(
+        SyncSqliteBackend(db),
+        sql=slow,
+        to_entry=lambda row: None,
+        clock=clock,
+        size=1,
+        operation_timeout=timeout,
+    )
+
+
+def test_a_sqlite_statement_past_its_deadline_is_interrupted_and_the_reader_rests(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    db = str(tmp_path / "warm.sqlite3")
+    sqlite3.connect(db).close()
+    reader = _slow_reader(db, clock, timeout=0.3)
+    started = time.monotonic()
+    assert reader.read(KEY, "frame-1") is None
+    assert time.monotonic() - started < 1.5
+    assert reader.quiet
+    started = time.monotonic()
+    assert reader.read(KEY, "frame-1") is None  # resting: no second timeout
+    assert time.monotonic() - started < 0.1
+    clock.advance(RESET_PERIOD + 1)
+    assert not reader.quiet
+    reader.close()
+
+
+async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_rests(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    proxy = FreezingProxy()
+    await proxy.start()
+    url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    tier = SqlTier(url, clock=clock, schema=pg_schema, operation_timeout=0.5)
+    try:
+        await _stored(tier, make_entry)
+        reader = tier.sync_reader()
+        assert reader is not None
+        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None  # connected
+        proxy.flowing.clear()  # the server stops answering
+        started = time.monotonic()
+        read = asyncio.to_thread(reader.read, KEY, "frame-1")
+        assert await asyncio.wait_for(read, 5) is None
+        assert time.monotonic() - started < 1.5  # the deadline, not psycopg's wait forever
+        started = time.monotonic()
+        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None
+        assert time.monotonic() - started < 0.1  # resting
+        proxy.flowing.set()
+        clock.advance(RESET_PERIOD + 1)
+        # Back, on a new connection (the one that timed out was closed, not reused).
+        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+    finally:
+        proxy.flowing.set()
+        await tier.close()
+        await proxy.stop()
+
+
+async def test_an_unreachable_postgres_is_none_without_the_password(
+    free_port: int, clock: ManualClock
+) -> None:
+    from sportsframe.cache.warmsync import SyncPgBackend
+
+    backend = SyncPgBackend(
+        {"host": "127.0.0.1", "port": free_port, "user": "postgres", "password": "hunter2"},
+        connect_timeout=2,
+    )
+    reader = SyncWarmReader(
+        backend,
+        sql="SELECT 1",
+        to_entry=lambda row: None,
+        clock=clock,
+        size=1,
+        operation_timeout=1.0,
+    )
+    assert reader.read(KEY, "frame-1") is None
+    assert reader.quiet
+    assert "hunter2" not in repr(reader) + repr(backend)
+    reader.close()
+
+
+async def test_eight_threads_share_the_readers_connections(
+    sql_tier: SqlTier, make_entry: Any
+) -> None:
+    await _stored(sql_tier, make_entry)
+    reader = sql_tier.sync_reader()
+    assert reader is not None
+
+    def many(_: int) -> list[Any]:
+        return [reader.read(KEY, "frame-1") for _ in range(10)]
+
+    def run() -> list[list[Any]]:
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(many, range(8)))
+
+    results = await asyncio.to_thread(run)
+    found = [entry for batch in results for entry in batch]
+    assert len(found) == 80
+    assert all(entry is not None and bytes(entry.companion) == b"frame" for entry in found)
+    assert len(reader._idle) <= 2  # never more connections than its size
+    assert not reader.quiet
