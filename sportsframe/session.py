@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from sportsframe import frames
 from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.warmsync import WarmReadTimeout
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.datasets import DATASETS, Dataset, expand, ints
@@ -155,12 +156,15 @@ class AsyncSession:
         refresh: bool = False,
         progress: bool | None = None,
         hot_absent: frozenset[str] = frozenset(),
+        warm_timed_out: frozenset[str] = frozenset(),
     ) -> pd.DataFrame:
         """The concatenated frame of ``calls`` (parts from L0, the tiers or the API).
 
         ``hot_absent``: storage keys the caller has just found absent from Redis (their reads
-        start at the warm tier).
+        start at the warm tier). ``warm_timed_out``: storage keys whose warm read by the caller
+        got no answer in time (their reads skip the warm tier).
         """
+        prior = (hot_absent, warm_timed_out)
         ds = DATASETS[dataset]
         name = ds.endpoint_name
         self._check_credentials()
@@ -181,15 +185,13 @@ class AsyncSession:
         client = await self.client() if todo else None
         if len(todo) == 1 and client is not None and not progress:
             # One part (the common call): no task, no progress bar.
-            parts[todo[0]] = await self._fetch_part(
-                client, name, calls[todo[0]], refresh, hot_absent
-            )
+            parts[todo[0]] = await self._fetch_part(client, name, calls[todo[0]], refresh, prior)
         elif todo and client is not None:
             bar = _progress_bar(len(todo), dataset, progress)
             try:
 
                 async def one(i: int) -> None:
-                    parts[i] = await self._fetch_part(client, name, calls[i], refresh, hot_absent)
+                    parts[i] = await self._fetch_part(client, name, calls[i], refresh, prior)
                     if bar is not None:
                         bar.update(1)
 
@@ -217,13 +219,19 @@ class AsyncSession:
         name: str,
         call: BoundCall,
         refresh: bool,
-        hot_absent: frozenset[str] = frozenset(),
+        prior: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
     ) -> pd.DataFrame:
+        """One part's frame; ``prior`` is (hot_absent, warm_timed_out) as for :meth:`frame`."""
         companion = frames.companion_name(name)
         generation = self.l0.generation
-        skip_hot = bool(hot_absent) and client.manager.storage_key(call.key) in hot_absent
+        hot_absent, warm_timed_out = prior
+        skey = client.manager.storage_key(call.key) if hot_absent or warm_timed_out else ""
         result = await client.lookup(
-            call, refresh=refresh, companion=companion, hot_absent=skip_hot
+            call,
+            refresh=refresh,
+            companion=companion,
+            hot_absent=skey in hot_absent,
+            warm_timed_out=skey in warm_timed_out,
         )
         frame = _stored_frame(result.entry)
         if frame is not None:
@@ -274,9 +282,15 @@ class AsyncSession:
         refresh = bool(kwargs.pop("refresh", False))
         progress = kwargs.pop("progress", None)
         hot_absent: frozenset[str] = kwargs.pop("_hot_absent", frozenset())
+        warm_timed_out: frozenset[str] = kwargs.pop("_warm_timed_out", frozenset())
         calls = await self._calls(ds, args, kwargs)
         return await self.frame(
-            dataset, calls, refresh=refresh, progress=progress, hot_absent=hot_absent
+            dataset,
+            calls,
+            refresh=refresh,
+            progress=progress,
+            hot_absent=hot_absent,
+            warm_timed_out=warm_timed_out,
         )
 
     def cached_frame(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame | None:
@@ -350,7 +364,11 @@ class AsyncSession:
         return built[0] if len(built) == 1 else _concat(built, name)
 
     def warm_frame(
-        self, dataset: str, values: dict[str, Any], hot_absent: set[str]
+        self,
+        dataset: str,
+        values: dict[str, Any],
+        hot_absent: set[str],
+        timed_out: set[str] | None = None,
     ) -> pd.DataFrame | None:
         """The frame of a one-part call from the warm tier alone, read in the calling thread,
         when :meth:`hot_frame` has just found the part absent from Redis and the warm tier holds
@@ -358,7 +376,9 @@ class AsyncSession:
 
         The sync facade tries this after Redis: a warm hit then costs one blocking statement
         and the conversion to pandas, with no hand-off to the event loop. The count, the hit
-        record and the copy to Redis happen on the loop, behind the answer.
+        record and the copy to Redis happen on the loop, behind the answer. ``timed_out``, when
+        given, receives the storage key if the warm tier did not answer in time (the loop's
+        read need not wait as long again); any other failure is left to the loop's read.
         """
         client = self._client
         if client is None or values.get("refresh"):
@@ -380,7 +400,14 @@ class AsyncSession:
         generation = self.l0.generation
         changes = manager.change_count
         started = perf_counter()
-        entry = reader.read(skey, companion)
+        try:
+            entry = reader.read(skey, companion)
+        except WarmReadTimeout:
+            if timed_out is not None:
+                timed_out.add(skey)
+            return None
+        except TierUnavailable:
+            return None
         seconds = perf_counter() - started
         if entry is None:
             return None
@@ -388,9 +415,10 @@ class AsyncSession:
         if frame is None:
             return None  # the loop's path rebuilds it
         frame.attrs = _provenance(skey, name, call, entry, served_from="warm", stale=False)
-        get_loop().call_soon_threadsafe(manager.record_warm_hit, entry, companion, seconds, changes)
         size = len(entry.companion or b"")  # the Arrow stream the frame was read from
         self.l0.put(skey, frame, entry.expires_at, generation=generation, nbytes=size)
+        # Last: the loop thread this wakes competes for the GIL with whatever is left to do here.
+        get_loop().call_soon_threadsafe(manager.record_warm_hit, entry, companion, seconds, changes)
         return frame
 
     def _planned(self, dataset: str, values: dict[str, Any]) -> list[BoundCall] | None:
@@ -815,11 +843,19 @@ class Session:
             absent: set[str] = set()
             if frame is None:
                 frame = aio.hot_frame(name, values, absent)
+            timed_out: set[str] = set()
             if frame is None and absent:
-                frame = aio.warm_frame(name, values, absent)
+                frame = aio.warm_frame(name, values, absent, timed_out)
             if frame is not None:
                 return frame
-            return run_sync(aio._dataset(name, _hot_absent=frozenset(absent), **values))
+            return run_sync(
+                aio._dataset(
+                    name,
+                    _hot_absent=frozenset(absent),
+                    _warm_timed_out=frozenset(timed_out),
+                    **values,
+                )
+            )
 
         call.__name__ = name
         call.__doc__ = target.__doc__

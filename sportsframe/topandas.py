@@ -146,40 +146,41 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     Same result as ``table.to_pandas(types_mapper=arrow_types_mapper)`` for a table of
     metadata-free columns; faster for the types a finished frame holds.
     """
-    # Keyed by the schema's text (names and types; metadata plays no part here): hashing a
-    # Schema itself costs several times more, and this runs on every hit.
+    # Keyed by the schema's IPC form (exact, unlike its text, where names are not escaped):
+    # hashing a Schema itself costs several times more, and this runs on every hit.
     schema = table.schema
-    text = schema.to_string(show_field_metadata=False, show_schema_metadata=False)
-    converters, columns = _layout(text, schema)
+    converters, columns = _layout(schema.serialize().to_pybytes(), schema)
     if table.num_rows == 0 or converters is None:
         return table.replace_schema_metadata(None).to_pandas(types_mapper=arrow_types_mapper)
     blocks = []
     for i, (convert, column) in enumerate(zip(converters, table.columns, strict=True)):
         array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         blocks.append((convert(array), np.array([i])))
-    return _from_blocks(blocks, pd.RangeIndex(table.num_rows), columns)
+    # A shallow copy per frame: its labels' data is shared, but not the Index object, whose
+    # name a caller may set.
+    return _from_blocks(blocks, pd.RangeIndex(table.num_rows), columns.copy())
 
 
 def _layout(
-    text: str, schema: pa.Schema
+    key: bytes, schema: pa.Schema
 ) -> tuple[tuple[Callable[[Any], Any], ...] | None, pd.Index]:
     """(the converter of each column, or None if any type has none; the column labels) of
-    ``schema``, whose text without metadata is ``text``.
+    ``schema``, whose IPC form is ``key``.
 
     The same few schemas come back on every read, and building the labels is a fair share of
     a conversion: an Index of 40 names is an Arrow string array under pandas' ``str`` dtype.
-    An Index is immutable, so the frames of one schema can share it.
+    Its data is immutable, so the frames of one schema can share it.
     """
-    found = _LAYOUTS.get(text)
+    found = _LAYOUTS.get(key)
     if found is None:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()  # many schemas is unusual: start again rather than grow
-        found = _LAYOUTS[text] = _new_layout(schema)
+        found = _LAYOUTS[key] = _new_layout(schema)
     return found
 
 
 _Layout = tuple[tuple[Callable[[Any], Any], ...] | None, pd.Index]
-_LAYOUTS: dict[str, _Layout] = {}
+_LAYOUTS: dict[bytes, _Layout] = {}
 _MAX_LAYOUTS = 256
 
 

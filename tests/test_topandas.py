@@ -110,3 +110,19 @@ def test_same_names_with_other_types_convert_by_their_own_types() -> None:
     stamps = pa.table({"x": pa.array([0, None], pa.timestamp("ns", tz="UTC"))})
     for table in (ints, texts, stamps, ints):
         assert_frame_equal(table_to_frame(table), general(table))
+
+
+def test_naming_one_frames_labels_leaves_later_frames_alone() -> None:
+    table = pa.table({"a": pa.array([1, 2], pa.int64())})
+    first = table_to_frame(table)
+    first.columns.name = "stat"
+    assert table_to_frame(table).columns.name is None
+
+
+def test_schemas_whose_text_reads_the_same_convert_apart() -> None:
+    # A name holding a newline prints like two fields: the layouts must still differ.
+    tricky = pa.table({"a: int64\nb": pa.array(["x"])})
+    plain = pa.table({"a": pa.array([1], pa.int64()), "b": pa.array(["x"])})
+    assert str(tricky.schema) == str(plain.schema)
+    assert_frame_equal(table_to_frame(tricky), general(tricky))
+    assert_frame_equal(table_to_frame(plain), general(plain))

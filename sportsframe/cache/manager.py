@@ -88,6 +88,9 @@ __all__ = [
 
 log = logging.getLogger("sportsframe.cache")
 
+#: The failure a warm read outside the loop reports when it got no answer in time.
+_WARM_TIMED_OUT = "no answer within the operation timeout (a blocking read)"
+
 T = TypeVar("T")
 
 #: Loads a payload from upstream (the API client, or an assembler over cached parts).
@@ -267,6 +270,7 @@ class CacheManager:
         count_misses: bool = True,
         companion: str | None = None,
         skip_hot: bool = False,
+        warm_timed_out: bool = False,
     ) -> tuple[Lookup | None, Lookup | None]:
         """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted
         (written behind: see :meth:`_promote_later`).
@@ -274,6 +278,8 @@ class CacheManager:
         This is the hit path: no extra awaits, copies or allocations beyond the Lookup. With
         ``companion``, a tier that keeps companions brings that one too. ``skip_hot``: the
         caller has just found the key absent from the hot tier (and counted that miss).
+        ``warm_timed_out``: the caller's own warm read just timed out (counted here as the
+        tier's failure; the tier is not asked again).
         """
         stale: Lookup | None = None
         changes = self._changes  # before any read: see _copy_allowed
@@ -288,6 +294,12 @@ class CacheManager:
             if not breaker.allow():
                 if count_misses:
                     stats.skip()
+                continue
+            if warm_timed_out and served_from == _WARM:
+                if count_misses:  # (once per call: not again on the read after the lock)
+                    self._tier_down(breaker, stats, TimeoutError(_WARM_TIMED_OUT))
+                else:
+                    breaker.release_probe()
                 continue
             started = perf_counter()
             try:
@@ -344,7 +356,7 @@ class CacheManager:
         key at a time: a second warm hit while one is pending adds nothing. ``changes`` is the
         change count from before the read (see _copy_allowed).
         """
-        if entry.key in self._promotions or not self._copy_allowed(changes):
+        if self._closed or entry.key in self._promotions or not self._copy_allowed(changes):
             return
         task = asyncio.get_running_loop().create_task(self._promote_soon(entry, companion, changes))
         self._promotions[entry.key] = task
@@ -425,6 +437,7 @@ class CacheManager:
         season: int | None = None,
         companion: str | None = None,
         hot_absent: bool = False,
+        warm_timed_out: bool = False,
     ) -> Lookup:
         """Read through the tiers; on a miss call ``loader`` once (per key, across processes).
 
@@ -444,6 +457,9 @@ class CacheManager:
                 and it did not hold the key: the first read starts at the warm tier. That miss
                 is counted by :meth:`record_hot_misses`. (The read after the load lock still
                 asks the hot tier.)
+            warm_timed_out: the caller's own read of the warm tier (see
+                :meth:`sync_warm_reader`) got no answer within the operation timeout: this read
+                counts that as the tier's failure instead of waiting as long again.
 
         Raises:
             OfflineCacheMissError: offline and no tier holds the key.
@@ -466,7 +482,11 @@ class CacheManager:
         stale: Lookup | None = None
         if offline or not refresh:
             found, stale = await self._read(
-                skey, self.clock.now(), companion=companion, skip_hot=hot_absent
+                skey,
+                self.clock.now(),
+                companion=companion,
+                skip_hot=hot_absent,
+                warm_timed_out=warm_timed_out,
             )
             if found is not None:
                 self.stats.call_hit()
@@ -482,7 +502,9 @@ class CacheManager:
             raise OfflineCacheMissError(key.rsplit("/", 1)[-1].split(":", 1)[0], {})
         if loader is None:
             raise TypeError("fetch() needs a loader unless offline")
-        job = _LoadJob(self, skey, dtype, loader, season, refresh, allow_stale, stale)
+        job = _LoadJob(
+            self, skey, dtype, loader, season, refresh, allow_stale, stale, warm_timed_out
+        )
         try:
             lookup, shared = await self._flights.run((skey, refresh, allow_stale), job.run)
         except BaseException:
@@ -504,13 +526,16 @@ class CacheManager:
         refresh: bool,
         allow_stale: bool,
         stale: Lookup | None,
+        warm_timed_out: bool = False,
     ) -> Lookup:
         async with self._locks.hold(skey) as backend:
             if backend is not None:
                 self.lock_counts[backend] = self.lock_counts.get(backend, 0) + 1
             if not refresh:
                 # Another process may have loaded the key while this one waited for the lock.
-                found, newer = await self._read(skey, self.clock.now(), count_misses=False)
+                found, newer = await self._read(
+                    skey, self.clock.now(), count_misses=False, warm_timed_out=warm_timed_out
+                )
                 if found is not None:
                     self.stats.call_hit()
                     return found
@@ -865,6 +890,8 @@ class CacheManager:
         """Count a warm hit that a :meth:`sync_warm_reader` served outside the loop, and copy
         it to the hot tier behind the answer, as the loop's own warm hits are (``changes``:
         :attr:`change_count` from before the read). Must run on the event loop."""
+        if self._closed:  # reported after close(): the tiers are gone, nothing to copy to
+            return
         self.stats.warm.hit(seconds)
         self.stats.call_hit()
         self._hits.record(entry.key, self.clock.now())

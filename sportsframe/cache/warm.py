@@ -382,6 +382,9 @@ class SqlTier:
 
             # The hit path's one statement runs on connections of its own (see pgreaders).
             _, connect_args = self._engine.dialect.create_connect_args(self.url)
+            # A connect_timeout in the URL gives way to the tier's, as in the engine's own
+            # connect_args (given twice it would be a TypeError at connect).
+            connect_args = {k: v for k, v in connect_args.items() if k != "connect_timeout"}
             self._readers = PgReaders(
                 connect_args,
                 tier=_NAME,
@@ -739,6 +742,7 @@ class SqlTier:
                     sql=self._companion_sql,
                     to_entry=lambda row: self._deferred_entry(_in_utc(row)),
                     clock=self.clock,
+                    tier=_NAME,
                     size=2,
                     operation_timeout=self.operation_timeout,
                 )

@@ -9,21 +9,25 @@ psycopg's blocking connection for PostgreSQL.
 Like :class:`~sportsframe.cache.hotsync.SyncHotReader` it is read-only and answers only the
 simple case: :meth:`SyncWarmReader.read` returns an entry when the key is stored, fresh by the
 clock and comes with a readable current companion, and None for anything else (a miss, an
-expired entry, no companion, a failure). The caller then takes the normal path through the
-loop, which serves stale entries, rebuilds frames, counts misses and feeds the circuit breaker.
-After a failure the reader stays quiet for the breaker's reset period, so a server that went
-away costs one timeout, not one per call.
+expired entry, no companion). The caller then takes the normal path through the loop, which
+serves stale entries, rebuilds frames, counts misses and feeds the circuit breaker. A failure
+raises :class:`~sportsframe.cache.tier.TierUnavailable` (logged, the password masked), and the
+reader then rests for the breaker's reset period, answering None: a server that went away costs
+one timeout, not one per call.
 
-Every read has a deadline, the warm tier's operation timeout, waiting for a free connection
-included: psycopg's wait for the server is bounded by it (:class:`_DeadlineConnection`), and an
-SQLite statement past it is interrupted by a progress handler. A connection that saw any error
-or a timeout is closed, never reused. The entry returned is deferred like the async path's (see
+The statement has a deadline, the warm tier's operation timeout: psycopg's every wait for the
+server ends at it (:func:`_deadline_connection_class`), and an SQLite statement still running
+then is interrupted by a progress handler. Waiting for a free connection is bounded by the same
+timeout, and opening one by the connect timeout (libpq's minimum is 2 s). A connection that saw
+an error or a timeout is closed, never reused; a pooled one the server dropped (a restart) is
+replaced once, at once. The entry returned is deferred like the async path's (see
 :class:`~sportsframe.cache.tier.CompanionTier`): its payload loads on the event loop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -32,16 +36,29 @@ from typing import Any, Protocol
 
 from sportsframe.cache.breaker import RESET_PERIOD
 from sportsframe.cache.sqlitereaders import open_reader, read_row
-from sportsframe.cache.tier import CacheEntry
+from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import Clock
 
-__all__ = ["SyncPgBackend", "SyncSqliteBackend", "SyncWarmReader"]
+__all__ = [
+    "SyncBackend",
+    "SyncPgBackend",
+    "SyncSqliteBackend",
+    "SyncWarmReader",
+    "WarmReadTimeout",
+]
+
+log = logging.getLogger("sportsframe.cache")
+
+
+class WarmReadTimeout(TierUnavailable):
+    """A blocking warm read got no answer within the operation timeout: reading the tier again
+    at once would most likely wait as long."""
 
 
 class SyncBackend(Protocol):
     """How a :class:`SyncWarmReader` opens connections and runs its statement on them."""
 
-    #: What a failed connect or statement raises (the reader goes quiet on these).
+    #: What a failed connect or statement raises (the reader rests on these).
     errors: tuple[type[BaseException], ...]
 
     def connect(self) -> Any:
@@ -49,6 +66,13 @@ class SyncBackend(Protocol):
 
     def fetch(self, conn: Any, sql: str, params: Sequence[Any], deadline: float) -> Any | None:
         """The first row of ``sql``, or None; raises past ``deadline`` (``time.monotonic``)."""
+
+    def dropped(self, exc: BaseException) -> bool:
+        """True when ``exc`` says the server dropped the connection (worth one retry on a new
+        one when the connection had been pooled)."""
+
+    def reason(self, exc: BaseException) -> str:
+        """A one-line reason for ``exc``, never holding a password."""
 
     def discard(self, conn: Any) -> None:
         """Close ``conn`` for good, whatever state it is in."""
@@ -61,9 +85,11 @@ class SyncWarmReader:
         backend: the connections (:class:`SyncPgBackend` or :class:`SyncSqliteBackend`).
         sql: the joined hit statement; its parameters are (companion, key).
         to_entry: the deferred entry of a row, or None when the row has no usable companion.
-        clock: judges freshness and the quiet period (the tier's clock).
-        size: connections kept at most; callers beyond that wait for one, within the deadline.
-        operation_timeout: seconds for a whole read, waiting and connecting included.
+        clock: judges freshness and the rest after a failure (the tier's clock).
+        tier: the tier's name, for TierUnavailable.
+        size: connections kept at most; callers beyond that wait for one.
+        operation_timeout: seconds for the statement; waiting for a free connection may take
+            as long again, and opening a new one is bounded by the backend's connect timeout.
     """
 
     def __init__(
@@ -73,6 +99,7 @@ class SyncWarmReader:
         sql: str,
         to_entry: Callable[[Any], CacheEntry | None],
         clock: Clock,
+        tier: str = "warm",
         size: int,
         operation_timeout: float,
     ) -> None:
@@ -80,6 +107,7 @@ class SyncWarmReader:
         self._sql = sql
         self._to_entry = to_entry
         self.clock = clock
+        self._tier = tier
         self._operation_timeout = operation_timeout
         self._slots = threading.BoundedSemaphore(max(1, size))
         self._lock = threading.Lock()  # guards _idle and _closed
@@ -92,48 +120,83 @@ class SyncWarmReader:
 
     @property
     def quiet(self) -> bool:
-        """True while the reader rests after a failure (it answers None then)."""
+        """True while the reader rests after a failure, or once closed (it answers None)."""
+        return self._resting()
+
+    def _resting(self) -> bool:
         return self._closed or self.clock.monotonic() < self._quiet_until
 
     def read(self, key: str, companion: str) -> CacheEntry | None:
-        """The fresh entry of ``key`` (a storage key) with its current ``companion``, or None.
+        """The fresh entry of ``key`` (a storage key) with its current ``companion``, or None
+        (a miss, an expired entry, no usable companion; or the reader rests, is closed, or found
+        no free connection in time).
 
-        Never raises for the tier's failures: they make it None, and quiet for a while.
+        Raises:
+            WarmReadTimeout: the tier did not answer within the operation timeout.
+            TierUnavailable: the tier failed otherwise.
+            Either way the reader then rests for the breaker's reset period.
         """
-        if self.quiet:
+        if self._resting():
             return None
-        deadline = time.monotonic() + self._operation_timeout
         if not self._slots.acquire(timeout=self._operation_timeout):
-            return None  # every connection busy for the whole timeout: the loop's path decides
-        conn: Any = None
+            return None  # every connection busy all along: the loop's path decides
         try:
-            conn = self._take()
-            row = self._backend.fetch(conn, self._sql, (companion, key), deadline)
-            entry = None if row is None else self._to_entry(row)
-        except self._backend.errors:
-            self._discard(conn)
-            conn = None
-            self._quiet_until = self.clock.monotonic() + RESET_PERIOD
-            return None
-        except BaseException:
-            self._discard(conn)
-            conn = None
-            raise
+            if self._resting():  # another caller failed (or closed it) while this one waited
+                return None
+            row = self._fetch((companion, key), time.monotonic() + self._operation_timeout)
         finally:
-            if conn is not None:
-                self._give_back(conn)
             self._slots.release()
+        entry = None if row is None else self._to_entry(row)
         if entry is None or self.clock.now() >= entry.expires_at:
             return None
         return entry
 
-    def _take(self) -> Any:
+    def _fetch(self, params: tuple[str, str], deadline: float) -> Any | None:
+        for attempt in (1, 2):
+            conn, fresh = None, False
+            try:
+                conn, fresh = self._take()
+                row = self._backend.fetch(conn, self._sql, params, deadline)
+            except Exception as exc:
+                self._discard(conn)
+                retry = (
+                    attempt == 1
+                    and not fresh
+                    and time.monotonic() < deadline
+                    and self._backend.dropped(exc)
+                )
+                if retry:
+                    # A pooled connection the server dropped (a restart drops the idle ones
+                    # too): once more, on a new one.
+                    self._close_idle()
+                    continue
+                raise self._rest(exc, timed_out=time.monotonic() >= deadline) from None
+            except BaseException:  # interrupted: the connection is in doubt
+                self._discard(conn)
+                raise
+            self._give_back(conn)
+            return row
+        return None  # not reached: the second attempt returns or raises
+
+    def _rest(self, exc: BaseException, *, timed_out: bool) -> TierUnavailable:
+        self._quiet_until = self.clock.monotonic() + RESET_PERIOD
+        reason = self._backend.reason(exc)
+        log.warning(
+            "warm tier: a blocking read failed (%s); calls read it through the event loop for "
+            "the next %g s",
+            reason,
+            RESET_PERIOD,
+        )
+        return (WarmReadTimeout if timed_out else TierUnavailable)(self._tier, reason)
+
+    def _take(self) -> tuple[Any, bool]:
+        """(a connection, whether it was opened just now)."""
         with self._lock:
             if self._closed:
                 raise OSError("the reader is closed")
             if self._idle:
-                return self._idle.pop()
-        return self._backend.connect()
+                return self._idle.pop(), False
+        return self._backend.connect(), True
 
     def _give_back(self, conn: Any) -> None:
         with self._lock:
@@ -147,14 +210,18 @@ class SyncWarmReader:
             with contextlib.suppress(Exception):
                 self._backend.discard(conn)
 
+    def _close_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            self._discard(conn)
+
     def close(self) -> None:
         """Close the idle connections (one in use is closed when it comes back); the reader
         answers None from then on."""
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            self._discard(conn)
+        self._close_idle()
 
 
 class SyncSqliteBackend:
@@ -185,6 +252,14 @@ class SyncSqliteBackend:
         finally:
             conn.set_progress_handler(None, 0)
 
+    def dropped(self, exc: BaseException) -> bool:
+        """Never: a file is not a server that drops connections."""
+        return False
+
+    def reason(self, exc: BaseException) -> str:
+        """The error's type and first line."""
+        return _one_line(exc)
+
     def discard(self, conn: sqlite3.Connection) -> None:
         """Close it."""
         conn.close()
@@ -206,8 +281,11 @@ class SyncPgBackend:
         import psycopg  # the postgres extra's: only a PostgreSQL warm tier gets here
 
         self._connect_args = {k: v for k, v in connect_args.items() if k != "context"}
+        password = connect_args.get("password")
+        self._password = str(password) if password else ""
         self._connect_timeout = connect_timeout
         self.errors = (psycopg.Error, TimeoutError, OSError)
+        self._dropped = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __repr__(self) -> str:
         return "SyncPgBackend()"
@@ -231,12 +309,27 @@ class SyncPgBackend:
         finally:
             conn.deadline = None
 
+    def dropped(self, exc: BaseException) -> bool:
+        """True for psycopg's errors of a connection that failed or was closed."""
+        return isinstance(exc, self._dropped)
+
+    def reason(self, exc: BaseException) -> str:
+        """The error's type and first line, the password masked."""
+        text = _one_line(exc)
+        return text.replace(self._password, "***") if self._password else text
+
     def discard(self, conn: Any) -> None:
         """Close the socket at once (no cancel handshake with a server that may not answer),
         then the connection."""
         with contextlib.suppress(Exception):
             conn.pgconn.finish()
         conn.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 _DEADLINE_CLASS: Any = None

@@ -533,3 +533,42 @@ async def test_no_blocking_warm_reader_while_the_warm_breaker_is_open(
     for _ in range(FAILURE_THRESHOLD):
         manager.warm_breaker.failure("down")
     assert manager.sync_warm_reader() is None  # the async path probes the tier
+
+
+async def test_a_warm_hit_reported_after_close_copies_nothing(
+    manager: CacheManager, redis_client: Any, namespace: str
+) -> None:
+    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.drop_hot(KEY)
+    reader = manager.sync_warm_reader()
+    assert reader is not None
+    skey = manager.storage_key(KEY)
+    changes = manager.change_count
+    entry = await asyncio.to_thread(reader.read, skey, "frame-x")
+    assert entry is not None
+    await manager.close()  # another thread closes the session meanwhile
+    manager.record_warm_hit(entry, "frame-x", 0.001, changes)
+    assert not manager._promotions
+    await asyncio.sleep(0.05)
+    assert await redis_client.get(f"{namespace}:{skey}") is None
+
+
+async def test_a_warm_read_that_timed_out_outside_the_loop_is_not_waited_for_again(
+    manager: CacheManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await manager.fetch(KEY, PROPS, _load)
+    await manager.drop_hot(KEY)
+    asked: list[str] = []
+
+    async def never(self: SqlTier, key: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(key)
+        raise AssertionError("the warm tier was read again")
+
+    monkeypatch.setattr(SqlTier, "get", never)
+    monkeypatch.setattr(SqlTier, "get_with_companion", never)
+    errors = manager.stats.warm.errors
+    found = await manager.fetch(KEY, PROPS, _load, hot_absent=True, warm_timed_out=True)
+    assert found.served_from == "api"  # the tier that did not answer is counted as down
+    assert asked == []
+    assert manager.stats.warm.errors == errors + 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,9 +15,9 @@ from typing import Any
 import pytest
 
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.tier import EntryNotLoadedError
+from sportsframe.cache.tier import EntryNotLoadedError, TierUnavailable
 from sportsframe.cache.warm import SqlTier
-from sportsframe.cache.warmsync import SyncSqliteBackend, SyncWarmReader
+from sportsframe.cache.warmsync import SyncSqliteBackend, SyncWarmReader, WarmReadTimeout
 from sportsframe.clock import ManualClock
 from tests.cache.test_pgreaders import FreezingProxy
 
@@ -121,7 +122,8 @@ def test_a_sqlite_statement_past_its_deadline_is_interrupted_and_the_reader_rest
     sqlite3.connect(db).close()
     reader = _slow_reader(db, clock, timeout=0.3)
     started = time.monotonic()
-    assert reader.read(KEY, "frame-1") is None
+    with pytest.raises(WarmReadTimeout):
+        reader.read(KEY, "frame-1")
     assert time.monotonic() - started < 1.5
     assert reader.quiet
     started = time.monotonic()
@@ -146,8 +148,8 @@ async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_res
         assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None  # connected
         proxy.flowing.clear()  # the server stops answering
         started = time.monotonic()
-        read = asyncio.to_thread(reader.read, KEY, "frame-1")
-        assert await asyncio.wait_for(read, 5) is None
+        with pytest.raises(WarmReadTimeout):
+            await asyncio.wait_for(asyncio.to_thread(reader.read, KEY, "frame-1"), 5)
         assert time.monotonic() - started < 1.5  # the deadline, not psycopg's wait forever
         started = time.monotonic()
         assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None
@@ -179,9 +181,12 @@ async def test_an_unreachable_postgres_is_none_without_the_password(
         size=1,
         operation_timeout=1.0,
     )
-    assert reader.read(KEY, "frame-1") is None
+    with pytest.raises(TierUnavailable) as caught:
+        reader.read(KEY, "frame-1")
+    assert not isinstance(caught.value, WarmReadTimeout)  # refused at once: no timeout
     assert reader.quiet
-    assert "hunter2" not in repr(reader) + repr(backend)
+    assert reader.read(KEY, "frame-1") is None  # resting
+    assert "hunter2" not in str(caught.value) + repr(reader) + repr(backend)
     reader.close()
 
 
@@ -205,3 +210,92 @@ async def test_eight_threads_share_the_readers_connections(
     assert all(entry is not None and bytes(entry.companion) == b"frame" for entry in found)
     assert len(reader._idle) <= 2  # never more connections than its size
     assert not reader.quiet
+
+
+async def test_callers_waiting_behind_a_timed_out_read_do_not_wait_again(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    proxy = FreezingProxy()
+    await proxy.start()
+    url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    tier = SqlTier(url, clock=clock, schema=pg_schema, operation_timeout=0.6)
+    try:
+        await _stored(tier, make_entry)
+        reader = tier.sync_reader()
+        assert reader is not None
+        reader._slots = threading.BoundedSemaphore(1)  # one connection
+        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+        proxy.flowing.clear()
+
+        def timed() -> tuple[str, float]:
+            started = time.monotonic()
+            try:
+                reader.read(KEY, "frame-1")
+            except WarmReadTimeout:
+                return "timeout", time.monotonic() - started
+            return "none", time.monotonic() - started
+
+        first = asyncio.create_task(asyncio.to_thread(timed))
+        await asyncio.sleep(0.2)
+        second = asyncio.create_task(asyncio.to_thread(timed))
+        (kind1, took1), (kind2, took2) = await asyncio.wait_for(asyncio.gather(first, second), 5)
+        assert kind1 == "timeout"
+        # The second found the reader resting once it got the connection: no second timeout.
+        assert kind2 == "none"
+        assert took2 < took1
+    finally:
+        proxy.flowing.set()
+        await tier.close()
+        await proxy.stop()
+
+
+async def test_a_pooled_connection_the_server_dropped_is_replaced_at_once(
+    pg_tier_for_sync: SqlTier, make_entry: Any, postgres_url: str
+) -> None:
+    import psycopg
+
+    tier = pg_tier_for_sync
+    await _stored(tier, make_entry)
+    reader = tier.sync_reader()
+    assert reader is not None
+    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+    (pooled,) = reader._idle
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as admin:  # as a server restart would
+        admin.execute("SELECT pg_terminate_backend(%s)", (pooled.info.backend_pid,))
+    found = await asyncio.to_thread(reader.read, KEY, "frame-1")
+    assert found is not None
+    assert not reader.quiet
+    assert reader._idle[0] is not pooled
+
+
+@pytest.fixture
+async def pg_tier_for_sync(postgres_url: str, pg_schema: str, clock: ManualClock) -> Any:
+    # A connect_timeout in the URL must not reach psycopg twice.
+    tier = SqlTier(f"{postgres_url}?connect_timeout=3", clock=clock, schema=pg_schema)
+    yield tier
+    await tier.close()
+
+
+async def test_a_failed_read_is_logged_without_the_password(
+    free_port: int, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sportsframe.cache.warmsync import SyncPgBackend
+
+    backend = SyncPgBackend(
+        {"host": "127.0.0.1", "port": free_port, "user": "postgres", "password": "hunter2"},
+        connect_timeout=2,
+    )
+    reader = SyncWarmReader(
+        backend,
+        sql="SELECT 1",
+        to_entry=lambda row: None,
+        clock=clock,
+        size=1,
+        operation_timeout=1.0,
+    )
+    with caplog.at_level("WARNING", logger="sportsframe"), pytest.raises(TierUnavailable):
+        reader.read(KEY, "frame-1")
+    assert any("blocking read failed" in r.getMessage() for r in caplog.records)
+    assert "hunter2" not in caplog.text
+    reader.close()
