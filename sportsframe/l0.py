@@ -15,6 +15,7 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -39,9 +40,23 @@ def frame_nbytes(frame: pd.DataFrame) -> int:
 
 @dataclass(slots=True)
 class _Slot:
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # without attrs: see _own_attrs
+    attrs: dict[Hashable, Any]
     expires_at: datetime
     nbytes: int
+
+
+def _own_attrs(attrs: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+    """A copy of ``attrs`` whose dicts and lists (a call's params) are copies too.
+
+    pandas deep-copies a frame's attrs on every ``copy()``: for a provenance dict that is most
+    of an L0 hit. Cached frames hold none; their attrs live beside them and are copied this
+    much cheaper way (the values are strings, numbers, datetimes and flat containers).
+    """
+    return {
+        k: dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
+        for k, v in attrs.items()
+    }
 
 
 class FrameCache:
@@ -82,9 +97,8 @@ class FrameCache:
                 self._drop(key)
                 return None
             self._slots.move_to_end(key)
-            frame = slot.frame
-        out = frame.copy(deep=False)
-        out.attrs = dict(frame.attrs)
+        out = slot.frame.copy(deep=False)  # (it has no attrs for pandas to deep-copy)
+        out.attrs = _own_attrs(slot.attrs)
         return out
 
     def put(
@@ -93,11 +107,14 @@ class FrameCache:
         frame: pd.DataFrame,
         expires_at: datetime,
         *,
+        attrs: Mapping[Hashable, Any] | None = None,
         generation: int | None = None,
         nbytes: int | None = None,
     ) -> None:
         """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit).
 
+        ``attrs``: the attrs hits get (default: the frame's own). Putting a frame before
+        giving it its attrs saves pandas a deep copy of them.
         ``generation``: the value of :attr:`generation` when the frame's data was read. If an
         invalidation came in since, the frame may be what it removed, so it is not kept.
         ``nbytes``: the frame's size when the caller knows it (the Arrow table it came from);
@@ -109,14 +126,15 @@ class FrameCache:
             nbytes = frame_nbytes(frame)
         if nbytes > self.max_bytes:
             return
+        kept = _own_attrs(frame.attrs if attrs is None else attrs)
         stored = frame.copy(deep=False)
-        stored.attrs = dict(frame.attrs)
+        stored.attrs = {}
         with self._lock:
             if generation is not None and generation != self.generation:
                 return
             if key in self._slots:
                 self._drop(key)
-            self._slots[key] = _Slot(stored, expires_at, nbytes)
+            self._slots[key] = _Slot(stored, kept, expires_at, nbytes)
             self._bytes += nbytes
             while self._bytes > self.max_bytes and self._slots:
                 self._drop(next(iter(self._slots)))

@@ -247,14 +247,21 @@ class AsyncSession:
             # carry the declared category sets.
             if table.num_rows and client.manager.keeps_companions:
                 await client.manager.attach(result, companion, frames.table_to_ipc(table))
-        frame.attrs = _provenance(
+        attrs = _provenance(
             result.key, name, call, result.entry, served_from=result.served_from, stale=result.stale
         )
         if not result.stale:
             # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
+            # Put before the frame has attrs: pandas would deep-copy them.
             self.l0.put(
-                result.key, frame, result.entry.expires_at, generation=generation, nbytes=nbytes
+                result.key,
+                frame,
+                result.entry.expires_at,
+                attrs=attrs,
+                generation=generation,
+                nbytes=nbytes,
             )
+        frame.attrs = attrs
         return frame
 
     async def _publish_invalidation(self, pattern: str) -> None:
@@ -354,13 +361,16 @@ class AsyncSession:
             frame = _stored_frame(entry)
             if frame is None:
                 return None  # the loop's path rebuilds it
-            frame.attrs = _provenance(skey, name, call, entry, served_from="hot", stale=False)
-            parts.append((skey, frame, entry))
+            parts.append((skey, frame, entry, call))
         get_loop().call_soon_threadsafe(manager.record_hot_hits, skeys, perf_counter() - started)
-        for skey, frame, entry in parts:
+        for skey, frame, entry, call in parts:
+            attrs = _provenance(skey, name, call, entry, served_from="hot", stale=False)
             size = len(entry.companion or b"")  # the Arrow stream the frame was read from
-            self.l0.put(skey, frame, entry.expires_at, generation=generation, nbytes=size)
-        built = [frame for _, frame, _ in parts]
+            self.l0.put(
+                skey, frame, entry.expires_at, attrs=attrs, generation=generation, nbytes=size
+            )
+            frame.attrs = attrs  # after the put: pandas would deep-copy them
+        built = [frame for _, frame, _, _ in parts]
         return built[0] if len(built) == 1 else _concat(built, name)
 
     def warm_frame(
@@ -414,9 +424,10 @@ class AsyncSession:
         frame = _stored_frame(entry)
         if frame is None:
             return None  # the loop's path rebuilds it
-        frame.attrs = _provenance(skey, name, call, entry, served_from="warm", stale=False)
+        attrs = _provenance(skey, name, call, entry, served_from="warm", stale=False)
         size = len(entry.companion or b"")  # the Arrow stream the frame was read from
-        self.l0.put(skey, frame, entry.expires_at, generation=generation, nbytes=size)
+        self.l0.put(skey, frame, entry.expires_at, attrs=attrs, generation=generation, nbytes=size)
+        frame.attrs = attrs  # after the put: pandas would deep-copy them
         # Last: the loop thread this wakes competes for the GIL with whatever is left to do here.
         get_loop().call_soon_threadsafe(manager.record_warm_hit, entry, companion, seconds, changes)
         return frame

@@ -263,10 +263,16 @@ def test_l0_hit_is_a_shallow_copy_safe_from_edits(
 ) -> None:
     with make_session(emulator, namespace, tmp_path, l0=True) as session:
         first = session.injuries(2024, 9)
+        built = dict(first.attrs)
         first.loc[0, "name"] = "edited"
+        first.attrs["params"]["week"] = 99  # attrs too, nested ones included
+        first.attrs["stale"] = True
         second = session.injuries(2024, 9)
+        second.attrs["params"]["week"] = 98
+        third = session.injuries(2024, 9)
     assert second.attrs["served_from"] == "l0"
     assert second.loc[0, "name"] != "edited"
+    assert third.attrs == {**built, "params": {**built["params"], "week": 9}, "served_from": "l0"}
 
 
 def test_offline_serves_cached_weeks_and_raises_on_a_miss(
