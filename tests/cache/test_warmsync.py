@@ -124,11 +124,10 @@ def test_a_sqlite_statement_past_its_deadline_is_interrupted_and_the_reader_rest
     started = time.monotonic()
     with pytest.raises(WarmReadTimeout):
         reader.read(KEY, "frame-1")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0  # the deadline (0.3 s), not the minutes it counts
     assert reader.quiet
-    started = time.monotonic()
-    assert reader.read(KEY, "frame-1") is None  # resting: no second timeout
-    assert time.monotonic() - started < 0.1
+    # Resting: None at once, where another try would have raised after its own timeout.
+    assert reader.read(KEY, "frame-1") is None
     clock.advance(RESET_PERIOD + 1)
     assert not reader.quiet
     reader.close()
@@ -150,10 +149,9 @@ async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_res
         started = time.monotonic()
         with pytest.raises(WarmReadTimeout):
             await asyncio.wait_for(asyncio.to_thread(reader.read, KEY, "frame-1"), 5)
-        assert time.monotonic() - started < 1.5  # the deadline, not psycopg's wait forever
-        started = time.monotonic()
+        assert time.monotonic() - started < 3.0  # the deadline, not psycopg's wait forever
+        # Resting: None, where another try at the frozen server would have raised.
         assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None
-        assert time.monotonic() - started < 0.1  # resting
         proxy.flowing.set()
         clock.advance(RESET_PERIOD + 1)
         # Back, on a new connection (the one that timed out was closed, not reused).
