@@ -200,7 +200,6 @@ class CachedSportsDataIOClient:
         offline: bool | None = None,
         companion: str | None = None,
         hot_absent: bool = False,
-        warm_timed_out: bool = False,
         **kwargs: Any,
     ) -> Lookup:
         """The cache entry for an endpoint call, with provenance (``served_from``, ``key``,
@@ -211,7 +210,7 @@ class CachedSportsDataIOClient:
         tiers hold (default: the ``offline`` setting); ``companion`` asks a hit to bring
         that companion too (see :meth:`CacheManager.attach`; an entry that came with it may be
         deferred: ``await found.entry.load()`` before its payload); ``hot_absent`` starts the read
-        at the warm tier, ``warm_timed_out`` skips it (see :meth:`CacheManager.fetch`).
+        at the warm tier (see :meth:`CacheManager.fetch`).
         """
         if isinstance(name_or_call, BoundCall):
             if args or kwargs:
@@ -227,7 +226,6 @@ class CachedSportsDataIOClient:
             offline=offline,
             companion=companion,
             hot_absent=hot_absent,
-            warm_timed_out=warm_timed_out,
         )
 
     #: Alias of :meth:`fetch_entry`.

@@ -25,7 +25,6 @@ from pydantic import SecretStr
 
 from sportsframe import frames
 from sportsframe.cache.tier import TierUnavailable
-from sportsframe.cache.warmsync import WarmReadTimeout
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.datasets import DATASETS, Dataset, expand, ints
@@ -156,15 +155,12 @@ class AsyncSession:
         refresh: bool = False,
         progress: bool | None = None,
         hot_absent: frozenset[str] = frozenset(),
-        warm_timed_out: frozenset[str] = frozenset(),
     ) -> pd.DataFrame:
         """The concatenated frame of ``calls`` (parts from L0, the tiers or the API).
 
         ``hot_absent``: storage keys the caller has just found absent from Redis (their reads
-        start at the warm tier). ``warm_timed_out``: storage keys whose warm read by the caller
-        got no answer in time (their reads skip the warm tier).
+        start at the warm tier).
         """
-        prior = (hot_absent, warm_timed_out)
         ds = DATASETS[dataset]
         name = ds.endpoint_name
         self._check_credentials()
@@ -185,13 +181,15 @@ class AsyncSession:
         client = await self.client() if todo else None
         if len(todo) == 1 and client is not None and not progress:
             # One part (the common call): no task, no progress bar.
-            parts[todo[0]] = await self._fetch_part(client, name, calls[todo[0]], refresh, prior)
+            parts[todo[0]] = await self._fetch_part(
+                client, name, calls[todo[0]], refresh, hot_absent
+            )
         elif todo and client is not None:
             bar = _progress_bar(len(todo), dataset, progress)
             try:
 
                 async def one(i: int) -> None:
-                    parts[i] = await self._fetch_part(client, name, calls[i], refresh, prior)
+                    parts[i] = await self._fetch_part(client, name, calls[i], refresh, hot_absent)
                     if bar is not None:
                         bar.update(1)
 
@@ -219,19 +217,13 @@ class AsyncSession:
         name: str,
         call: BoundCall,
         refresh: bool,
-        prior: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+        hot_absent: frozenset[str] = frozenset(),
     ) -> pd.DataFrame:
-        """One part's frame; ``prior`` is (hot_absent, warm_timed_out) as for :meth:`frame`."""
         companion = frames.companion_name(name)
         generation = self.l0.generation
-        hot_absent, warm_timed_out = prior
-        skey = client.manager.storage_key(call.key) if hot_absent or warm_timed_out else ""
+        skip_hot = bool(hot_absent) and client.manager.storage_key(call.key) in hot_absent
         result = await client.lookup(
-            call,
-            refresh=refresh,
-            companion=companion,
-            hot_absent=skey in hot_absent,
-            warm_timed_out=skey in warm_timed_out,
+            call, refresh=refresh, companion=companion, hot_absent=skip_hot
         )
         frame = _stored_frame(result.entry)
         if frame is not None:
@@ -289,15 +281,9 @@ class AsyncSession:
         refresh = bool(kwargs.pop("refresh", False))
         progress = kwargs.pop("progress", None)
         hot_absent: frozenset[str] = kwargs.pop("_hot_absent", frozenset())
-        warm_timed_out: frozenset[str] = kwargs.pop("_warm_timed_out", frozenset())
         calls = await self._calls(ds, args, kwargs)
         return await self.frame(
-            dataset,
-            calls,
-            refresh=refresh,
-            progress=progress,
-            hot_absent=hot_absent,
-            warm_timed_out=warm_timed_out,
+            dataset, calls, refresh=refresh, progress=progress, hot_absent=hot_absent
         )
 
     def cached_frame(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame | None:
@@ -374,11 +360,7 @@ class AsyncSession:
         return built[0] if len(built) == 1 else _concat(built, name)
 
     def warm_frame(
-        self,
-        dataset: str,
-        values: dict[str, Any],
-        hot_absent: set[str],
-        timed_out: set[str] | None = None,
+        self, dataset: str, values: dict[str, Any], hot_absent: set[str]
     ) -> pd.DataFrame | None:
         """The frame of a one-part call from the warm tier alone, read in the calling thread,
         when :meth:`hot_frame` has just found the part absent from Redis and the warm tier holds
@@ -386,9 +368,9 @@ class AsyncSession:
 
         The sync facade tries this after Redis: a warm hit then costs one blocking statement
         and the conversion to pandas, with no hand-off to the event loop. The count, the hit
-        record and the copy to Redis happen on the loop, behind the answer. ``timed_out``, when
-        given, receives the storage key if the warm tier did not answer in time (the loop's
-        read need not wait as long again); any other failure is left to the loop's read.
+        record and the copy to Redis happen on the loop, behind the answer. A failure is left
+        to the loop's own read of the tier (which counts it and feeds the breaker); the
+        blocking reader meanwhile rests.
         """
         client = self._client
         if client is None or values.get("refresh"):
@@ -412,10 +394,6 @@ class AsyncSession:
         started = perf_counter()
         try:
             entry = reader.read(skey, companion)
-        except WarmReadTimeout:
-            if timed_out is not None:
-                timed_out.add(skey)
-            return None
         except TierUnavailable:
             return None
         seconds = perf_counter() - started
@@ -854,19 +832,11 @@ class Session:
             absent: set[str] = set()
             if frame is None:
                 frame = aio.hot_frame(name, values, absent)
-            timed_out: set[str] = set()
             if frame is None and absent:
-                frame = aio.warm_frame(name, values, absent, timed_out)
+                frame = aio.warm_frame(name, values, absent)
             if frame is not None:
                 return frame
-            return run_sync(
-                aio._dataset(
-                    name,
-                    _hot_absent=frozenset(absent),
-                    _warm_timed_out=frozenset(timed_out),
-                    **values,
-                )
-            )
+            return run_sync(aio._dataset(name, _hot_absent=frozenset(absent), **values))
 
         call.__name__ = name
         call.__doc__ = target.__doc__

@@ -709,34 +709,3 @@ def test_a_failing_sync_warm_read_falls_back_to_the_loop(
         reader = session.aio._client.manager.sync_warm_reader()  # type: ignore[union-attr]
         assert reader is not None
         assert reader.quiet  # one failure, then the loop's path alone for a while
-
-
-def test_a_sync_warm_read_that_timed_out_is_not_waited_for_again_on_the_loop(
-    emulator: EmulatorServer,
-    redis_url: str,
-    namespace: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from sportsframe.cache.warm import SqlTier
-    from sportsframe.cache.warmsync import SyncWarmReader, WarmReadTimeout
-
-    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
-        built = session.props(2024, 17)
-        session.settle()
-        session.drop_hot(built.attrs["key"])
-        errors = session.cache_stats()["warm_cache"]["errors"]
-
-        def timed_out(*args: Any) -> Any:
-            raise WarmReadTimeout("warm", "no answer within the operation timeout")
-
-        async def never(*args: Any, **kwargs: Any) -> Any:
-            raise AssertionError("the loop read the warm tier again")
-
-        monkeypatch.setattr(SyncWarmReader, "read", timed_out)
-        monkeypatch.setattr(SqlTier, "get_with_companion", never)
-        monkeypatch.setattr(SqlTier, "get", never)
-        again = session.props(2024, 17)
-        assert again.attrs["served_from"] == "api"  # the next tier, after one timeout only
-        assert_frame_equal(again, built)  # the same data, fetched again
-        assert session.cache_stats()["warm_cache"]["errors"] == errors + 1

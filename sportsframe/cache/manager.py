@@ -88,9 +88,6 @@ __all__ = [
 
 log = logging.getLogger("sportsframe.cache")
 
-#: The failure a warm read outside the loop reports when it got no answer in time.
-_WARM_TIMED_OUT = "no answer within the operation timeout (a blocking read)"
-
 T = TypeVar("T")
 
 #: Loads a payload from upstream (the API client, or an assembler over cached parts).
@@ -270,7 +267,6 @@ class CacheManager:
         count_misses: bool = True,
         companion: str | None = None,
         skip_hot: bool = False,
-        warm_timed_out: bool = False,
     ) -> tuple[Lookup | None, Lookup | None]:
         """(fresh hit, newest expired entry) from hot then warm; a warm hit is promoted
         (written behind: see :meth:`_promote_later`).
@@ -278,8 +274,6 @@ class CacheManager:
         This is the hit path: no extra awaits, copies or allocations beyond the Lookup. With
         ``companion``, a tier that keeps companions brings that one too. ``skip_hot``: the
         caller has just found the key absent from the hot tier (and counted that miss).
-        ``warm_timed_out``: the caller's own warm read just timed out (counted here as the
-        tier's failure; the tier is not asked again).
         """
         stale: Lookup | None = None
         changes = self._changes  # before any read: see _copy_allowed
@@ -294,12 +288,6 @@ class CacheManager:
             if not breaker.allow():
                 if count_misses:
                     stats.skip()
-                continue
-            if warm_timed_out and served_from == _WARM:
-                if count_misses:  # (once per call: not again on the read after the lock)
-                    self._tier_down(breaker, stats, TimeoutError(_WARM_TIMED_OUT))
-                else:
-                    breaker.release_probe()
                 continue
             started = perf_counter()
             try:
@@ -437,7 +425,6 @@ class CacheManager:
         season: int | None = None,
         companion: str | None = None,
         hot_absent: bool = False,
-        warm_timed_out: bool = False,
     ) -> Lookup:
         """Read through the tiers; on a miss call ``loader`` once (per key, across processes).
 
@@ -457,9 +444,6 @@ class CacheManager:
                 and it did not hold the key: the first read starts at the warm tier. That miss
                 is counted by :meth:`record_hot_misses`. (The read after the load lock still
                 asks the hot tier.)
-            warm_timed_out: the caller's own read of the warm tier (see
-                :meth:`sync_warm_reader`) got no answer within the operation timeout: this read
-                counts that as the tier's failure instead of waiting as long again.
 
         Raises:
             OfflineCacheMissError: offline and no tier holds the key.
@@ -482,11 +466,7 @@ class CacheManager:
         stale: Lookup | None = None
         if offline or not refresh:
             found, stale = await self._read(
-                skey,
-                self.clock.now(),
-                companion=companion,
-                skip_hot=hot_absent,
-                warm_timed_out=warm_timed_out,
+                skey, self.clock.now(), companion=companion, skip_hot=hot_absent
             )
             if found is not None:
                 self.stats.call_hit()
@@ -502,9 +482,7 @@ class CacheManager:
             raise OfflineCacheMissError(key.rsplit("/", 1)[-1].split(":", 1)[0], {})
         if loader is None:
             raise TypeError("fetch() needs a loader unless offline")
-        job = _LoadJob(
-            self, skey, dtype, loader, season, refresh, allow_stale, stale, warm_timed_out
-        )
+        job = _LoadJob(self, skey, dtype, loader, season, refresh, allow_stale, stale)
         try:
             lookup, shared = await self._flights.run((skey, refresh, allow_stale), job.run)
         except BaseException:
@@ -526,16 +504,13 @@ class CacheManager:
         refresh: bool,
         allow_stale: bool,
         stale: Lookup | None,
-        warm_timed_out: bool = False,
     ) -> Lookup:
         async with self._locks.hold(skey) as backend:
             if backend is not None:
                 self.lock_counts[backend] = self.lock_counts.get(backend, 0) + 1
             if not refresh:
                 # Another process may have loaded the key while this one waited for the lock.
-                found, newer = await self._read(
-                    skey, self.clock.now(), count_misses=False, warm_timed_out=warm_timed_out
-                )
+                found, newer = await self._read(skey, self.clock.now(), count_misses=False)
                 if found is not None:
                     self.stats.call_hit()
                     return found

@@ -39,27 +39,13 @@ from sportsframe.cache.sqlitereaders import open_reader, read_row
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import Clock
 
-__all__ = [
-    "SyncBackend",
-    "SyncPgBackend",
-    "SyncSqliteBackend",
-    "SyncWarmReader",
-    "WarmReadTimeout",
-]
+__all__ = ["SyncBackend", "SyncPgBackend", "SyncSqliteBackend", "SyncWarmReader"]
 
 log = logging.getLogger("sportsframe.cache")
 
 
-class WarmReadTimeout(TierUnavailable):
-    """A blocking warm read got no answer within the operation timeout: reading the tier again
-    at once would most likely wait as long."""
-
-
 class SyncBackend(Protocol):
     """How a :class:`SyncWarmReader` opens connections and runs its statement on them."""
-
-    #: What a failed connect or statement raises (the reader rests on these).
-    errors: tuple[type[BaseException], ...]
 
     def connect(self) -> Any:
         """A new connection (bounded by the backend's connect timeout)."""
@@ -67,9 +53,9 @@ class SyncBackend(Protocol):
     def fetch(self, conn: Any, sql: str, params: Sequence[Any], deadline: float) -> Any | None:
         """The first row of ``sql``, or None; raises past ``deadline`` (``time.monotonic``)."""
 
-    def dropped(self, exc: BaseException) -> bool:
-        """True when ``exc`` says the server dropped the connection (worth one retry on a new
-        one when the connection had been pooled)."""
+    def dropped(self, conn: Any) -> bool:
+        """True when ``conn``, after an error, turns out to be lost (a server that dropped it:
+        worth one retry on a new connection when it had been pooled)."""
 
     def reason(self, exc: BaseException) -> str:
         """A one-line reason for ``exc``, never holding a password."""
@@ -132,9 +118,8 @@ class SyncWarmReader:
         no free connection in time).
 
         Raises:
-            WarmReadTimeout: the tier did not answer within the operation timeout.
-            TierUnavailable: the tier failed otherwise.
-            Either way the reader then rests for the breaker's reset period.
+            TierUnavailable: the tier failed or did not answer within the operation timeout;
+                the reader then rests for the breaker's reset period.
         """
         if self._resting():
             return None
@@ -153,24 +138,23 @@ class SyncWarmReader:
 
     def _fetch(self, params: tuple[str, str], deadline: float) -> Any | None:
         for attempt in (1, 2):
-            conn, fresh = None, False
             try:
                 conn, fresh = self._take()
+            except _ReaderClosedError:
+                return None
+            except Exception as exc:  # could not connect: no retry, that would wait again
+                raise self._rest(exc, deadline) from None
+            try:
                 row = self._backend.fetch(conn, self._sql, params, deadline)
             except Exception as exc:
+                lost = self._backend.dropped(conn)
                 self._discard(conn)
-                retry = (
-                    attempt == 1
-                    and not fresh
-                    and time.monotonic() < deadline
-                    and self._backend.dropped(exc)
-                )
-                if retry:
+                if attempt == 1 and not fresh and lost and time.monotonic() < deadline:
                     # A pooled connection the server dropped (a restart drops the idle ones
                     # too): once more, on a new one.
                     self._close_idle()
                     continue
-                raise self._rest(exc, timed_out=time.monotonic() >= deadline) from None
+                raise self._rest(exc, deadline) from None
             except BaseException:  # interrupted: the connection is in doubt
                 self._discard(conn)
                 raise
@@ -178,22 +162,24 @@ class SyncWarmReader:
             return row
         return None  # not reached: the second attempt returns or raises
 
-    def _rest(self, exc: BaseException, *, timed_out: bool) -> TierUnavailable:
+    def _rest(self, exc: BaseException, deadline: float) -> TierUnavailable:
         self._quiet_until = self.clock.monotonic() + RESET_PERIOD
         reason = self._backend.reason(exc)
+        if time.monotonic() >= deadline:
+            reason = f"no answer within {self._operation_timeout:g} s ({reason})"
         log.warning(
             "warm tier: a blocking read failed (%s); calls read it through the event loop for "
             "the next %g s",
             reason,
             RESET_PERIOD,
         )
-        return (WarmReadTimeout if timed_out else TierUnavailable)(self._tier, reason)
+        return TierUnavailable(self._tier, reason)
 
     def _take(self) -> tuple[Any, bool]:
         """(a connection, whether it was opened just now)."""
         with self._lock:
             if self._closed:
-                raise OSError("the reader is closed")
+                raise _ReaderClosedError
             if self._idle:
                 return self._idle.pop(), False
         return self._backend.connect(), True
@@ -227,8 +213,6 @@ class SyncWarmReader:
 class SyncSqliteBackend:
     """Read-only ``sqlite3`` connections to the warm tier's file (see :mod:`.sqlitereaders`)."""
 
-    errors: tuple[type[BaseException], ...] = (sqlite3.Error, ValueError, OSError)
-
     #: SQLite virtual-machine steps between two deadline checks.
     PROGRESS_STEPS = 1000
 
@@ -252,7 +236,7 @@ class SyncSqliteBackend:
         finally:
             conn.set_progress_handler(None, 0)
 
-    def dropped(self, exc: BaseException) -> bool:
+    def dropped(self, conn: sqlite3.Connection) -> bool:
         """Never: a file is not a server that drops connections."""
         return False
 
@@ -275,17 +259,11 @@ class SyncPgBackend:
         connect_timeout: seconds for a new connection.
     """
 
-    errors: tuple[type[BaseException], ...]
-
     def __init__(self, connect_args: Mapping[str, Any], *, connect_timeout: int) -> None:
-        import psycopg  # the postgres extra's: only a PostgreSQL warm tier gets here
-
         self._connect_args = {k: v for k, v in connect_args.items() if k != "context"}
         password = connect_args.get("password")
         self._password = str(password) if password else ""
         self._connect_timeout = connect_timeout
-        self.errors = (psycopg.Error, TimeoutError, OSError)
-        self._dropped = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __repr__(self) -> str:
         return "SyncPgBackend()"
@@ -309,9 +287,10 @@ class SyncPgBackend:
         finally:
             conn.deadline = None
 
-    def dropped(self, exc: BaseException) -> bool:
-        """True for psycopg's errors of a connection that failed or was closed."""
-        return isinstance(exc, self._dropped)
+    def dropped(self, conn: Any) -> bool:
+        """True when psycopg found the connection lost (not for an error of the statement,
+        a server-side cancel or a timeout: those leave it open)."""
+        return bool(conn.broken)
 
     def reason(self, exc: BaseException) -> str:
         """The error's type and first line, the password masked."""
@@ -324,6 +303,10 @@ class SyncPgBackend:
         with contextlib.suppress(Exception):
             conn.pgconn.finish()
         conn.close()
+
+
+class _ReaderClosedError(Exception):
+    """The reader was closed while a caller was on its way in."""
 
 
 def _one_line(exc: BaseException) -> str:

@@ -552,23 +552,3 @@ async def test_a_warm_hit_reported_after_close_copies_nothing(
     assert not manager._promotions
     await asyncio.sleep(0.05)
     assert await redis_client.get(f"{namespace}:{skey}") is None
-
-
-async def test_a_warm_read_that_timed_out_outside_the_loop_is_not_waited_for_again(
-    manager: CacheManager, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await manager.fetch(KEY, PROPS, _load)
-    await manager.drop_hot(KEY)
-    asked: list[str] = []
-
-    async def never(self: SqlTier, key: str, *args: Any, **kwargs: Any) -> Any:
-        asked.append(key)
-        raise AssertionError("the warm tier was read again")
-
-    monkeypatch.setattr(SqlTier, "get", never)
-    monkeypatch.setattr(SqlTier, "get_with_companion", never)
-    errors = manager.stats.warm.errors
-    found = await manager.fetch(KEY, PROPS, _load, hot_absent=True, warm_timed_out=True)
-    assert found.served_from == "api"  # the tier that did not answer is counted as down
-    assert asked == []
-    assert manager.stats.warm.errors == errors + 1
