@@ -59,18 +59,29 @@ def side_by_side(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, fl
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def back_to_back(fns: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, float]:
-    """Median seconds of each function, each measured in its own run of as many calls as
-    given beside it.
+def back_to_back(
+    fns: dict[str, tuple[Callable[[], Any], int]], blocks: int = 5
+) -> dict[str, float]:
+    """Median seconds of each function, measured in alternating blocks: each block runs every
+    function in turn, each for its share of the calls given beside it.
 
     For a baseline that allocates heavily (the JSON path makes about a million objects): run
-    interleaved, the collections its garbage owes would land in the next function's calls.
+    interleaved call by call, the collections its garbage owes would land in the next
+    function's calls. In blocks (a collection before each), both still sample every phase of
+    a machine whose speed drifts, so their ratio stays fair.
     """
-    out = {}
-    for name, (fn, rounds) in fns.items():
-        gc.collect()
-        out[name] = side_by_side({name: fn}, rounds)[name]
-    return out
+    for fn, _ in fns.values():
+        for _ in range(3):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(blocks):
+        for name, (fn, rounds) in fns.items():
+            gc.collect()
+            for _ in range(max(1, rounds // blocks)):
+                start = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def ms(seconds: float) -> str:
