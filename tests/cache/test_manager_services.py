@@ -494,21 +494,28 @@ async def test_a_stale_warm_entry_served_offline_with_its_companion_loads_its_pa
     assert found.payload == PAYLOAD
 
 
-async def test_a_warm_hit_read_outside_the_loop_is_counted_and_copied_unless_a_change_overlapped(
-    manager: CacheManager, redis_client: Any, namespace: str
-) -> None:
-    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
-    await manager.attach(loaded, "frame-x", b"finished frame")
+async def _warm_hit_read_outside_the_loop(manager: CacheManager) -> tuple[str, CacheEntry, int]:
+    """(storage key, entry, change count before the read) of a warm hit of KEY with its
+    companion, read by the blocking reader in a thread, as the sync facade reads it."""
+    if await manager.get(KEY) is None:
+        loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+        await manager.attach(loaded, "frame-x", b"finished frame")
     await manager.drop_hot(KEY)
     reader = manager.sync_warm_reader()
     assert reader is not None
     skey = manager.storage_key(KEY)
-
-    # A change (here a write of another key) lands between the read and its report: the entry
-    # read may be older than what the tiers hold by then, so it is not copied.
     changes = manager.change_count
     entry = await asyncio.to_thread(reader.read, skey, "frame-x")
     assert entry is not None
+    return skey, entry, changes
+
+
+async def test_a_warm_hit_read_outside_the_loop_is_counted_and_copied_unless_a_change_overlapped(
+    manager: CacheManager, redis_client: Any, namespace: str
+) -> None:
+    # A change (here a write of another key) lands between the read and its report: the entry
+    # read may be older than what the tiers hold by then, so it is not copied.
+    skey, entry, changes = await _warm_hit_read_outside_the_loop(manager)
     await manager.set("teams:2024", [{"Key": "SF"}], CacheDataType.TEAMS)
     hits = manager.stats.warm.hits
     manager.record_warm_hit(entry, "frame-x", 0.001, changes)
@@ -517,9 +524,7 @@ async def test_a_warm_hit_read_outside_the_loop_is_counted_and_copied_unless_a_c
     assert await redis_client.get(f"{namespace}:{skey}") is None
 
     # Nothing overlapped: the hit is copied to Redis, behind the answer.
-    changes = manager.change_count
-    entry = await asyncio.to_thread(reader.read, skey, "frame-x")
-    assert entry is not None
+    skey, entry, changes = await _warm_hit_read_outside_the_loop(manager)
     manager.record_warm_hit(entry, "frame-x", 0.001, changes)
     await manager.settle()
     assert await redis_client.get(f"{namespace}:{skey}") is not None
@@ -538,15 +543,7 @@ async def test_no_blocking_warm_reader_while_the_warm_breaker_is_open(
 async def test_a_warm_hit_reported_after_close_copies_nothing(
     manager: CacheManager, redis_client: Any, namespace: str
 ) -> None:
-    loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
-    await manager.attach(loaded, "frame-x", b"finished frame")
-    await manager.drop_hot(KEY)
-    reader = manager.sync_warm_reader()
-    assert reader is not None
-    skey = manager.storage_key(KEY)
-    changes = manager.change_count
-    entry = await asyncio.to_thread(reader.read, skey, "frame-x")
-    assert entry is not None
+    skey, entry, changes = await _warm_hit_read_outside_the_loop(manager)
     await manager.close()  # another thread closes the session meanwhile
     manager.record_warm_hit(entry, "frame-x", 0.001, changes)
     assert not manager._promotions

@@ -5,9 +5,11 @@ bounded in time, resting after a failure, and shared safely by many threads."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import pytest
 from sportsframe.cache.breaker import RESET_PERIOD
 from sportsframe.cache.tier import EntryNotLoadedError, TierUnavailable
 from sportsframe.cache.warm import SqlTier
-from sportsframe.cache.warmsync import SyncSqliteBackend, SyncWarmReader
+from sportsframe.cache.warmsync import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
 from sportsframe.clock import ManualClock
 from tests.cache.test_pgreaders import FreezingProxy
 
@@ -133,17 +135,34 @@ def test_a_sqlite_statement_past_its_deadline_is_interrupted_and_the_reader_rest
     reader.close()
 
 
-async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_rests(
-    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
-) -> None:
+@contextlib.asynccontextmanager
+async def _behind_a_proxy(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any, operation_timeout: float
+) -> AsyncIterator[tuple[FreezingProxy, SyncWarmReader]]:
+    """(a proxy that can freeze, the blocking reader of a tier reached through it), the
+    entry stored."""
     proxy = FreezingProxy()
     await proxy.start()
     url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    tier = SqlTier(url, clock=clock, schema=pg_schema, operation_timeout=0.5)
+    tier = SqlTier(url, clock=clock, schema=pg_schema, operation_timeout=operation_timeout)
     try:
         await _stored(tier, make_entry)
         reader = tier.sync_reader()
         assert reader is not None
+        yield proxy, reader
+    finally:
+        proxy.flowing.set()
+        await tier.close()
+        await proxy.stop()
+
+
+async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_rests(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    async with _behind_a_proxy(postgres_url, pg_schema, clock, make_entry, 0.5) as (
+        proxy,
+        reader,
+    ):
         assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None  # connected
         proxy.flowing.clear()  # the server stops answering
         started = time.monotonic()
@@ -156,36 +175,6 @@ async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_res
         clock.advance(RESET_PERIOD + 1)
         # Back, on a new connection (the one that timed out was closed, not reused).
         assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
-    finally:
-        proxy.flowing.set()
-        await tier.close()
-        await proxy.stop()
-
-
-async def test_an_unreachable_postgres_is_none_without_the_password(
-    free_port: int, clock: ManualClock
-) -> None:
-    from sportsframe.cache.warmsync import SyncPgBackend
-
-    backend = SyncPgBackend(
-        {"host": "127.0.0.1", "port": free_port, "user": "postgres", "password": "hunter2"},
-        connect_timeout=2,
-    )
-    reader = SyncWarmReader(
-        backend,
-        sql="SELECT 1",
-        to_entry=lambda row: None,
-        clock=clock,
-        size=1,
-        operation_timeout=1.0,
-    )
-    with pytest.raises(TierUnavailable) as caught:
-        reader.read(KEY, "frame-1")
-    assert "no answer within" not in str(caught.value)  # refused at once: no timeout
-    assert reader.quiet
-    assert reader.read(KEY, "frame-1") is None  # resting
-    assert "hunter2" not in str(caught.value) + repr(reader) + repr(backend)
-    reader.close()
 
 
 async def test_eight_threads_share_the_readers_connections(
@@ -213,14 +202,10 @@ async def test_eight_threads_share_the_readers_connections(
 async def test_callers_waiting_behind_a_timed_out_read_do_not_wait_again(
     postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
 ) -> None:
-    proxy = FreezingProxy()
-    await proxy.start()
-    url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    tier = SqlTier(url, clock=clock, schema=pg_schema, operation_timeout=0.6)
-    try:
-        await _stored(tier, make_entry)
-        reader = tier.sync_reader()
-        assert reader is not None
+    async with _behind_a_proxy(postgres_url, pg_schema, clock, make_entry, 0.6) as (
+        proxy,
+        reader,
+    ):
         reader._slots = threading.BoundedSemaphore(1)  # one connection
         assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
         proxy.flowing.clear()
@@ -241,10 +226,6 @@ async def test_callers_waiting_behind_a_timed_out_read_do_not_wait_again(
         # The second found the reader resting once it got the connection: no second timeout.
         assert kind2 == "none"
         assert took2 < took1
-    finally:
-        proxy.flowing.set()
-        await tier.close()
-        await proxy.stop()
 
 
 async def test_a_pooled_connection_the_server_dropped_is_replaced_at_once(
@@ -275,59 +256,6 @@ async def pg_tier_for_sync(postgres_url: str, pg_schema: str, clock: ManualClock
     await tier.close()
 
 
-async def test_a_failed_read_is_logged_without_the_password(
-    free_port: int, clock: ManualClock, caplog: pytest.LogCaptureFixture
-) -> None:
-    from sportsframe.cache.warmsync import SyncPgBackend
-
-    backend = SyncPgBackend(
-        {"host": "127.0.0.1", "port": free_port, "user": "postgres", "password": "hunter2"},
-        connect_timeout=2,
-    )
-    reader = SyncWarmReader(
-        backend,
-        sql="SELECT 1",
-        to_entry=lambda row: None,
-        clock=clock,
-        size=1,
-        operation_timeout=1.0,
-    )
-    with caplog.at_level("WARNING", logger="sportsframe"), pytest.raises(TierUnavailable):
-        reader.read(KEY, "frame-1")
-    assert any("blocking read failed" in r.getMessage() for r in caplog.records)
-    assert "hunter2" not in caplog.text
-    reader.close()
-
-
-def test_a_connection_that_cannot_be_opened_is_tried_once(
-    free_port: int, clock: ManualClock
-) -> None:
-    from sportsframe.cache.warmsync import SyncPgBackend
-
-    class Counting(SyncPgBackend):
-        connects = 0
-
-        def connect(self) -> Any:
-            Counting.connects += 1
-            return super().connect()
-
-    backend = Counting(
-        {"host": "127.0.0.1", "port": free_port, "user": "postgres"}, connect_timeout=2
-    )
-    reader = SyncWarmReader(
-        backend,
-        sql="SELECT 1",
-        to_entry=lambda row: None,
-        clock=clock,
-        size=1,
-        operation_timeout=5.0,
-    )
-    with pytest.raises(TierUnavailable):
-        reader.read(KEY, "frame-1")
-    assert Counting.connects == 1  # a refused connect is no dropped pooled connection
-    reader.close()
-
-
 async def test_an_error_of_the_statement_on_a_pooled_connection_is_not_retried(
     pg_tier_for_sync: SqlTier, make_entry: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -339,3 +267,41 @@ async def test_an_error_of_the_statement_on_a_pooled_connection_is_not_retried(
     with pytest.raises(TierUnavailable, match="DivisionByZero"):
         await asyncio.to_thread(reader.read, KEY, "frame-1")
     assert reader.quiet
+
+
+class _CountingPgBackend(SyncPgBackend):
+    """Counts the connections it opens."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connects = 0
+
+    def connect(self) -> Any:
+        self.connects += 1
+        return super().connect()
+
+
+def test_an_unreachable_postgres_is_tried_once_and_logged_without_the_password(
+    free_port: int, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = _CountingPgBackend(
+        {"host": "127.0.0.1", "port": free_port, "user": "postgres", "password": "hunter2"},
+        connect_timeout=2,
+    )
+    reader = SyncWarmReader(
+        backend,
+        sql="SELECT 1",
+        to_entry=lambda row: None,
+        clock=clock,
+        size=1,
+        operation_timeout=5.0,
+    )
+    with caplog.at_level("WARNING", logger="sportsframe"), pytest.raises(TierUnavailable) as caught:
+        reader.read(KEY, "frame-1")
+    assert "no answer within" not in str(caught.value)  # refused at once: no timeout
+    assert backend.connects == 1  # a refused connect is no dropped pooled connection
+    assert any("blocking read failed" in r.getMessage() for r in caplog.records)
+    assert reader.quiet
+    assert reader.read(KEY, "frame-1") is None  # resting
+    assert "hunter2" not in str(caught.value) + caplog.text + repr(reader) + repr(backend)
+    reader.close()
