@@ -43,9 +43,10 @@ A server that cannot be reached raises :class:`TierUnavailable` within :data:`CO
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -214,6 +215,19 @@ def _row_entry(row: Any, **forms: Any) -> CacheEntry:
     )
 
 
+class _EntryRow(NamedTuple):
+    """A ``cache_entries`` row with its sidecar, as the readers return it."""
+
+    key: str
+    data_type: str
+    created_at: datetime
+    expires_at: datetime
+    source: str
+    hit_count: int | None
+    last_hit_at: datetime | None
+    arrow: bytes | None
+
+
 #: _companion_hit's answer for "read this entry the general way".
 _ELSEWHERE: Final = object()
 
@@ -225,10 +239,6 @@ def _in_utc(row: Any) -> Any:
         expires_at=row.expires_at.astimezone(UTC),
         last_hit_at=row.last_hit_at.astimezone(UTC) if row.last_hit_at else None,
     )
-
-
-async def _nothing(conn: AsyncConnection) -> None:
-    return None
 
 
 def _unpack_companion(key: str, stored: bytes) -> bytes | memoryview | None:
@@ -355,6 +365,7 @@ class SqlTier:
         self._closed = False
         self._companion_sql = ""
         self._sidecar_sql = ""
+        self._entry_sql = ""
         database = self.url.database or ""
         if (
             self.dialect == "sqlite"
@@ -375,6 +386,10 @@ class SqlTier:
                 f" FROM {TABLE} e LEFT JOIN {COMPANION_TABLE} c"
                 " ON c.key = e.key AND c.name = ? AND c.created_at = e.created_at"
                 " WHERE e.key = ?"
+            )
+            self._entry_sql = (
+                "SELECT key, data_type, created_at, expires_at, source, hit_count, last_hit_at,"
+                f" arrow FROM {TABLE} WHERE key = ?"
             )
         if self.dialect == "postgresql":
             # psycopg is the postgres extra's: imported only when PostgreSQL is the warm tier.
@@ -411,6 +426,10 @@ class SqlTier:
             self._sidecar_sql = (
                 "SELECT key, data_type, created_at, expires_at, source, hit_count, last_hit_at,"
                 f" arrow FROM {entries} WHERE key = %s AND created_at = %s"
+            )
+            self._entry_sql = (
+                "SELECT key, data_type, created_at, expires_at, source, hit_count, last_hit_at,"
+                f" arrow FROM {entries} WHERE key = %s"
             )
         self._select_entry = select(
             self.table.c.key,
@@ -459,16 +478,29 @@ class SqlTier:
         """Run ``work`` in one transaction (or, with ``autocommit``, each statement on its own:
         a read of one row needs no BEGIN and COMMIT round trips); connection trouble becomes
         TierUnavailable."""
+        async with self._guarded(limit):
+            if autocommit:
+                async with self._engine.connect() as plain:
+                    conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+                    return await work(conn)
+            async with self._engine.begin() as conn:
+                return await work(conn)
+
+    async def _prepare(self) -> None:
+        """Create the tables on first use (before a read on the tier's own readers)."""
+        if not self._ready:
+            async with self._guarded(None):
+                pass
+
+    @contextlib.asynccontextmanager
+    async def _guarded(self, limit: float | None) -> AsyncIterator[None]:
+        """The tables exist; the block runs within the time limit; connection trouble in
+        either becomes TierUnavailable."""
         try:
             async with asyncio.timeout(limit or self.operation_timeout):
                 if not self._ready:
                     await self._ensure_schema()
-                if autocommit:
-                    async with self._engine.connect() as plain:
-                        conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-                        return await work(conn)
-                async with self._engine.begin() as conn:
-                    return await work(conn)
+                yield
         except _UNAVAILABLE as exc:
             raise TierUnavailable(_NAME, _reason(exc)) from None
         except sa_exc.DBAPIError as exc:
@@ -634,7 +666,23 @@ class SqlTier:
         return out
 
     async def get(self, key: str, *, include_stale: bool = False) -> CacheEntry | None:
-        """The entry under ``key`` from its Arrow sidecar (``data`` only when that is missing)."""
+        """The entry under ``key`` from its Arrow sidecar (``data`` only when that is missing).
+
+        On PostgreSQL and on a SQLite file the sidecar is read on the tier's own readers (one
+        round trip; through SQLAlchemy a read also paid a pre-ping, BEGIN and COMMIT); a row
+        without a usable sidecar takes the general path, which serves ``data`` and repairs it.
+        """
+        if self._readers is not None and self._entry_sql:
+            await self._prepare()
+            row = await self._readers.fetch_row(self._entry_sql, (key,))
+            if row is None:
+                return None
+            row = _in_utc(_EntryRow(*row))
+            if not include_stale and self.clock.now() >= row.expires_at:
+                return None
+            entry, _ = self._entry_from_row(row)
+            if entry is not None:
+                return entry
 
         async def work(conn: AsyncConnection) -> CacheEntry | None:
             return (await self._read(conn, [key], include_stale)).get(key)
@@ -691,8 +739,7 @@ class SqlTier:
         :class:`~sportsframe.cache.tier.CompanionTier`), and ``await entry.load()`` reads it.
         """
         if self._readers is not None:
-            if not self._ready:
-                await self._run(_nothing)  # creates the tables on first use
+            await self._prepare()
             row = await self._readers.fetch_row(self._companion_sql, (companion, key))
             if row is None:
                 return None

@@ -598,7 +598,12 @@ async def test_hits_are_written_behind(manager: CacheManager, tiers: tuple[Switc
         assert await manager.get(KEY) == [{"a": 1}]
     assert manager.get_stats()["writes"]["pending_hits"] == 10
     await manager.close()
-    row = await warm.tier.get(KEY)
+    # Read back on a tier of its own: the manager's is closed with it.
+    reopened = SqlTier(warm.tier.url, clock=manager.clock)
+    try:
+        row = await reopened.get(KEY)
+    finally:
+        await reopened.close()
     assert row is not None
     assert row.hit_count == 10
     assert row.last_hit_at is not None

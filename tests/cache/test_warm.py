@@ -113,13 +113,25 @@ async def test_data_holds_the_payload_as_received(sql_tier: SqlTier, make_entry:
 
 
 # -- the read path ---------------------------------------------------------------------------------
-async def test_a_hit_reads_the_sidecar_not_the_json(sql_tier: SqlTier, make_entry: Make) -> None:
+async def test_a_hit_reads_the_sidecar_not_the_json(
+    sql_tier: SqlTier, make_entry: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await sql_tier.set(make_entry("player_props:2024:18:True", PAYLOAD))
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
+    # A file or server tier reads a hit on its own readers, one statement and no SQLAlchemy.
+    readers = sql_tier._readers
+    assert readers is not None
+    fetch_row = readers.fetch_row
+
+    async def seen(sql: str, params: Any) -> Any:
+        statements.append(sql)
+        return await fetch_row(sql, params)
+
+    monkeypatch.setattr(readers, "fetch_row", seen)
     event.listen(sql_tier.engine.sync_engine, "before_cursor_execute", record)
     try:
         found = await sql_tier.get("player_props:2024:18:True")
