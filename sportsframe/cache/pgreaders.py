@@ -73,8 +73,9 @@ class PgReaders:
         self._operation_timeout = operation_timeout
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         # Held by each connection in use: at most ``size`` are open (a new one is opened only
-        # when none is idle).
+        # when none is idle). Both belong to one event loop: see _on_this_loop.
         self._slots = asyncio.Semaphore(self._size)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -86,7 +87,7 @@ class PgReaders:
         Raises:
             TierUnavailable: the server cannot be reached or does not answer in time.
         """
-        loop = asyncio.get_running_loop()
+        loop = self._on_this_loop()
         deadline = loop.time() + self._operation_timeout
         try:
             for attempt in (1, 2):
@@ -114,6 +115,24 @@ class PgReaders:
         except _DOWN as exc:
             raise TierUnavailable(self._tier, self._reason(exc)) from None
         return None  # not reached: the second attempt returns or raises
+
+    def _on_this_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop, the readers moved to it first if they were used on another.
+
+        A semaphore that ever made a caller wait, and an asyncio connection, belong to the loop
+        they were used on; a tier used again from a new loop (a second ``asyncio.run``) starts
+        afresh there: new slots, and the old loop's idle connections closed at the socket.
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:
+                idle, self._idle = self._idle, []
+                for conn in idle:
+                    with contextlib.suppress(Exception):
+                        conn.pgconn.finish()
+                self._slots = asyncio.Semaphore(self._size)
+            self._loop = loop
+        return loop
 
     async def _query(
         self,

@@ -3,9 +3,9 @@
 The embedded warm tier is a SQLite file. Through SQLAlchemy and aiosqlite a warm hit's one
 SELECT took several thread hand-offs and about 3 ms; the same statement on a plain ``sqlite3``
 connection takes a few hundredths of a millisecond. :class:`SqliteReaders` keeps up to ``size``
-read-only connections and runs that statement in a worker thread (``asyncio.to_thread``: a slow
-disk never blocks the event loop; the connections refuse writes). Everything else the tier does
-still goes through SQLAlchemy.
+read-only connections and runs that statement in a worker thread of its own (a slow disk never
+blocks the event loop, and a loop's busy default pool never delays a read; the connections
+refuse writes). Everything else the tier does still goes through SQLAlchemy.
 
 Failure rules, as for the rest of the tier: an error or no answer within the operation timeout
 raises :class:`~sportsframe.cache.tier.TierUnavailable` (a statement past its time is
@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -95,8 +96,13 @@ class SqliteReaders:
         self._path = path
         self._tier = tier
         self._operation_timeout = operation_timeout
+        self._size = max(1, size)
         self._idle: list[sqlite3.Connection] = []
-        self._slots = asyncio.Semaphore(max(1, size))
+        self._slots = asyncio.Semaphore(self._size)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Threads of their own: a loop's default pool, busy with someone else's work, must not
+        # make a warm read miss its deadline.
+        self._threads = ThreadPoolExecutor(self._size, thread_name_prefix="sportsframe-sqlite")
         self._closed = False
 
     def __repr__(self) -> str:
@@ -109,6 +115,11 @@ class SqliteReaders:
             TierUnavailable: the file cannot be read, or not within the operation timeout.
         """
         loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # A semaphore belongs to the loop it made wait: a tier used again from a new loop
+            # (a second asyncio.run) gets slots of that loop. (sqlite3 connections have no loop.)
+            self._slots = asyncio.Semaphore(self._size)
+            self._loop = loop
         deadline = loop.time() + self._operation_timeout
         try:
             async with asyncio.timeout_at(deadline):
@@ -122,7 +133,7 @@ class SqliteReaders:
             # Opened here rather than in the worker, so that a statement past its time can
             # always be interrupted (opening a local file does no I/O worth a thread).
             conn = self._idle.pop() if self._idle else self._connect()
-            work = asyncio.ensure_future(asyncio.to_thread(self._read, conn, sql, params))
+            work = loop.run_in_executor(self._threads, self._read, conn, sql, params)
             try:
                 done, _ = await asyncio.wait({work}, timeout=max(0.0, deadline - loop.time()))
             except asyncio.CancelledError:
@@ -169,6 +180,8 @@ class SqliteReaders:
         for conn in idle:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        # A statement still running finishes (it was interrupted) on its own thread.
+        self._threads.shutdown(wait=False)
 
 
 def _abandon(conn: sqlite3.Connection, work: asyncio.Future[Any]) -> None:

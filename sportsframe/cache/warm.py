@@ -377,7 +377,7 @@ class SqlTier:
             # file SQLAlchemy opens (a relative path resolved now, as it resolves it).
             (path, *_), _ = self._engine.dialect.create_connect_args(self.url)
             self._readers = SqliteReaders(
-                str(path), tier=_NAME, size=2, operation_timeout=operation_timeout
+                str(path), tier=_NAME, size=4, operation_timeout=operation_timeout
             )
             self._sync_backend = SyncSqliteBackend(str(path))
             self._companion_sql = (
@@ -403,9 +403,9 @@ class SqlTier:
             self._readers = PgReaders(
                 connect_args,
                 tier=_NAME,
-                # Half the pool's size: PostgreSQL answers few reads at once per core anyway,
-                # and every process holds these beside SQLAlchemy's pool.
-                size=max(2, pool_size // 2),
+                # As many as the pool keeps: every point read runs here (hits with or without
+                # their companions), SQLAlchemy's pool serves writes and maintenance.
+                size=max(2, pool_size),
                 connect_timeout=max(2, int(connect_timeout)),
                 operation_timeout=operation_timeout,
             )
@@ -496,6 +496,9 @@ class SqlTier:
     async def _guarded(self, limit: float | None) -> AsyncIterator[None]:
         """The tables exist; the block runs within the time limit; connection trouble in
         either becomes TierUnavailable."""
+        if self._closed:
+            # (SQLAlchemy would quietly open a new pool on the disposed engine.)
+            raise TierUnavailable(_NAME, "the warm tier is closed")
         try:
             async with asyncio.timeout(limit or self.operation_timeout):
                 if not self._ready:

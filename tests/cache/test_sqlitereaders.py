@@ -45,7 +45,7 @@ async def test_a_statement_past_its_time_is_interrupted(db: str) -> None:
     assert row.created_at.tzinfo is not None
     await readers.close()
     # And the interrupted statement has stopped: no worker thread is still counting.
-    await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 2)
+    await asyncio.wait_for(asyncio.to_thread(readers._threads.shutdown, True), 2)
 
 
 async def test_a_row_that_does_not_parse_is_tier_unavailable(db: str) -> None:

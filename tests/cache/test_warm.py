@@ -558,7 +558,7 @@ async def test_connections_dropped_by_the_server_are_replaced_without_a_failed_c
         await tier.set_companion(entry, "frame-1", b"frame")
         for read in ("get", "get_with_companion", "set"):
             pids = await _backend_pids(tier, 3)
-            assert len(pids) == 5  # three of SQLAlchemy's pool, the hit path's two
+            assert len(pids) == 6  # three of SQLAlchemy's pool, three of the hit path's own
             # As a server restart would: every pooled connection is dropped by the server.
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
                 for pid in pids:
@@ -576,3 +576,59 @@ async def test_connections_dropped_by_the_server_are_replaced_without_a_failed_c
                 await tier.set(make_entry("teams:2024", PAYLOAD))
     finally:
         await tier.close()
+
+
+# -- the readers: event loops, threads, close ------------------------------------------------------
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_tier_read_from_one_event_loop_then_another_answers_in_both(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock, make_entry: Make
+) -> None:
+    if kind == "sqlite":
+        tier = SqlTier(f"sqlite+aiosqlite:///{tmp_path / 'warm.sqlite3'}", clock=clock)
+    else:
+        schema = request.getfixturevalue("pg_schema")
+        tier = SqlTier(request.getfixturevalue("postgres_url"), clock=clock, schema=schema)
+    entry = make_entry("player_props:2024:18:True", PAYLOAD)
+
+    async def burst(write: bool) -> list[Any]:
+        if write:
+            await tier.set(entry)
+        # More reads than the readers have connections: some wait on the loop's semaphore.
+        return await asyncio.gather(*(tier.get(entry.key) for _ in range(12)))
+
+    first = asyncio.run(burst(write=True))  # (as a script calling asyncio.run twice would)
+    second = asyncio.run(burst(write=False))
+    asyncio.run(tier.close())
+    assert all(found is not None and found.payload == PAYLOAD for found in first + second)
+
+
+async def test_sqlite_reads_do_not_wait_for_the_loops_busy_default_threads(
+    tmp_path: Path, clock: ManualClock, make_entry: Make
+) -> None:
+    import time as _time
+
+    tier = SqlTier(
+        f"sqlite+aiosqlite:///{tmp_path / 'warm.sqlite3'}", clock=clock, operation_timeout=0.5
+    )
+    entry = make_entry("player_props:2024:18:True", PAYLOAD)
+    await tier.set(entry)
+    # Someone else's work fills the loop's default thread pool for longer than the timeout.
+    busy = [asyncio.create_task(asyncio.to_thread(_time.sleep, 1.5)) for _ in range(40)]
+    await asyncio.sleep(0.05)
+    try:
+        found = await tier.get(entry.key)
+        assert found is not None
+    finally:
+        await asyncio.gather(*busy)
+        await tier.close()
+
+
+async def test_a_closed_tier_raises_and_creates_nothing(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "never-used.sqlite3"
+    tier = SqlTier(f"sqlite+aiosqlite:///{path}", clock=clock)
+    await tier.close()
+    with pytest.raises(TierUnavailable, match="closed"):
+        await tier.get("teams:2024")
+    with pytest.raises(TierUnavailable, match="closed"):
+        await tier.count()
+    assert not path.exists()  # the disposed engine was not quietly opened again
