@@ -286,15 +286,19 @@ class AsyncSession:
             dataset, calls, refresh=refresh, progress=progress, hot_absent=hot_absent
         )
 
-    def cached_frame(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame | None:
+    def cached_frame(
+        self, dataset: str, values: dict[str, Any], calls: list[BoundCall] | None = None
+    ) -> pd.DataFrame | None:
         """The frame from L0 alone, when every part is there and no I/O is needed (else None).
 
         The sync facade tries this in the caller's thread first: a notebook re-running a cell
-        then never waits on the event loop.
+        then never waits on the event loop. ``calls``: the call's plan, when the caller has it
+        (see :meth:`_planned`).
         """
         if not self.l0.enabled or values.get("refresh"):
             return None
-        calls = self._planned(dataset, values)
+        if calls is None:
+            calls = self._planned(dataset, values)
         if calls is None:
             return None
         parts = []
@@ -308,7 +312,11 @@ class AsyncSession:
         return parts[0] if len(parts) == 1 else _concat(parts, DATASETS[dataset].endpoint_name)
 
     def hot_frame(
-        self, dataset: str, values: dict[str, Any], absent: set[str] | None = None
+        self,
+        dataset: str,
+        values: dict[str, Any],
+        absent: set[str] | None = None,
+        calls: list[BoundCall] | None = None,
     ) -> pd.DataFrame | None:
         """The frame from Redis alone, read in the calling thread, when every part is a fresh
         hot entry with its finished frame beside it (else None; the caller takes the loop).
@@ -317,6 +325,7 @@ class AsyncSession:
         conversion to pandas, with no hand-off to the event loop. Counts reach the manager's
         statistics through the loop. ``absent``, when given, receives the storage keys Redis
         does not hold (their misses are counted here; the loop need not ask Redis again).
+        ``calls``: the call's plan, when the caller has it.
         """
         client = self._client
         if client is None or values.get("refresh"):
@@ -325,7 +334,8 @@ class AsyncSession:
         reader = manager.sync_reader()
         if reader is None:
             return None
-        calls = self._planned(dataset, values)
+        if calls is None:
+            calls = self._planned(dataset, values)
         if calls is None:
             return None
         name = DATASETS[dataset].endpoint_name
@@ -360,7 +370,11 @@ class AsyncSession:
         return built[0] if len(built) == 1 else _concat(built, name)
 
     def warm_frame(
-        self, dataset: str, values: dict[str, Any], hot_absent: set[str]
+        self,
+        dataset: str,
+        values: dict[str, Any],
+        hot_absent: set[str],
+        calls: list[BoundCall] | None = None,
     ) -> pd.DataFrame | None:
         """The frame of a one-part call from the warm tier alone, read in the calling thread,
         when :meth:`hot_frame` has just found the part absent from Redis and the warm tier holds
@@ -370,13 +384,14 @@ class AsyncSession:
         and the conversion to pandas, with no hand-off to the event loop. The count, the hit
         record and the copy to Redis happen on the loop, behind the answer. A failure is left
         to the loop's own read of the tier (which counts it and feeds the breaker); the
-        blocking reader meanwhile rests.
+        blocking reader meanwhile rests. ``calls``: the call's plan, when the caller has it.
         """
         client = self._client
         if client is None or values.get("refresh"):
             return None
         manager = client.manager
-        calls = self._planned(dataset, values)
+        if calls is None:
+            calls = self._planned(dataset, values)
         if calls is None or len(calls) != 1:
             return None  # several parts read concurrently on the loop
         (call,) = calls
@@ -827,15 +842,18 @@ class Session:
         def call(*args: Any, **kwargs: Any) -> Any:
             values = _bind(signature, args, kwargs)
             # L0, then Redis, then the warm tier, in this thread: a hit never waits on the
-            # event loop.
-            frame = aio.cached_frame(name, values)
+            # event loop. Planned once for the three (no plan: a refresh, or a call that needs
+            # the current week first; both are the loop's work).
+            calls = None if values.get("refresh") else aio._planned(name, values)
             absent: set[str] = set()
-            if frame is None:
-                frame = aio.hot_frame(name, values, absent)
-            if frame is None and absent:
-                frame = aio.warm_frame(name, values, absent)
-            if frame is not None:
-                return frame
+            if calls is not None:
+                frame = aio.cached_frame(name, values, calls)
+                if frame is None:
+                    frame = aio.hot_frame(name, values, absent, calls)
+                if frame is None and absent:
+                    frame = aio.warm_frame(name, values, absent, calls)
+                if frame is not None:
+                    return frame
             return run_sync(aio._dataset(name, _hot_absent=frozenset(absent), **values))
 
         call.__name__ = name

@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 
-from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.tier import TierUnavailable, error_reason
 
 __all__ = ["PgReaders"]
 
@@ -191,11 +191,7 @@ class PgReaders:
 
     def _reason(self, exc: BaseException) -> str:
         """A one-line reason for TierUnavailable, never holding the password."""
-        text = str(exc).strip()
-        first = text.splitlines()[0][:200] if text else ""
-        if self._password:
-            first = first.replace(self._password, "***")
-        return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        return error_reason(exc, self._password)
 
     async def close(self) -> None:
         """Close the idle connections; any in use is closed when it comes back."""

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.tier import TierUnavailable, error_reason
 
 __all__ = ["SqliteReaders", "WarmRow", "open_reader", "read_row"]
 
@@ -147,7 +147,7 @@ class SqliteReaders:
             conn, row = work.result()
         except (sqlite3.Error, ValueError) as exc:  # ValueError: a row that does not parse
             conn = None  # closed by _read
-            raise TierUnavailable(self._tier, f"{type(exc).__name__}: {exc}") from None
+            raise TierUnavailable(self._tier, error_reason(exc)) from None
         except BaseException:
             conn = None  # in doubt: not reused
             raise

@@ -29,6 +29,7 @@ __all__ = [
     "EntryNotLoadedError",
     "Tier",
     "TierUnavailable",
+    "error_reason",
 ]
 
 
@@ -50,6 +51,21 @@ class TierUnavailable(Exception):  # noqa: N818 - reads as a state, like Connect
     def __init__(self, tier: str, reason: str):
         self.tier = tier
         super().__init__(f"{tier} tier unavailable: {reason}")
+
+
+def error_reason(exc: BaseException, secret: str = "") -> str:
+    """A one-line reason for TierUnavailable or a log line: the error's type and the first line
+    of its message, ``secret`` (a password) masked.
+
+    A wrapped driver error (SQLAlchemy's ``orig``) speaks for itself: SQLAlchemy's own message
+    carries the statement and its parameters.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    if secret:
+        first = first.replace(secret, "***")
+    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
 
 
 @dataclass(eq=False)

@@ -84,7 +84,7 @@ from sqlalchemy.types import TypeDecorator
 from sportsframe.cache import blob, codec
 from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
 from sportsframe.cache.sqlitereaders import SqliteReaders
-from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
 from sportsframe.cache.warmsync import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
@@ -215,25 +215,13 @@ def _row_entry(row: Any, **forms: Any) -> CacheEntry:
     )
 
 
-class _EntryRow(NamedTuple):
-    """A ``cache_entries`` row with its sidecar, as the readers return it."""
-
-    key: str
-    data_type: str
-    created_at: datetime
-    expires_at: datetime
-    source: str
-    hit_count: int | None
-    last_hit_at: datetime | None
-    arrow: bytes | None
-
-
 #: _companion_hit's answer for "read this entry the general way".
 _ELSEWHERE: Final = object()
 
 
 def _in_utc(row: Any) -> Any:
-    """A row read by psycopg directly, its timestamps in UTC (psycopg gives the session's zone)."""
+    """A row read on the tier's readers, its timestamps in UTC (psycopg gives the session's
+    zone)."""
     return row._replace(
         created_at=row.created_at.astimezone(UTC),
         expires_at=row.expires_at.astimezone(UTC),
@@ -283,13 +271,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
     finally:
         cursor.close()
-
-
-def _reason(exc: BaseException) -> str:
-    # Never str(exc) of a SQLAlchemy error: it carries the statement and its parameters.
-    orig = getattr(exc, "orig", None) or exc
-    first = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else ""
-    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
 
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -364,7 +345,6 @@ class SqlTier:
         self._sync_reader_lock = threading.Lock()
         self._closed = False
         self._companion_sql = ""
-        self._sidecar_sql = ""
         self._entry_sql = ""
         database = self.url.database or ""
         if (
@@ -422,10 +402,6 @@ class SqlTier:
                 f" FROM {entries} e LEFT JOIN {companions} c"
                 " ON c.key = e.key AND c.name = %s AND c.created_at = e.created_at"
                 " WHERE e.key = %s"
-            )
-            self._sidecar_sql = (
-                "SELECT key, data_type, created_at, expires_at, source, hit_count, last_hit_at,"
-                f" arrow FROM {entries} WHERE key = %s AND created_at = %s"
             )
             self._entry_sql = (
                 "SELECT key, data_type, created_at, expires_at, source, hit_count, last_hit_at,"
@@ -505,10 +481,10 @@ class SqlTier:
                     await self._ensure_schema()
                 yield
         except _UNAVAILABLE as exc:
-            raise TierUnavailable(_NAME, _reason(exc)) from None
+            raise TierUnavailable(_NAME, error_reason(exc)) from None
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
-                raise TierUnavailable(_NAME, _reason(exc)) from None
+                raise TierUnavailable(_NAME, error_reason(exc)) from None
             raise
 
     async def _ensure_schema(self) -> None:
@@ -605,16 +581,18 @@ class SqlTier:
         return key.like(like.like, escape=LIKE_ESCAPE), recheck
 
     # -- reading -----------------------------------------------------------------------------------
-    def _entry_from_row(self, row: Any) -> tuple[CacheEntry | None, str | None]:
-        """(entry from the sidecar, or None with the reason it could not be used)."""
-        if row.arrow is None:
+    def _entry_from_row(
+        self, row: Any, sidecar: bytes | None
+    ) -> tuple[CacheEntry | None, str | None]:
+        """(entry of ``row`` from its sidecar, or None with the reason it could not be used)."""
+        if sidecar is None:
             return None, None
         try:
-            table = codec.decode(row.arrow)
+            table = codec.decode(sidecar)
             envelope = codec.read_envelope(table)
         except codec.CodecError as exc:
             return None, str(exc)
-        entry = _row_entry(row, _table=table, _ipc=row.arrow)
+        entry = _row_entry(row, _table=table, _ipc=sidecar)
         if envelope != codec.envelope_of(entry):
             # The row was changed in SQL (e.g. expires_at extended): the row wins; the stream is
             # rebuilt with the row's envelope when someone asks for it.
@@ -654,7 +632,7 @@ class SqlTier:
         for row in rows:
             if not include_stale and now >= row.expires_at:
                 continue
-            entry, problem = self._entry_from_row(row)
+            entry, problem = self._entry_from_row(row, row.arrow)
             if entry is not None:
                 out[row.key] = entry
                 continue
@@ -680,10 +658,10 @@ class SqlTier:
             row = await self._readers.fetch_row(self._entry_sql, (key,))
             if row is None:
                 return None
-            row = _in_utc(_EntryRow(*row))
+            row = _in_utc(row)
             if not include_stale and self.clock.now() >= row.expires_at:
                 return None
-            entry, _ = self._entry_from_row(row)
+            entry, _ = self._entry_from_row(row, row[-1])  # (the statement's last column)
             if entry is not None:
                 return entry
 
@@ -801,15 +779,7 @@ class SqlTier:
     async def _sidecar_of(self, key: str, created_at: datetime) -> bytes | None:
         """The IPC stream of the entry stored under ``key`` with ``created_at`` (a deferred
         entry's payload), or None once another version (or none) is stored."""
-        if self.dialect == "postgresql" and self._readers is not None:
-            row = await self._readers.fetch_row(self._sidecar_sql, (key, created_at))
-            if row is None:
-                return None
-            stored = self._envelope_entry(_in_utc(row))
-            if stored is not None:
-                return stored.ipc
-        # No usable sidecar (missing, unreadable, out of step with its row): the general read,
-        # which serves the row from ``data`` and repairs the sidecar.
+        # get serves the row from its sidecar, or from ``data`` (repairing the sidecar).
         entry = await self.get(key, include_stale=True)
         if entry is None or entry.created_at != created_at:
             return None

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from sportsframe.cache.breaker import RESET_PERIOD
 from sportsframe.cache.sqlitereaders import open_reader, read_row
-from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
 from sportsframe.clock import Clock
 
 __all__ = ["SyncBackend", "SyncPgBackend", "SyncSqliteBackend", "SyncWarmReader"]
@@ -242,7 +242,7 @@ class SyncSqliteBackend:
 
     def reason(self, exc: BaseException) -> str:
         """The error's type and first line."""
-        return _one_line(exc)
+        return error_reason(exc)
 
     def discard(self, conn: sqlite3.Connection) -> None:
         """Close it."""
@@ -294,8 +294,7 @@ class SyncPgBackend:
 
     def reason(self, exc: BaseException) -> str:
         """The error's type and first line, the password masked."""
-        text = _one_line(exc)
-        return text.replace(self._password, "***") if self._password else text
+        return error_reason(exc, self._password)
 
     def discard(self, conn: Any) -> None:
         """Close the socket at once (no cancel handshake with a server that may not answer),
@@ -307,12 +306,6 @@ class SyncPgBackend:
 
 class _ReaderClosedError(Exception):
     """The reader was closed while a caller was on its way in."""
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = text.splitlines()[0][:200] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 _DEADLINE_CLASS: Any = None
