@@ -10,21 +10,28 @@ size (about 2,600 rows × 40 columns) that is about twice as fast, and the hot-t
 spends most of its time here.
 
 The result is identical to the general path (``tests/test_topandas.py`` compares them on every
-dataset's frame); a table holding any other type takes the general path.
+dataset's frame); a table holding any other type takes the general path. When pandas' block
+constructor (``pandas.api.internals``: young, and pandas has no upper bound here) is missing or no
+longer takes the blocks this module builds, the same arrays go through the public ``DataFrame``
+constructor instead, said once at DEBUG level: slower, same frame. (pyarrow's general path calls
+that constructor too on pandas 3, so it is no way out.)
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import import_module
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 __all__ = ["STRING_DTYPE", "arrow_types_mapper", "table_to_frame"]
+
+log = logging.getLogger("sportsframe.frames")
 
 #: The string dtype of every text column: pandas' ``str`` (Arrow-backed, NaN for missing).
 STRING_DTYPE = pd.StringDtype(na_value=float("nan"))
@@ -33,8 +40,6 @@ STRING_DTYPE = pd.StringDtype(na_value=float("nan"))
 Arr = Any
 _STRING: Any = STRING_DTYPE
 _FLOAT: Any = pd.Float64Dtype()
-# pandas' public low-level constructor (the one pyarrow uses), not in pandas-stubs.
-_internals: Any = import_module("pandas.api.internals")
 _UTC: Any = pd.DatetimeTZDtype("ns", "UTC")
 _INT64 = pa.int64()
 _FLOAT64 = pa.float64()
@@ -150,15 +155,24 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     # hashing a Schema itself costs several times more, and this runs on every hit.
     schema = table.schema
     converters, columns = _layout(schema.serialize().to_pybytes(), schema)
-    if table.num_rows == 0 or converters is None:
+    if converters is None:
         return table.replace_schema_metadata(None).to_pandas(types_mapper=arrow_types_mapper)
-    blocks = []
-    for i, (convert, column) in enumerate(zip(converters, table.columns, strict=True)):
-        array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-        blocks.append((convert(array), np.array([i])))
-    # A shallow copy per frame: its labels' data is shared, but not the Index object, whose
-    # name a caller may set.
-    return _from_blocks(blocks, pd.RangeIndex(table.num_rows), columns.copy())
+    arrays = [
+        convert(column.chunk(0) if column.num_chunks == 1 else column.combine_chunks())
+        for convert, column in zip(converters, table.columns, strict=True)
+    ]
+    index = pd.RangeIndex(table.num_rows)
+    # A shallow copy of the labels per frame: their data is shared, but not the Index object,
+    # whose name a caller may set.
+    build = _block_builder()
+    if build is not None:
+        frame = _from_blocks(build, arrays, index, columns.copy())
+        if frame is not None:
+            return frame
+    # Without pandas' block constructor (pyarrow's general path needs it as well on pandas 3).
+    frame = pd.DataFrame(dict(enumerate(arrays)), index=index, copy=False)
+    frame.columns = columns.copy()
+    return frame
 
 
 def _layout(
@@ -192,9 +206,46 @@ def _new_layout(schema: pa.Schema) -> _Layout:
     return tuple(c for c in converters if c is not None), columns
 
 
-def _from_blocks(blocks: list[tuple[Any, np.ndarray]], index: Any, columns: Any) -> pd.DataFrame:
-    # One block per column, taken as is: about 3x cheaper than the dict constructor for 40
-    # extension arrays.
-    build = _internals.create_dataframe_from_blocks
-    frame: pd.DataFrame = build(blocks, index=index, columns=columns)
+_UNRESOLVED: Final = object()
+#: pandas' public low-level constructor (the one pyarrow uses; not in pandas-stubs): resolved on
+#: the first conversion, None once it is known to be missing or changed.
+_builder: Any = _UNRESOLVED
+
+
+def _block_builder() -> Callable[..., Any] | None:
+    global _builder
+    if _builder is _UNRESOLVED:
+        try:
+            _builder = import_module("pandas.api.internals").create_dataframe_from_blocks
+        except (ImportError, AttributeError) as exc:
+            _give_up(exc)
+    return _builder  # type: ignore[no-any-return]
+
+
+def _give_up(exc: BaseException) -> None:
+    global _builder
+    _builder = None
+    log.debug(
+        "pandas %s: no usable pandas.api.internals.create_dataframe_from_blocks (%s: %s); "
+        "frames are assembled by the DataFrame constructor",
+        pd.__version__,
+        type(exc).__name__,
+        exc,
+    )
+
+
+def _from_blocks(
+    build: Callable[..., Any], arrays: list[Any], index: pd.Index, columns: pd.Index
+) -> pd.DataFrame | None:
+    """The frame of one block per column, taken as is (about 3x cheaper than the dict
+    constructor for 40 extension arrays); None when pandas no longer builds it that way."""
+    blocks = [(array, np.array([i])) for i, array in enumerate(arrays)]
+    try:
+        frame = build(blocks, index=index, columns=columns)
+    except (TypeError, ValueError, AttributeError, AssertionError) as exc:
+        _give_up(exc)
+        return None
+    if not isinstance(frame, pd.DataFrame):
+        _give_up(TypeError(f"it returned {type(frame).__name__}"))
+        return None
     return frame

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -11,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
-from sportsframe import frames
+from sportsframe import frames, topandas
 from sportsframe.topandas import arrow_types_mapper, table_to_frame
 from tests.test_frames import FRAME_DATASETS, payload_for
 
@@ -126,3 +130,61 @@ def test_schemas_whose_text_reads_the_same_convert_apart() -> None:
     assert str(tricky.schema) == str(plain.schema)
     assert_frame_equal(table_to_frame(tricky), general(tricky))
     assert_frame_equal(table_to_frame(plain), general(plain))
+
+
+def _remove_pandas_internals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pandas.api.internals`` made unimportable, as a pandas release that moved it would."""
+    monkeypatch.delattr(pd.api, "internals", raising=False)
+    monkeypatch.setitem(sys.modules, "pandas.api.internals", None)  # import raises ImportError
+    monkeypatch.setattr(topandas, "_builder", topandas._UNRESOLVED)
+
+
+@pytest.mark.parametrize("dataset", FRAME_DATASETS)
+def test_without_pandas_internals_frames_equal_the_fast_paths(
+    dataset: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame = frames.build_frame_from_payload(dataset, payload_for(dataset, n=40))
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    fast = table_to_frame(table)
+    assert callable(topandas._builder)  # that was the block constructor's path
+    _remove_pandas_internals(monkeypatch)
+    caplog.set_level(logging.DEBUG, logger="sportsframe.frames")
+    fallback, again = table_to_frame(table), table_to_frame(table)
+    assert topandas._builder is None
+    # Equal, dtypes included (the frame's own too).
+    assert_frame_equal(fallback, fast, check_exact=True)
+    assert list(fallback.dtypes) == list(fast.dtypes) == list(frame.dtypes)
+    assert_frame_equal(again, fast)
+    said = [r for r in caplog.records if "pandas.api.internals" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.DEBUG]
+
+
+def test_a_changed_block_constructor_falls_back_once_at_debug(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def changed(blocks: Any, *, axes: Any) -> pd.DataFrame:  # a new signature
+        raise AssertionError("not called like this")
+
+    table = pa.table({"i": pa.array([1, None], pa.int64()), "s": pa.array(["a", None])})
+    monkeypatch.setattr(topandas, "_builder", changed)
+    caplog.set_level(logging.DEBUG, logger="sportsframe.frames")
+    first, second = table_to_frame(table), table_to_frame(table)
+    assert_frame_equal(first, general(table))
+    assert_frame_equal(second, general(table))
+    assert topandas._builder is None
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]
+
+
+def test_importing_sportsframe_needs_no_pandas_internals() -> None:
+    code = (
+        "import sys, pandas\n"
+        "sys.modules['pandas.api.internals'] = None\n"
+        "import sportsframe, pyarrow as pa\n"
+        "from sportsframe.topandas import table_to_frame\n"
+        "print(table_to_frame(pa.table({'i': pa.array([1, None])}))['i'].dtype)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Int64"
