@@ -3,6 +3,11 @@
 Tests that need the real Redis or PostgreSQL use the ``redis_url`` / ``postgres_url`` fixtures.
 Without the server they skip with the reason — unless SPORTSFRAME_REQUIRE_SERVICES=1 (CI), where
 they fail, so a green CI run really exercised the servers.
+
+Every test runs in a Redis namespace of its own (``SPORTSFRAME_NAMESPACE`` is set to it, so a
+session built from the environment uses it too). Its keys are removed when the test ends, passed or
+failed, and at the end of the run a check fails the run if any namespace it handed out still holds
+a key: the suite leaves nothing in a developer's Redis.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -60,12 +66,13 @@ def _need(service: str, host: str, port: int) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, namespace: str
 ) -> None:
     for name in _ISOLATE:
         monkeypatch.delenv(name, raising=False)
-    # Never write into the developer's real cache directory.
+    # Never write into the developer's real cache directory, nor under Redis's default prefix.
     monkeypatch.setenv("SPORTSFRAME_HOME", str(tmp_path_factory.mktemp("sfhome")))
+    monkeypatch.setenv("SPORTSFRAME_NAMESPACE", namespace)
 
 
 @pytest.fixture
@@ -82,10 +89,49 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
+#: Every namespace handed out in this run (checked empty at the end).
+_NAMESPACES: list[str] = []
+
+
+def _redis_keys(pattern: str) -> list[bytes]:
+    """Keys of the shared test Redis matching ``pattern`` ([] when it is not reachable)."""
+    import redis
+
+    parts = urlsplit(REDIS_URL)
+    if not _reachable(parts.hostname or "127.0.0.1", parts.port or 6379):
+        return []
+    with redis.Redis.from_url(REDIS_URL, socket_timeout=5) as client:
+        return list(client.scan_iter(match=pattern, count=1000))
+
+
+def _drop_namespace(namespace: str) -> None:
+    import redis
+
+    keys = _redis_keys(f"{namespace}*")
+    if keys:
+        with redis.Redis.from_url(REDIS_URL, socket_timeout=5) as client:
+            for start in range(0, len(keys), 500):
+                client.unlink(*keys[start : start + 500])
+
+
 @pytest.fixture
-def namespace() -> str:
-    """A namespace of this test's own, so tests sharing one Redis never see each other's keys."""
-    return f"sftest:{uuid.uuid4().hex[:12]}"
+def namespace() -> Iterator[str]:
+    """A namespace of this test's own, so tests sharing one Redis never see each other's keys;
+    what the test left under it is removed at teardown, whatever the outcome."""
+    name = f"sftest:{uuid.uuid4().hex[:12]}"
+    _NAMESPACES.append(name)
+    yield name
+    _drop_namespace(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_left_clean() -> Iterator[None]:
+    """Fails the run (an error at the last teardown) if any test namespace still holds keys."""
+    yield
+    left = {ns: len(keys) for ns in _NAMESPACES if (keys := _redis_keys(f"{ns}*"))}
+    for ns in left:
+        _drop_namespace(ns)  # leave the server clean for the next run all the same
+    assert not left, f"test namespaces still holding keys at the end of the run: {left}"
 
 
 @pytest.fixture
@@ -119,3 +165,19 @@ async def schema(postgres_url: str, table_name: str) -> AsyncIterator[str]:
     async with engine.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{table_name}" CASCADE'))
     await engine.dispose()
+
+
+@pytest.fixture
+def pg_database(postgres_url: str, table_name: str) -> Iterator[str]:
+    """The URL of a PostgreSQL database of this test's own (dropped afterwards, whatever the
+    outcome, with any connection a child process left open)."""
+    import psycopg
+
+    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{table_name}"')
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{table_name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{table_name}" WITH (FORCE)')

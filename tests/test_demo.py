@@ -17,6 +17,8 @@ def _run_demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         if not k.startswith(("SPORTSFRAME_", "SPORTSDATAIO_", "REDIS_", "DATABASE_URL"))
     }
     clean.update({"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}, **env)
+    # Nothing configured, but the keys go under this test's namespace (removed afterwards).
+    clean["SPORTSFRAME_NAMESPACE"] = os.environ["SPORTSFRAME_NAMESPACE"]
     exe = shutil.which("sportsframe", path=str(Path(sys.executable).parent))
     command = [exe] if exe else [sys.executable, "-m", "sportsframe.cli"]
     return subprocess.run(
