@@ -1,30 +1,107 @@
-"""The ``sportsframe`` command: demo, warm, stats, report, cleanup, invalidate, emulator."""
+"""The ``sportsframe`` command: demo, warm, stats, report, cleanup, invalidate, emulator.
+
+Bad arguments exit with status 2 and one line naming the argument and what it takes; a
+sportsframe error (no API key, a cache tier down, the quota spent) exits with status 1 and one
+line. ``--debug`` adds the traceback and debug logging.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 __all__ = ["main"]
 
 DEMO_DATASETS = ("props", "injuries", "odds", "player_game_stats")
+#: What ``--weeks`` takes, for its help and its error.
+WEEKS_HELP = "e.g. 17, 1-4 or 1,3,5; weeks run from 0 to 18 (PRE 0-4, REG 1-18, POST 1-4)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``sportsframe warm: error: argument --weeks: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _whole(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def _registry_argument(name: str, what: str) -> Callable[[str], Any]:
+    """An argparse type that checks ``name`` as the dataset functions do (before any I/O)."""
+    from sportsframe.endpoints import validate_argument
+    from sportsframe.errors import InvalidParameterError
+
+    def convert(text: str) -> Any:
+        value: Any = text if name == "team" else _whole(text, what)
+        try:
+            return validate_argument(name, value)
+        except InvalidParameterError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: {exc.reason}") from None
+
+    convert.__name__ = name  # argparse names the type in some messages
+    return convert
+
+
+def _season(text: str) -> int:
+    from sportsframe.endpoints import FIRST_SEASON, latest_season
+
+    checked: int = _registry_argument(
+        "season", f"a season: give a year from {FIRST_SEASON} to {latest_season()}"
+    )(text)
+    return checked
 
 
 def _weeks(text: str) -> list[int]:
     """``"17"``, ``"1-4"`` or ``"1,3,5"`` as a list of weeks."""
+    week = _registry_argument("week", f"a list of weeks: {WEEKS_HELP}")
     out: list[int] = []
     for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            out.extend(range(int(lo), int(hi) + 1))
-        else:
-            out.append(int(part))
+        lo, dash, hi = part.strip().partition("-")
+        if not dash:
+            out.append(week(lo))
+            continue
+        first, last = week(lo), week(hi)
+        if first > last:
+            raise argparse.ArgumentTypeError(f"{part!r} runs backwards ({WEEKS_HELP})")
+        out.extend(range(first, last + 1))
     return out
+
+
+def _datasets(text: str) -> tuple[str, ...]:
+    from sportsframe.datasets import DATASETS
+
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in DATASETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown dataset {', '.join(map(repr, unknown)) or repr(text)}; "
+            f"known: {', '.join(sorted(DATASETS))}"
+        )
+    return names
+
+
+def _hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of hours")
+    return hours
 
 
 def _session(args: argparse.Namespace) -> Any:
@@ -135,10 +212,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            weeks = _weeks(args.weeks) if args.weeks else None
-            datasets = tuple(args.datasets.split(",")) if args.datasets else None
-            kwargs = {"datasets": datasets} if datasets else {}
-            result = session.warm(args.season, weeks, progress=True, **kwargs)
+            kwargs = {"datasets": args.datasets} if args.datasets else {}
+            result = session.warm(args.season, args.weeks, progress=True, **kwargs)
         print(json.dumps(result, indent=2, default=str))
     return 0
 
@@ -182,27 +257,40 @@ def cmd_invalidate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sportsframe`` command."""
-    parser = argparse.ArgumentParser(prog="sportsframe", description=__doc__)
+    from sportsframe.datasets import DATASETS
+
+    debug = _Parser(add_help=False)
+    debug.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,  # so that a subcommand's default does not undo the main one
+        help="debug logging, and the traceback of an error",
+    )
+    parser = _Parser(prog="sportsframe", description=__doc__, parents=[debug])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run a modeller's session against the local emulator")
-    demo.add_argument("--season", type=int, default=2024)
-    demo.add_argument("--week", type=int, default=18)
+    demo = sub.add_parser(
+        "demo", parents=[debug], help="run a modeller's session against the local emulator"
+    )
+    demo.add_argument("--season", type=_season, default=2024)
+    demo.add_argument(
+        "--week", type=_registry_argument("week", f"a week ({WEEKS_HELP})"), default=18
+    )
     demo.add_argument("--no-latency", action="store_true", help="emulator answers at once")
     demo.set_defaults(func=cmd_demo)
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False, parents=[debug])
     common.add_argument("--emulator", action="store_true", help="use demo data (emulator)")
     common.add_argument("--offline", action="store_true", help="never call the API")
 
     warm = sub.add_parser("warm", parents=[common], help="pre-cache datasets")
-    warm.add_argument("--season", type=int)
-    warm.add_argument("--weeks", help="e.g. 17, 1-4 or 1,3,5 (default: every week so far)")
-    warm.add_argument("--datasets", help="comma-separated dataset names")
+    warm.add_argument("--season", type=_season)
+    warm.add_argument("--weeks", type=_weeks, help=f"{WEEKS_HELP} (default: every week so far)")
+    warm.add_argument("--datasets", type=_datasets, help="comma-separated dataset names")
     warm.add_argument("--current", action="store_true", help="teams, schedule, current week")
     warm.add_argument(
         "--upcoming",
-        type=float,
+        type=_hours,
         metavar="HOURS",
         help="props and injuries of games kicking off within HOURS",
     )
@@ -216,11 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name, parents=[common], help=text).set_defaults(func=func)
 
     inv = sub.add_parser("invalidate", parents=[common], help="remove cached entries")
-    inv.add_argument("dataset", nargs="?")
-    inv.add_argument("--season", type=int)
-    inv.add_argument("--week", type=int)
-    inv.add_argument("--team")
-    inv.add_argument("--player-id", type=int)
+    inv.add_argument("dataset", nargs="?", choices=sorted(DATASETS), metavar="DATASET")
+    inv.add_argument("--season", type=_season)
+    inv.add_argument("--week", type=_registry_argument("week", f"a week ({WEEKS_HELP})"))
+    inv.add_argument(
+        "--team", type=_registry_argument("team", "a team key"), help="a team key such as KC"
+    )
+    inv.add_argument("--player-id", type=_registry_argument("player_id", "a SportsDataIO PlayerID"))
     inv.set_defaults(func=cmd_invalidate)
 
     from sportsframe.emulator import add_parser as add_emulator_parser
@@ -231,16 +321,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sportsframe`` console script."""
-    from sportsframe.errors import SportsFrameError
+    from sportsframe.errors import CacheUnavailableError, InvalidParameterError, SportsFrameError
 
     args = build_parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    prog = f"sportsframe {args.command}"
     try:
         return int(args.func(args))
-    except SportsFrameError as exc:
-        print(f"sportsframe: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except InvalidParameterError as exc:  # an argument only the call itself could check
+        return _fail(2, f"{prog}: error: {exc}", debug)
+    except CacheUnavailableError as exc:
+        hint = "check DATABASE_URL and the REDIS_* settings"
+        return _fail(1, f"{prog}: {exc} ({hint})", debug)
+    except SportsFrameError as exc:
+        return _fail(1, f"{prog}: {exc}", debug)
+    except Exception as exc:
+        return _fail(1, f"{prog}: unexpected {type(exc).__name__}: {exc}", debug)
+
+
+def _fail(status: int, message: str, debug: bool) -> int:
+    """Print ``message`` as one line (secrets masked), the traceback too under ``--debug``."""
+    if debug:
+        traceback.print_exc()
+    line = " ".join(message.split())
+    for secret in _secrets():
+        line = line.replace(secret, "***")
+    if not debug:
+        line += " [--debug shows more]" if status == 1 else ""
+    print(line, file=sys.stderr)
+    return status
+
+
+def _secrets() -> list[str]:
+    """Secret values from the environment, longest first (a message must never carry one)."""
+    found = [os.environ.get(name, "") for name in ("SPORTSDATAIO_API_KEY", "REDIS_PASSWORD")]
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        try:
+            found.append(urlsplit(os.environ.get(name, "")).password or "")
+        except ValueError:
+            continue
+    return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

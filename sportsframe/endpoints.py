@@ -36,6 +36,7 @@ __all__ = [
     "Param",
     "ParamKind",
     "endpoint",
+    "latest_season",
     "max_week",
     "min_week",
     "patterns_for",
@@ -89,7 +90,8 @@ def max_week(season: int, season_type: str) -> int:
     return 4
 
 
-def _latest_season() -> int:
+def latest_season() -> int:
+    """The last season a call may name: next year (the schedule is out before it starts)."""
     return datetime.now(UTC).year + 1
 
 
@@ -106,7 +108,7 @@ def _validate(param: Param, value: Any, endpoint: str) -> Any:
     kind = param.kind
     if kind is ParamKind.SEASON:
         season = _check_int(param.name, value, endpoint)
-        latest = _latest_season()
+        latest = latest_season()
         if not FIRST_SEASON <= season <= latest:
             raise InvalidParameterError(
                 param.name,
@@ -262,7 +264,7 @@ class Endpoint:
         week = next((p for p in self.params if p.kind is ParamKind.WEEK), None)
         if week is None:
             return
-        season = values.get("season", _latest_season())
+        season = values.get("season", latest_season())
         season_type = values.get("season_type", "REG")
         lo, hi = min_week(season_type), max_week(season, season_type)
         value = values[week.name]

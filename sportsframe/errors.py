@@ -4,6 +4,8 @@ Every error the package raises on purpose is a :class:`SportsFrameError`::
 
     SportsFrameError
     ├── ConfigurationError            a setting is missing or malformed (names the variable)
+    ├── CacheUnavailableError         a cache tier that only it can serve is unreachable (the
+    │                                 efficiency report, cleanup); reads fall through instead
     ├── InvalidParameterError         a bad argument, raised before any I/O (also a ValueError)
     ├── OfflineCacheMissError         offline mode and no tier holds the entry
     ├── QuotaExhaustedError           the monthly request quota is spent; nothing was sent
@@ -27,6 +29,7 @@ from typing import Any
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "CacheUnavailableError",
     "ConfigurationError",
     "InvalidParameterError",
     "MalformedResponseError",
@@ -56,15 +59,26 @@ class ConfigurationError(SportsFrameError):
     """A setting is missing or malformed; the message names the environment variable."""
 
 
+class CacheUnavailableError(SportsFrameError):
+    """A cache tier could not be reached or did not answer in time.
+
+    A read never raises it (a tier that is down is a miss, and the next tier answers); an
+    operation only that tier can do (the efficiency report, cleanup) does. The message names the
+    tier and the reason, never a password.
+    """
+
+
 class InvalidParameterError(SportsFrameError, ValueError):
     """An argument is out of range or of the wrong type. Raised before any I/O.
 
-    ``parameter`` is the argument's name, ``value`` the rejected value.
+    ``parameter`` is the argument's name, ``value`` the rejected value, ``reason`` what is
+    allowed.
     """
 
     def __init__(self, parameter: str, value: Any, reason: str, *, endpoint: str | None = None):
         self.parameter = parameter
         self.value = value
+        self.reason = reason
         self.endpoint = endpoint
         where = f" for {endpoint}" if endpoint else ""
         super().__init__(f"invalid {parameter}={value!r}{where}: {reason}")

@@ -572,7 +572,7 @@ class AsyncSession:
         """The efficiency report rows: entries, average hits and last access per data type."""
         client = await self.client()
         rows = await client.manager.analyze_cache_efficiency()
-        return [dict(r) if not isinstance(r, dict) else r for r in rows]
+        return [row._asdict() for row in rows]
 
     async def cleanup(self) -> int:
         """Delete warm-tier rows expired for longer than the grace window; returns the count."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from sportsframe.errors import CacheUnavailableError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -45,8 +47,12 @@ class EntryNotLoadedError(RuntimeError):
     """A deferred entry's payload was asked for before ``await entry.load()``."""
 
 
-class TierUnavailable(Exception):  # noqa: N818 - reads as a state, like ConnectionRefused
-    """The tier's server could not be reached or did not answer in time."""
+class TierUnavailable(CacheUnavailableError):  # noqa: N818 - a state, like ConnectionRefused
+    """The tier's server could not be reached or did not answer in time.
+
+    The manager turns it into a miss on reads; where it escapes (the report, cleanup), it is the
+    public :class:`~sportsframe.errors.CacheUnavailableError`.
+    """
 
     def __init__(self, tier: str, reason: str):
         self.tier = tier
