@@ -5,20 +5,30 @@ The sync facade (and the cache manager's sync twin) submit coroutines to this lo
 running loop such as Jupyter's, because it never touches the caller's loop: no ``asyncio.run`` per
 call and no loop patching (the archived nest-asyncio package is not used). Pooled connections
 (httpx, redis, SQLAlchemy) are created on this loop and stay on it.
+
+A call that ends early in the caller's thread — Ctrl-C (``KeyboardInterrupt``, also Jupyter's
+interrupt) or its timeout — cancels its coroutine on the loop, so no fetch goes on spending the
+API quota for a caller who left.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 __all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown"]
 
 T = TypeVar("T")
+
+#: The caller's thread wakes at least this often while it waits (seconds): a Ctrl-C delivered
+#: as a flag rather than a signal (``_thread.interrupt_main``, some kernels) is seen that soon.
+WAKE_INTERVAL = 0.1
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -52,13 +62,38 @@ def in_loop_thread() -> bool:
 def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     """Run ``coro`` on the background loop and wait for its result (thread-safe).
 
+    When the wait ends early — ``KeyboardInterrupt``, any other exception raised in this thread,
+    or ``timeout`` seconds passing (``TimeoutError``) — the coroutine is cancelled on the loop
+    before the exception reaches the caller.
+
     Raises RuntimeError when called from the loop thread itself, which would deadlock.
     """
     if in_loop_thread():
         coro.close()
         raise RuntimeError("run_sync() called from sportsframe's own loop; await the coroutine")
     future = asyncio.run_coroutine_threadsafe(coro, get_loop())
-    return future.result(timeout)
+    try:
+        _wait(future, timeout)
+    except BaseException:
+        # The task is still running (the wait ended, not the work): cancelling the future
+        # cancels the task on the loop, and with it every fetch only it waits for.
+        future.cancel()
+        raise
+    return future.result()
+
+
+def _wait(future: concurrent.futures.Future[Any], timeout: float | None) -> None:
+    """Block until ``future`` is done, waking every WAKE_INTERVAL so that a pending interrupt
+    is raised here; TimeoutError after ``timeout`` seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = (
+            WAKE_INTERVAL if deadline is None else min(WAKE_INTERVAL, deadline - time.monotonic())
+        )
+        if concurrent.futures.wait([future], timeout=max(wait, 0.0)).done:
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(f"no result within {timeout} s; the call was cancelled")
 
 
 def shutdown() -> None:

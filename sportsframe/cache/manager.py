@@ -188,6 +188,8 @@ class CacheManager:
         self._closed = False
         # Warm hits being copied to the hot tier, by storage key (see _promote_later).
         self._promotions: dict[str, asyncio.Task[None]] = {}
+        # Write-throughs of fetched payloads still under way (see _write_through).
+        self._writing: set[asyncio.Future[None]] = set()
         # Bumped when a write or removal starts and again when it ends; _changing counts those
         # under way. A warm hit is copied only if neither moved while it was read.
         self._changes = 0
@@ -539,7 +541,7 @@ class CacheManager:
                 raise
             self.stats.api_call(perf_counter() - started, ok=True)
             entry = self._new_entry(skey, payload, data_type, season)
-            await self._write(entry)
+            await self._write_through(entry)
             return Lookup(skey, entry, _API)
 
     # -- the write path ------------------------------------------------------------------------
@@ -635,6 +637,22 @@ class CacheManager:
             raise
         breaker.success()
         return True
+
+    async def _write_through(self, entry: CacheEntry) -> None:
+        """Write a payload just paid for to both tiers, to the end even when the caller is
+        cancelled meanwhile (a Ctrl-C): the request is spent, and a cancelled write could leave
+        one tier with the new entry and the other without."""
+        task = asyncio.ensure_future(self._write(entry))
+        self._writing.add(task)
+        task.add_done_callback(self._written)
+        await asyncio.shield(task)
+
+    def _written(self, task: asyncio.Future[None]) -> None:
+        self._writing.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Tier outages are counted by the guards; only a bug gets here, and with the caller
+            # gone nobody else would see it.
+            log.error("writing a fetched entry failed: %s", type(exc).__name__)
 
     async def _write(self, entry: CacheEntry) -> None:
         self.stats.writes += 1
@@ -956,6 +974,8 @@ class CacheManager:
         if self._closed:
             return
         self._closed = True
+        if self._writing:
+            await asyncio.wait(list(self._writing), timeout=SETTLE_TIMEOUT)
         await self.settle()
         await self._hits.close()
         await self._locks.close()

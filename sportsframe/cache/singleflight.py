@@ -2,9 +2,10 @@
 
 In one process, :class:`SingleFlight` keeps one task per key: the first caller starts it, every
 concurrent caller awaits the same task, and nobody's cancellation cancels the work the others wait
-for. Across processes, :class:`CrossProcessLock` serialises the leaders of each process on a lock
-named after the key; the leader that gets the lock second re-reads the tiers and finds the value
-the first one wrote. The lock lives where the processes can all see it, tried in this order:
+for (the last caller's does: nobody wants it then). Across processes, :class:`CrossProcessLock`
+serialises the leaders of each process on a lock named after the key; the leader that gets the
+lock second re-reads the tiers and finds the value the first one wrote. The lock lives where the
+processes can all see it, tried in this order:
 
 * :class:`RedisLock` — ``SET key token NX PX ttl``, renewed while held, released by a Lua script
   that deletes the key only if it still holds this holder's token;
@@ -62,11 +63,21 @@ LOCK_POLL_MAX = 0.05
 LOCK_WAIT_MAX = 120.0
 
 
+class _Flight(Generic[T]):
+    """One key's work in flight and how many callers await it."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self, task: asyncio.Future[T]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
 class SingleFlight(Generic[T]):
     """One in-flight task per key; concurrent callers of :meth:`run` share its result."""
 
     def __init__(self) -> None:
-        self._flights: dict[Hashable, asyncio.Task[T]] = {}
+        self._flights: dict[Hashable, _Flight[T]] = {}
 
     def __len__(self) -> int:
         return len(self._flights)
@@ -75,19 +86,31 @@ class SingleFlight(Generic[T]):
         """Run ``work()`` unless a flight for ``key`` is already running; join it then.
 
         Returns ``(result, shared)`` where ``shared`` is True for callers that joined another
-        caller's flight. The work runs in its own task, so a cancelled caller leaves it running
-        for the others (and its result still reaches the cache).
+        caller's flight. The work runs in a task of its own: a cancelled caller leaves it
+        running while another caller still waits for it, and cancels it when it was the last
+        (a Ctrl-C must stop the fetches nobody wants any more; they spend the API quota).
         """
-        task = self._flights.get(key)
-        if task is not None:
-            return await asyncio.shield(task), True
-        task = asyncio.ensure_future(work())
-        self._flights[key] = task
-        task.add_done_callback(lambda t: self._done(key, t))
-        return await asyncio.shield(task), False
+        flight = self._flights.get(key)
+        shared = flight is not None
+        if flight is None:
+            flight = _Flight(asyncio.ensure_future(work()))
+            self._flights[key] = flight
+            flight.task.add_done_callback(lambda t: self._done(key, t))
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task), shared
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                # Only a cancelled caller leaves before the task is done. A caller arriving
+                # while the task unwinds starts a flight of its own.
+                flight.task.cancel()
+                if self._flights.get(key) is flight:
+                    del self._flights[key]
 
-    def _done(self, key: Hashable, task: asyncio.Task[T]) -> None:
-        if self._flights.get(key) is task:
+    def _done(self, key: Hashable, task: asyncio.Future[T]) -> None:
+        flight = self._flights.get(key)
+        if flight is not None and flight.task is task:
             del self._flights[key]
         if not task.cancelled():
             task.exception()  # mark retrieved: every caller may have gone away

@@ -195,6 +195,53 @@ async def test_miss_loads_once_and_writes_through_both_tiers(
     assert load.calls == 1
 
 
+async def test_a_cancelled_load_leaves_no_upstream_call_running(manager: CacheManager) -> None:
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def upstream() -> Any:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    caller = asyncio.create_task(manager.fetch(KEY, PROPS, upstream))
+    await asyncio.wait_for(started.wait(), 5)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await asyncio.wait_for(stopped.wait(), 5)  # the request itself was cancelled
+    # Nobody waits for the flight any more: it is gone, and a new call starts afresh.
+    assert len(manager._flights) == 0
+    load = Loader()
+    assert (await manager.fetch(KEY, PROPS, load)).served_from == "api"
+    assert load.calls == 1
+
+
+async def test_a_load_cancelled_while_writing_is_written_whole(
+    manager: CacheManager, tiers: tuple[Switch, Switch], clock: ManualClock
+) -> None:
+    hot, warm = tiers
+    gate = asyncio.Event()
+    hot.held = (gate, clock.now())  # the write-through of what is fetched now waits here
+    load = Loader()
+    caller = asyncio.create_task(manager.fetch(KEY, PROPS, load))
+    await asyncio.wait_for(hot.arrived.wait(), 5)
+    caller.cancel()  # a Ctrl-C after the request was paid for, mid-write
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await asyncio.sleep(0.01)
+    assert manager._writing  # still under way, behind the gate
+    gate.set()
+    await asyncio.wait_for(asyncio.wait(list(manager._writing)), 5)
+    for tier in (hot.tier, warm.tier):
+        stored = await tier.get(KEY)
+        assert stored is not None
+        assert stored.payload == load.payload
+    assert load.calls == 1
+
+
 async def test_default_ttl_for_types_outside_the_table(
     manager: CacheManager, clock: ManualClock
 ) -> None:

@@ -76,6 +76,54 @@ async def test_a_cancelled_caller_does_not_cancel_the_flight() -> None:
         await leader
 
 
+async def test_the_last_cancelled_caller_cancels_the_flight() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def work() -> int:
+        started.set()
+        try:
+            await asyncio.sleep(30)  # an upstream call nobody waits for any more
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+        return 7
+
+    leader = asyncio.ensure_future(flights.run("k", work))
+    follower = asyncio.ensure_future(flights.run("k", work))
+    await started.wait()
+    leader.cancel()
+    await asyncio.sleep(0.01)
+    assert not stopped.is_set()  # the follower still waits for it
+    follower.cancel()
+    await asyncio.wait_for(stopped.wait(), timeout=2)
+    for caller in (leader, follower):
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+    await asyncio.sleep(0)
+    assert len(flights) == 0
+
+
+async def test_a_caller_after_a_cancelled_flight_starts_a_new_one() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    runs = 0
+    started = asyncio.Event()
+
+    async def work() -> int:
+        nonlocal runs
+        runs += 1
+        started.set()
+        await asyncio.sleep(0.05 if runs == 1 else 0)
+        return runs
+
+    first = asyncio.ensure_future(flights.run("k", work))
+    await started.wait()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await flights.run("k", work) == (2, False)
+
+
 async def test_errors_reach_every_caller() -> None:
     flights: SingleFlight[int] = SingleFlight()
 
