@@ -45,9 +45,7 @@ def _installed_closure(root: str, extras: set[str]) -> dict[str, str]:
         for text in dist.requires or []:
             req = Requirement(text)
             environments = [{"extra": extra} for extra in wanted] or [{"extra": ""}]
-            if req.marker is not None and not any(
-                req.marker.evaluate(env) for env in environments
-            ):
+            if req.marker is not None and not any(req.marker.evaluate(env) for env in environments):
                 continue
             todo.append((req.name, frozenset(req.extras)))
     return found
