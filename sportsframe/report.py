@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
+from sportsframe.cache.warm import TypeEfficiency
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -100,19 +102,10 @@ class EfficiencyReport:
     def from_rows(
         cls, rows: Iterable[Any], *, generated_at: datetime, monthly_quota: int
     ) -> EfficiencyReport:
-        """The report of the warm tier's rows (named tuples with the fields of
-        :class:`~sportsframe.cache.warm.TypeEfficiency`)."""
-        records = [row._asdict() for row in rows]
+        """The report of the warm tier's rows (:class:`~sportsframe.cache.warm.TypeEfficiency`,
+        or tuples in its order)."""
         raw = pd.DataFrame.from_records(
-            records,
-            columns=[
-                "data_type",
-                *(
-                    c
-                    for c in COLUMNS
-                    if c not in ("stored_bytes", "api_calls_saved", "quota_share")
-                ),
-            ],
+            [tuple(row) for row in rows], columns=list(TypeEfficiency._fields)
         )
         frame = raw.set_index("data_type").sort_index()
         frame["stored_bytes"] = (
@@ -237,8 +230,9 @@ class EfficiencyReport:
             color=_EXPIRED,
             label="expired entries",
         )
-        saved = ax.barh(down, rows["api_calls_saved"], height=0.38, color=_SAVED)
-        saved.set_label("API calls saved")
+        saved = ax.barh(
+            down, rows["api_calls_saved"], height=0.38, color=_SAVED, label="API calls saved"
+        )
         ax.bar_label(
             saved,
             labels=[
@@ -257,6 +251,8 @@ class EfficiencyReport:
                 va="center",
                 fontsize=8,
             )
+        if not names:
+            ax.text(0.5, 0.5, "no entries in the warm tier", ha="center", transform=ax.transAxes)
         ax.set_yticks(y, names)
         ax.set_xlabel("count")
         # Room for the labels (the stacked bars' sticky edges would defeat ax.margins).
