@@ -29,6 +29,7 @@ from sportsframe.errors import (
     QuotaExhaustedError,
     SportsFrameError,
 )
+from sportsframe.report import EfficiencyReport
 from sportsframe.session import AsyncSession, Session
 from sportsframe.settings import Settings
 
@@ -36,6 +37,7 @@ __all__ = [
     "APIError",
     "AsyncSession",
     "ConfigurationError",
+    "EfficiencyReport",
     "InvalidParameterError",
     "OfflineCacheMissError",
     "QuotaExhaustedError",
@@ -56,6 +58,7 @@ __all__ = [
     "datasets",
     "depth_charts",
     "dictionary",
+    "efficiency",
     "generated_props",
     "get_session",
     "injuries",
@@ -179,3 +182,4 @@ warm_upcoming = _export("warm_upcoming")
 clear_cache = _export("clear_cache")
 cache_stats = _export("cache_stats")
 cleanup = _export("cleanup")
+efficiency = _export("efficiency")

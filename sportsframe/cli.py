@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -224,15 +225,26 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_file(text: str) -> Path:
+    """An argparse type: a file to write, in a folder that exists (checked before any I/O)."""
+    path = Path(text).expanduser()
+    if not text or path.is_dir() or not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file in an existing folder")
+    return path
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    """The efficiency report as a table (or JSON), and as an HTML page and a PNG chart."""
     with _session(args) as session:
-        rows = session.efficiency()
-    print(f"{'data_type':<20}{'entries':>9}{'avg hits':>10}  last access")
-    for row in rows:
-        print(
-            f"{row['data_type']:<20}{row['entries']:>9}{row['avg_hits']:>10.1f}  "
-            f"{row['last_access'] or '-'}"
-        )
+        report = session.efficiency()
+    if args.html is not None:
+        report.to_html(args.html)
+    if args.png is not None:
+        report.to_png(args.png)
+    print(report.to_json(indent=2) if args.json else report.to_text())
+    for path in (args.html, args.png):
+        if path is not None:  # on stderr: stdout stays the table (or the JSON) alone
+            print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -298,10 +310,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, text in (
         ("stats", cmd_stats, "print cache statistics"),
-        ("report", cmd_report, "print the cache efficiency report"),
         ("cleanup", cmd_cleanup, "delete entries expired past the grace window"),
     ):
         sub.add_parser(name, parents=[common], help=text).set_defaults(func=func)
+
+    report = sub.add_parser(
+        "report", parents=[common], help="print the cache efficiency report per data type"
+    )
+    report.add_argument("--json", action="store_true", help="print it as JSON instead")
+    report.add_argument(
+        "--html", type=_output_file, metavar="FILE", help="also write it as an HTML page"
+    )
+    report.add_argument(
+        "--png", type=_output_file, metavar="FILE", help="also write its chart as a PNG image"
+    )
+    report.set_defaults(func=cmd_report)
 
     inv = sub.add_parser("invalidate", parents=[common], help="remove cached entries")
     inv.add_argument("dataset", nargs="?", choices=sorted(DATASETS), metavar="DATASET")

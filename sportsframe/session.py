@@ -31,6 +31,7 @@ from sportsframe.datasets import DATASETS, Dataset, expand, ints
 from sportsframe.endpoints import ENDPOINTS, BoundCall, max_week, min_week, validate_argument
 from sportsframe.errors import ConfigurationError, InvalidParameterError
 from sportsframe.l0 import FrameCache, L0Coherence
+from sportsframe.report import EfficiencyReport
 from sportsframe.runner import get_loop, run_sync
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
 
@@ -568,11 +569,26 @@ class AsyncSession:
         if self._client is not None:
             await self._client.manager.settle()
 
-    async def efficiency(self) -> list[dict[str, Any]]:
-        """The efficiency report rows: entries, average hits and last access per data type."""
+    async def efficiency(self) -> EfficiencyReport:
+        """The cache efficiency report: what the warm tier holds per data type and the API
+        calls its hits saved (pending hit counts are written first).
+
+        Returns:
+            An :class:`~sportsframe.report.EfficiencyReport`; its ``frame`` is indexed by
+            ``data_type`` with ``entries``, ``live``, ``expired``, ``avg_hits``,
+            ``total_hits``, ``last_hit``, ``stored_bytes`` (and its parts),
+            ``api_calls_saved`` and ``quota_share``. ``.plot()``, ``.to_html()`` and
+            ``.to_text()`` present it.
+
+        Example:
+            >>> sf.efficiency().frame[["entries", "expired", "api_calls_saved"]]  # doctest: +SKIP
+        """
         client = await self.client()
-        rows = await client.manager.analyze_cache_efficiency()
-        return [row._asdict() for row in rows]
+        now = self.clock.now()
+        rows = await client.manager.efficiency_report(now)
+        return EfficiencyReport.from_rows(
+            rows, generated_at=now, monthly_quota=self.settings.monthly_quota
+        )
 
     async def cleanup(self) -> int:
         """Delete warm-tier rows expired for longer than the grace window; returns the count."""

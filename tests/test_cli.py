@@ -4,6 +4,8 @@ traceback), and a report that works once the cache holds entries."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import sqlite3
@@ -11,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.image
 import psycopg
 import pytest
 
@@ -91,6 +94,8 @@ def test_debug_adds_the_traceback_but_not_the_password(
         (["invalidate", "--team", "XYZ"], ["--team", "'XYZ'", "KC"]),
         (["invalidate", "--player-id", "abc"], ["--player-id", "'abc'"]),
         (["demo", "--week", "40"], ["--week", "'40'"]),
+        (["report", "--png", "/no/such/folder/chart.png"], ["--png", "existing folder"]),
+        (["report", "--html", "."], ["--html", "'.'"]),
         (["nonsense"], ["invalid choice", "'nonsense'"]),
     ],
 )
@@ -127,19 +132,62 @@ def test_a_sportsframe_error_exits_1_with_one_line(
 
 
 # -- the report after the demo ---------------------------------------------------------------
-def _demo_then_report(env: dict[str, str]) -> tuple[str, subprocess.CompletedProcess[str]]:
+def _demo_then_report(
+    env: dict[str, str], out: Path
+) -> tuple[str, subprocess.CompletedProcess[str]]:
     demo = _run("demo", "--no-latency", env=env)
     assert demo.returncode == 0, demo.stderr
     report = _run("report", env=env)
     assert report.returncode == 0, report.stderr
     assert "Traceback" not in report.stderr
+    _check_json_html_png(env, out, _report_rows(report.stdout))
     return demo.stdout, report
 
 
-def _report_rows(stdout: str) -> dict[str, int]:
+def _report_rows(stdout: str) -> dict[str, dict[str, int]]:
+    """The text table's rows: data type -> entries, live, expired and hits; the total row must
+    add them up, and each row's live and expired entries its entries."""
     lines = stdout.strip().splitlines()
-    assert lines[0].split()[:2] == ["data_type", "entries"]
-    return {line.split()[0]: int(line.split()[1]) for line in lines[1:] if line.strip()}
+    assert lines[0].split()[:4] == ["data_type", "entries", "live", "expired"]
+    rule = next(i for i, line in enumerate(lines) if line and set(line) == {"-"})
+    names = ("entries", "live", "expired", "hits")
+    rows = {}
+    for line in lines[1:rule]:
+        name, entries, live, expired, _avg, hits, *_ = line.split()
+        rows[name] = {
+            k: int(v.replace(",", ""))
+            for k, v in zip(names, (entries, live, expired, hits), strict=True)
+        }
+        assert rows[name]["live"] + rows[name]["expired"] == rows[name]["entries"]
+    total, entries, live, expired, _avg, hits, *_ = lines[rule + 1].split()
+    assert total == "total"
+    for column, text in zip(names, (entries, live, expired, hits), strict=True):
+        assert int(text.replace(",", "")) == sum(row[column] for row in rows.values())
+    return rows
+
+
+def _check_json_html_png(env: dict[str, str], out: Path, rows: dict[str, dict[str, int]]) -> None:
+    """``report --json --html FILE --png FILE``: the JSON says what the table said, the page
+    holds the table and the chart is a valid PNG image."""
+    html, png = out / "report.html", out / "report.png"
+    done = _run("report", "--json", "--html", str(html), "--png", str(png), env=env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert {
+        row["data_type"]: {k: row[k] for k in ("entries", "live", "expired")}
+        | {"hits": row["total_hits"]}
+        for row in data["data_types"]
+    } == rows
+    page = html.read_text(encoding="utf-8")
+    table = page[page.index("<table") : page.index("</table>")]
+    for name, row in rows.items():
+        assert f">{name}<" in table
+        assert f">{row['entries']:,}<" in table
+    image = png.read_bytes()
+    assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    height, width = matplotlib.image.imread(io.BytesIO(image), format="png").shape[:2]
+    assert width >= 600
+    assert height >= 200
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -150,25 +198,34 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def _counts(rows: list[tuple[str, int, int]]) -> tuple[dict[str, int], dict[str, int]]:
+    """(entries, hits) per data type from ``data_type, COUNT(*), SUM(hit_count)`` rows."""
+    return {t: int(n) for t, n, _ in rows}, {t: int(h) for t, _, h in rows}
+
+
+COUNT_SQL = "SELECT data_type, COUNT(*), SUM(hit_count) FROM cache_entries GROUP BY data_type"
+
+
 def test_report_after_the_demo_on_sqlite(tmp_path: Path, redis_url: str) -> None:
-    _, report = _demo_then_report(_env(tmp_path))
+    _, report = _demo_then_report(_env(tmp_path), tmp_path)
     with sqlite3.connect(tmp_path / "home" / "cache.sqlite3") as db:
-        counts = dict(
-            db.execute("SELECT data_type, COUNT(*) FROM cache_entries GROUP BY data_type")
-        )
+        counts, hits = _counts(list(db.execute(COUNT_SQL)))
     assert len(counts) >= 4  # props (and its parts), injuries, odds, player game stats
-    assert _report_rows(report.stdout) == counts
+    rows = _report_rows(report.stdout)
+    assert {name: row["entries"] for name, row in rows.items()} == counts
+    assert {name: row["hits"] for name, row in rows.items()} == hits
+    assert sum(hits.values()) > 0  # the demo's hits, flushed when its session closed
 
 
 def test_report_after_the_demo_on_postgres(
     tmp_path: Path, redis_url: str, pg_database: str
 ) -> None:
-    _, report = _demo_then_report(_env(tmp_path, DATABASE_URL=pg_database))
+    _, report = _demo_then_report(_env(tmp_path, DATABASE_URL=pg_database), tmp_path)
     plain = pg_database.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain) as conn:
-        rows = conn.execute(
-            "SELECT data_type, COUNT(*) FROM cache_entries GROUP BY data_type"
-        ).fetchall()
-    counts = {data_type: int(n) for data_type, n in rows}
+        counts, hits = _counts([tuple(row) for row in conn.execute(COUNT_SQL).fetchall()])
     assert len(counts) >= 4
-    assert _report_rows(report.stdout) == counts
+    rows = _report_rows(report.stdout)
+    assert {name: row["entries"] for name, row in rows.items()} == counts
+    assert {name: row["hits"] for name, row in rows.items()} == hits
+    assert sum(hits.values()) > 0

@@ -969,6 +969,17 @@ class CacheManager:
         await self._hits.flush()
         return list(await warm.analyze_efficiency())
 
+    async def efficiency_report(self, now: datetime | None = None) -> list[Any]:
+        """The warm tier's extended report per data type, judged at ``now`` (default: the
+        manager's clock), after pending hit counts are written; [] without an SQL warm tier.
+        See :meth:`~sportsframe.cache.warm.SqlTier.efficiency_report` for the columns."""
+        warm: object = self.warm
+        report = getattr(warm, "efficiency_report", None)
+        if not isinstance(warm, Analyzable) or report is None:
+            return []
+        await self._hits.flush()
+        return list(await report(now or self.clock.now()))
+
     async def close(self) -> None:
         """Flush pending hit counts, release locks and close both tiers."""
         if self._closed:

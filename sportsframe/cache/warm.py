@@ -78,7 +78,10 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from sportsframe.cache import blob, codec
@@ -106,6 +109,7 @@ __all__ = [
     "WARM_SCHEMA_VERSION",
     "EfficiencyRow",
     "SqlTier",
+    "TypeEfficiency",
     "UTCDateTime",
     "build_tables",
 ]
@@ -246,6 +250,41 @@ class EfficiencyRow(NamedTuple):
     entries: int
     avg_hits: float
     last_access: datetime | None
+
+
+class TypeEfficiency(NamedTuple):
+    """One data type's line of the extended efficiency report (see
+    :meth:`SqlTier.efficiency_report`)."""
+
+    data_type: str
+    entries: int
+    live: int
+    expired: int
+    avg_hits: float
+    total_hits: int
+    last_hit: datetime | None
+    payload_bytes: int
+    sidecar_bytes: int
+    frame_bytes: int
+
+
+class _json_bytes(FunctionElement[int]):  # noqa: N801 - a SQL function, named like one
+    """The size in bytes of a JSON column's stored text: the dialects disagree on how to ask
+    (SQLite's ``length`` of text counts characters, and it has no ``octet_length`` before 3.43;
+    PostgreSQL needs the ``json`` cast to text)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_json_bytes, "postgresql")
+def _json_bytes_postgresql(element: _json_bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"octet_length(CAST({compiler.process(element.clauses, **kw)} AS TEXT))"
+
+
+@compiles(_json_bytes)
+def _json_bytes_default(element: _json_bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"length(CAST({compiler.process(element.clauses, **kw)} AS BLOB))"
 
 
 def _json_dumps(value: Any) -> str:
@@ -991,23 +1030,66 @@ class SqlTier:
         return await self._run(work, limit=max(self.operation_timeout, 60.0))
 
     async def analyze_efficiency(self) -> list[EfficiencyRow]:
-        """The spec's report: entries, average hits and last access per data type."""
-        t = self.table
+        """The spec's report: entries, average hits and last access per data type (the first
+        columns of :meth:`efficiency_report`)."""
+        return [
+            EfficiencyRow(row.data_type, row.entries, row.avg_hits, row.last_hit)
+            for row in await self.efficiency_report()
+        ]
+
+    async def efficiency_report(self, now: datetime | None = None) -> list[TypeEfficiency]:
+        """The spec's ``analyze_cache_efficiency`` query extended, in one statement: per data
+        type (sorted), the entries, how many are live and expired at ``now`` (default: the
+        tier's clock; expired means ``expires_at <= now``, as reads judge it), average and total
+        ``hit_count``, the last hit, and the bytes stored: the JSON payload, the Arrow sidecar
+        and the companions (finished frames) of the entries' current versions. Every source's
+        rows are counted. Hits still pending in a write-behind buffer are not in the table."""
+        t, c = self.table, self.companions
+        at = bindparam("now", now or self.clock.now(), type_=UTCDateTime())
+        # Per entry version (key, created_at): at most one row, so the join repeats no entry.
+        frames = (
+            select(c.c.key, c.c.created_at, func.sum(func.length(c.c.data)).label("nbytes"))
+            .group_by(c.c.key, c.c.created_at)
+            .subquery("frames")
+        )
+        joined = t.outerjoin(
+            frames, (frames.c.key == t.c.key) & (frames.c.created_at == t.c.created_at)
+        )
+
+        def total(value: Any, label: str) -> Any:
+            return func.coalesce(func.sum(value), 0).label(label)
+
         query = (
             select(
                 t.c.data_type,
                 func.count(t.c.id).label("entries"),
+                total(case((t.c.expires_at > at, 1), else_=0), "live"),
+                total(case((t.c.expires_at > at, 0), else_=1), "expired"),
                 func.avg(t.c.hit_count).label("avg_hits"),
-                func.max(t.c.last_hit_at).label("last_access"),
+                total(t.c.hit_count, "total_hits"),
+                func.max(t.c.last_hit_at).label("last_hit"),
+                total(_json_bytes(t.c.data), "payload_bytes"),
+                total(func.length(t.c.arrow), "sidecar_bytes"),
+                total(frames.c.nbytes, "frame_bytes"),
             )
+            .select_from(joined)
             .group_by(t.c.data_type)
             .order_by(t.c.data_type)
         )
 
-        async def work(conn: AsyncConnection) -> list[EfficiencyRow]:
+        async def work(conn: AsyncConnection) -> list[TypeEfficiency]:
             return [
-                EfficiencyRow(
-                    row.data_type, int(row.entries), float(row.avg_hits or 0), row.last_access
+                TypeEfficiency(
+                    row.data_type,
+                    int(row.entries),
+                    int(row.live),
+                    int(row.expired),
+                    float(row.avg_hits or 0),
+                    int(row.total_hits),
+                    row.last_hit,
+                    int(row.payload_bytes),
+                    int(row.sidecar_bytes),
+                    int(row.frame_bytes),
                 )
                 for row in await conn.execute(query)
             ]
