@@ -155,13 +155,14 @@ def _signed(function: _F, method: Callable[..., Any]) -> _F:
 
 
 def _export(name: str) -> Callable[..., Any]:
-    """The module function of the dataset ``name`` (its type is declared where it is assigned)."""
+    """The module function of the session method ``name``, untyped: declare its type where it
+    is assigned (the dataset functions), or use :func:`_forward`."""
 
     def function(*args: Any, **kwargs: Any) -> Any:
         # Session resolves the call: datasets try L0 in this thread, the rest run on the loop.
         return getattr(get_session(), name)(*args, **kwargs)
 
-    return _signed(function, getattr(Session, name))
+    return _signed(function, getattr(AsyncSession, name))
 
 
 def _forward(method: Callable[Concatenate[Session, _P], _T]) -> Callable[_P, _T]:
