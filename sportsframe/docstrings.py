@@ -58,10 +58,10 @@ KEY_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "betting_events": ("betting_event_id", "name", "betting_event_type", "start_date"),
     "betting_markets": (
         "betting_market_id",
+        "betting_market_type",
         "betting_bet_type",
         "betting_outcome_type",
         "value",
-        "payout_american",
         "sportsbook",
     ),
     "players": ("name", "position", "number", "status"),

@@ -79,8 +79,8 @@ class ByWeekProps(Protocol[R_co]):
         season: Seasons,
         week: Weeks | None = None,
         *,
-        season_type: str = "REG",
         include_alternate: bool = False,
+        season_type: str = "REG",
         refresh: bool = False,
         progress: bool | None = None,
     ) -> R_co: ...

@@ -22,11 +22,8 @@ CALL = "frame = sf.props(2024, [1, 2, 3], progress=True)"  # three parts: a bar 
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=datetime(2025, 3, 1, tzinfo=UTC))
-    try:
+    with start_emulator(now=datetime(2025, 3, 1, tzinfo=UTC)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -56,13 +53,8 @@ def test_progress_is_a_widget_in_jupyter_without_a_warning(
     pytest.importorskip("ipywidgets", reason="the notebook extra brings ipywidgets")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(f"import sportsframe as sf\n{CALL}\nlen(frame)")]
-    client = NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    )
-    client.execute(env=demo_env)
+    kernel_cwd = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(notebook, timeout=120, resources=kernel_cwd).execute(env=demo_env)
     outputs = notebook.cells[0].outputs
     streams = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "IProgress" not in streams

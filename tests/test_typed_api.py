@@ -12,7 +12,6 @@ import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -38,7 +37,7 @@ HELPERS = [
 ]
 
 
-def _surfaces() -> dict[str, Any]:
+def _surfaces() -> dict[str, typing.Any]:
     """Where a dataset function is found: the module, a Session, an AsyncSession."""
     return {"sf": sf, "Session": Session(), "AsyncSession": AsyncSession()}
 
@@ -109,8 +108,8 @@ def test_sessions_list_their_dataset_methods() -> None:
     assert list(inspect.signature(session.props).parameters) == [
         "season",
         "week",
-        "season_type",
         "include_alternate",
+        "season_type",
         "refresh",
         "progress",
     ]
@@ -144,11 +143,8 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
+    with start_emulator(now=NOW) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_every_docstring_example_runs(
@@ -166,7 +162,7 @@ def test_every_docstring_example_runs(
         for name in NAMES:
             lines = _section(getattr(sf, name).__doc__, "Example").splitlines()
             code = [line.strip().removeprefix(">>> ") for line in lines]
-            scope: dict[str, Any] = {"sf": session}  # the same methods as the module
+            scope: dict[str, typing.Any] = {"sf": session}  # the same methods as the module
             exec("\n".join(code[:-1]), scope)
             shown = eval(code[-1], scope)
             assert isinstance(shown, pd.DataFrame), name
