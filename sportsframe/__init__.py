@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
@@ -32,6 +32,17 @@ from sportsframe.errors import (
 from sportsframe.report import EfficiencyReport
 from sportsframe.session import AsyncSession, Session
 from sportsframe.settings import Settings
+from sportsframe.signatures import (
+    ByGame,
+    ByPlayer,
+    ByScore,
+    BySeason,
+    BySeasonOnly,
+    ByTeam,
+    ByWeek,
+    ByWeekProps,
+    NoArguments,
+)
 
 __all__ = [
     "APIError",
@@ -88,6 +99,10 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 _lock = threading.Lock()
 _default: Session | None = None
 
@@ -130,16 +145,11 @@ def dictionary(dataset: str) -> pd.DataFrame:
     return frames.dictionary(DATASETS[dataset].endpoint_name)
 
 
-def _export(name: str) -> Callable[..., Any]:
-    target = getattr(AsyncSession, name)
-
-    def function(*args: Any, **kwargs: Any) -> Any:
-        # Session resolves the call: datasets try L0 in this thread, the rest run on the loop.
-        return getattr(get_session(), name)(*args, **kwargs)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = target.__doc__
-    signature = inspect.signature(target)
+def _signed(function: _F, method: Callable[..., Any]) -> _F:
+    """``function`` named, documented and signed as ``method`` without its ``self``."""
+    signature = inspect.signature(method)
+    function.__name__ = function.__qualname__ = method.__name__
+    function.__doc__ = method.__doc__
     function.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=list(signature.parameters.values())[1:]
     )
@@ -147,39 +157,59 @@ def _export(name: str) -> Callable[..., Any]:
     return function
 
 
-props = _export("props")
-generated_props = _export("generated_props")
-odds = _export("odds")
-live_odds = _export("live_odds")
-line_movement = _export("line_movement")
-injuries = _export("injuries")
-scores = _export("scores")
-box_scores = _export("box_scores")
-box_score = _export("box_score")
-player_game_stats = _export("player_game_stats")
-team_game_stats = _export("team_game_stats")
-teams = _export("teams")
-schedules = _export("schedules")
-standings = _export("standings")
-byes = _export("byes")
-player_season_stats = _export("player_season_stats")
-team_season_stats = _export("team_season_stats")
-betting_events = _export("betting_events")
-betting_markets = _export("betting_markets")
-players = _export("players")
-player = _export("player")
-news = _export("news")
-news_by_team = _export("news_by_team")
-news_by_player = _export("news_by_player")
-play_by_play = _export("play_by_play")
-depth_charts = _export("depth_charts")
-stadiums = _export("stadiums")
-current_season = _export("current_season")
-current_week = _export("current_week")
-warm = _export("warm")
-warm_current = _export("warm_current")
-warm_upcoming = _export("warm_upcoming")
-clear_cache = _export("clear_cache")
-cache_stats = _export("cache_stats")
-cleanup = _export("cleanup")
-efficiency = _export("efficiency")
+def _export(name: str) -> Callable[..., Any]:
+    """The module function of the session method ``name``, untyped: declare its type where it
+    is assigned (the dataset functions), or use :func:`_forward`."""
+
+    def function(*args: Any, **kwargs: Any) -> Any:
+        # Session resolves the call: datasets try L0 in this thread, the rest run on the loop.
+        return getattr(get_session(), name)(*args, **kwargs)
+
+    return _signed(function, getattr(AsyncSession, name))
+
+
+def _forward(method: Callable[Concatenate[Session, _P], _T]) -> Callable[_P, _T]:
+    """The module function of a Session method, typed like it, called on the default session."""
+
+    def function(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return method(get_session(), *args, **kwargs)
+
+    return _signed(function, method)
+
+
+props: ByWeekProps[pd.DataFrame] = _export("props")
+generated_props: ByWeek[pd.DataFrame] = _export("generated_props")
+odds: ByWeek[pd.DataFrame] = _export("odds")
+live_odds: ByWeek[pd.DataFrame] = _export("live_odds")
+line_movement: ByScore[pd.DataFrame] = _export("line_movement")
+injuries: ByWeek[pd.DataFrame] = _export("injuries")
+scores: ByWeek[pd.DataFrame] = _export("scores")
+box_scores: ByWeek[pd.DataFrame] = _export("box_scores")
+box_score: ByScore[pd.DataFrame] = _export("box_score")
+player_game_stats: ByWeek[pd.DataFrame] = _export("player_game_stats")
+team_game_stats: ByWeek[pd.DataFrame] = _export("team_game_stats")
+teams: BySeasonOnly[pd.DataFrame] = _export("teams")
+schedules: BySeason[pd.DataFrame] = _export("schedules")
+standings: BySeason[pd.DataFrame] = _export("standings")
+byes: BySeason[pd.DataFrame] = _export("byes")
+player_season_stats: BySeason[pd.DataFrame] = _export("player_season_stats")
+team_season_stats: BySeason[pd.DataFrame] = _export("team_season_stats")
+betting_events: BySeasonOnly[pd.DataFrame] = _export("betting_events")
+betting_markets: ByScore[pd.DataFrame] = _export("betting_markets")
+players: ByTeam[pd.DataFrame] = _export("players")
+player: ByPlayer[pd.DataFrame] = _export("player")
+news: NoArguments[pd.DataFrame] = _export("news")
+news_by_team: ByTeam[pd.DataFrame] = _export("news_by_team")
+news_by_player: ByPlayer[pd.DataFrame] = _export("news_by_player")
+play_by_play: ByGame[pd.DataFrame] = _export("play_by_play")
+depth_charts: NoArguments[pd.DataFrame] = _export("depth_charts")
+stadiums: NoArguments[pd.DataFrame] = _export("stadiums")
+current_season = _forward(Session.current_season)
+current_week = _forward(Session.current_week)
+warm = _forward(Session.warm)
+warm_current = _forward(Session.warm_current)
+warm_upcoming = _forward(Session.warm_upcoming)
+clear_cache = _forward(Session.clear_cache)
+cache_stats = _forward(Session.cache_stats)
+cleanup = _forward(Session.cleanup)
+efficiency = _forward(Session.efficiency)

@@ -17,7 +17,7 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine, Hashable, Sequence
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -28,12 +28,14 @@ from sportsframe.cache.tier import TierUnavailable
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.datasets import DATASETS, Dataset, expand, ints
+from sportsframe.docstrings import docstring
 from sportsframe.endpoints import ENDPOINTS, BoundCall, max_week, min_week, validate_argument
 from sportsframe.errors import ConfigurationError, InvalidParameterError
 from sportsframe.l0 import FrameCache, L0Coherence
 from sportsframe.report import EfficiencyReport
 from sportsframe.runner import get_loop, run_sync
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
+from sportsframe.signatures import AsyncFrame, DatasetMethods, Seasons, Weeks, signature
 
 if TYPE_CHECKING:
     from sportsframe.cache.tier import CacheEntry
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["EMULATOR_KEY", "AsyncSession", "Session"]
 
 log = logging.getLogger("sportsframe")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: The key the facade sends to an emulator it started itself (the emulator accepts any key).
 EMULATOR_KEY = "emulator-demo-key"
@@ -52,7 +57,7 @@ def _derive(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update=changes)
 
 
-class AsyncSession:
+class AsyncSession(DatasetMethods[AsyncFrame]):
     """The async facade: ``await AsyncSession().props(2024, 18)``.
 
     Args:
@@ -597,8 +602,8 @@ class AsyncSession:
 
     async def warm(
         self,
-        season: Any,
-        weeks: Any = None,
+        season: Seasons,
+        weeks: Weeks | None = None,
         *,
         datasets: Sequence[str] = ("props", "odds", "injuries", "player_game_stats"),
         season_type: str = "REG",
@@ -739,44 +744,9 @@ def _progress_bar(total: int, dataset: str, progress: bool | None) -> Any:
     return tqdm(total=total, desc=f"sportsframe {dataset}", unit="part", file=sys.stderr)
 
 
-# -- dataset methods, generated from the dataset table ------------------------------------------
-def _signature(ds: Dataset) -> inspect.Signature:
-    P = inspect.Parameter  # noqa: N806 - the conventional short alias
-    kw = P.KEYWORD_ONLY
-    params = []
-    if ds.kind in ("week", "season"):
-        params.append(P("season", P.POSITIONAL_OR_KEYWORD))
-        if ds.kind == "week":
-            params.append(P("week", P.POSITIONAL_OR_KEYWORD, default=None))
-        if ds.endpoint.typed_season:
-            params.append(P("season_type", kw, default="REG"))
-    elif ds.kind != "none":
-        params.append(P(ds.endpoint.params[0].name, P.POSITIONAL_OR_KEYWORD))
-    if any(p.name == "include_alternate" for p in ds.endpoint.params):
-        params.append(P("include_alternate", kw, default=False))
-    params.append(P("refresh", kw, default=False))
-    params.append(P("progress", kw, default=None))
-    return inspect.Signature(params, return_annotation="pd.DataFrame")
-
-
-def _docstring(ds: Dataset) -> str:
-    args = {
-        "week": "season: int, list or range. week: int, list or range; None = every week with "
-        "data so far. season_type: 'REG', 'PRE' or 'POST'.",
-        "season": "season: int, list or range.",
-        "team": "team: a team key such as 'KC', or a list of them.",
-        "player": "player_id: a SportsDataIO PlayerID, or a list of them.",
-        "game": "game id / score id: a SportsDataIO ScoreID, or a list of them.",
-        "none": "(no arguments)",
-    }[ds.kind]
-    return (
-        f"{ds.summary}\n\n{args} refresh: bypass every cache and re-fetch. progress: show a "
-        f"progress bar (default: when more than one part is fetched).\n\n"
-        f"Returns a pandas DataFrame; columns and dtypes: ``sf.dictionary({ds.name!r})``. "
-        f"``df.attrs`` tells where it came from. Raises InvalidParameterError for bad arguments."
-    )
-
-
+# -- dataset methods, made from the dataset table ----------------------------------------------
+# Their signatures and docstrings come from the dataset table and the frame schemas; type
+# checkers read them from DatasetMethods, the declaration both session classes inherit.
 def _bind(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     try:
         bound = sig.bind(*args, **kwargs)
@@ -786,27 +756,77 @@ def _bind(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any])
     return dict(bound.arguments)
 
 
-def _make_async(ds: Dataset) -> Callable[..., Coroutine[Any, Any, pd.DataFrame]]:
-    sig = _signature(ds)
+def _describe(method: Callable[..., Any], owner: str, ds: Dataset) -> None:
+    """Name, document and sign the ``owner`` method made for the dataset ``ds``."""
+    sig = signature(ds)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__name__ = ds.name
+    method.__qualname__ = f"{owner}.{ds.name}"
+    method.__doc__ = docstring(ds)
+    method.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[self_param, *sig.parameters.values()]
+    )
+
+
+def _make_async(ds: Dataset) -> Callable[..., AsyncFrame]:
+    sig = signature(ds)
 
     async def method(self: AsyncSession, *args: Any, **kwargs: Any) -> pd.DataFrame:
         return await self._dataset(ds.name, **_bind(sig, args, kwargs))
 
-    method.__name__ = method.__qualname__ = ds.name
-    method.__doc__ = _docstring(ds)
-    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    method.__signature__ = sig.replace(  # type: ignore[attr-defined]
-        parameters=[self_param, *sig.parameters.values()]
-    )
+    _describe(method, "AsyncSession", ds)
     return method
 
 
-_SIGNATURES = {ds.name: _signature(ds) for ds in DATASETS.values()}
-for _ds in DATASETS.values():
-    setattr(AsyncSession, _ds.name, _make_async(_ds))
+def _make_sync(ds: Dataset) -> Callable[..., pd.DataFrame]:
+    name, sig = ds.name, signature(ds)
+
+    def method(self: Session, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        aio = self.aio
+        values = _bind(sig, args, kwargs)
+        # L0, then Redis, then the warm tier, in this thread: a hit never waits on the
+        # event loop. Planned once for the three (no plan: a refresh, or a call that needs
+        # the current week first; both are the loop's work).
+        calls = None if values.get("refresh") else aio._planned(name, values)
+        absent: set[str] = set()
+        if calls is not None:
+            frame = aio.cached_frame(name, values, calls)
+            if frame is None:
+                frame = aio.hot_frame(name, values, absent, calls)
+            if frame is None and absent:
+                frame = aio.warm_frame(name, values, absent, calls)
+            if frame is not None:
+                return frame
+        return run_sync(aio._dataset(name, _hot_absent=frozenset(absent), **values))
+
+    _describe(method, "Session", ds)
+    return method
 
 
-class Session:
+def _blocking(
+    method: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Session, P], T]:
+    """The Session twin of an AsyncSession method: runs it on the background loop and waits."""
+
+    def call(self: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(method(self.aio, *args, **kwargs))
+
+    call.__name__ = method.__name__
+    call.__qualname__ = f"Session.{method.__name__}"
+    call.__doc__ = method.__doc__
+    call.__signature__ = _evaluated_signature(method)  # type: ignore[attr-defined]
+    return call
+
+
+def _evaluated_signature(method: Callable[..., Any]) -> inspect.Signature:
+    # Types rather than their names where they can be resolved at run time (for help()).
+    try:
+        return inspect.signature(method, eval_str=True)
+    except NameError:
+        return inspect.signature(method)
+
+
+class Session(DatasetMethods[pd.DataFrame]):
     """The sync facade over :class:`AsyncSession` (same methods, plain return values).
 
     Calls run on sportsframe's background event loop, so they work in scripts, from many threads
@@ -834,9 +854,19 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # The helpers of the module facade (the dataset methods are set below, one per dataset).
+    current_season = _blocking(AsyncSession.current_season)
+    current_week = _blocking(AsyncSession.current_week)
+    warm = _blocking(AsyncSession.warm)
+    warm_current = _blocking(AsyncSession.warm_current)
+    warm_upcoming = _blocking(AsyncSession.warm_upcoming)
+    clear_cache = _blocking(AsyncSession.clear_cache)
+    cache_stats = _blocking(AsyncSession.cache_stats)
+    cleanup = _blocking(AsyncSession.cleanup)
+    efficiency = _blocking(AsyncSession.efficiency)
+
     def __getattr__(self, name: str) -> Any:
-        if name in DATASETS:
-            return self._dataset_function(name)
+        # Any other coroutine method of the AsyncSession, run on the background loop.
         target = getattr(self.aio, name, None)
         if name.startswith("_") or target is None or not inspect.iscoroutinefunction(target):
             raise AttributeError(name)
@@ -850,28 +880,16 @@ class Session:
             call.__signature__ = inspect.signature(target)  # type: ignore[attr-defined]
         return call
 
-    def _dataset_function(self, name: str) -> Any:
-        aio = self.aio
-        target = getattr(aio, name)
-        signature = _SIGNATURES[name]
+    def __dir__(self) -> list[str]:
+        # With what __getattr__ serves, for tab completion.
+        served = [
+            name
+            for name in dir(AsyncSession)
+            if not name.startswith("_") and inspect.iscoroutinefunction(getattr(AsyncSession, name))
+        ]
+        return sorted({*super().__dir__(), *served})
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            values = _bind(signature, args, kwargs)
-            # L0, then Redis, then the warm tier, in this thread: a hit never waits on the
-            # event loop. Planned once for the three (no plan: a refresh, or a call that needs
-            # the current week first; both are the loop's work).
-            calls = None if values.get("refresh") else aio._planned(name, values)
-            absent: set[str] = set()
-            if calls is not None:
-                frame = aio.cached_frame(name, values, calls)
-                if frame is None:
-                    frame = aio.hot_frame(name, values, absent, calls)
-                if frame is None and absent:
-                    frame = aio.warm_frame(name, values, absent, calls)
-                if frame is not None:
-                    return frame
-            return run_sync(aio._dataset(name, _hot_absent=frozenset(absent), **values))
 
-        call.__name__ = name
-        call.__doc__ = target.__doc__
-        return call
+for _ds in DATASETS.values():
+    setattr(AsyncSession, _ds.name, _make_async(_ds))
+    setattr(Session, _ds.name, _make_sync(_ds))

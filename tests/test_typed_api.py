@@ -1,0 +1,264 @@
+"""The typed, discoverable API: the dataset functions and methods carry the signatures type
+checkers read, sessions list their methods, docstrings name real columns and their examples run,
+and a user's script is checked by ``mypy --strict``."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+import typing
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sportsframe as sf
+from sportsframe import signatures
+from sportsframe.datasets import DATASETS
+from sportsframe.docstrings import JOIN_KEYS, join_keys
+from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.endpoints import ParamKind
+from sportsframe.session import AsyncSession, Session
+
+NAMES = sorted(DATASETS)
+HELPERS = [
+    "current_season",
+    "current_week",
+    "warm",
+    "warm_current",
+    "warm_upcoming",
+    "clear_cache",
+    "cache_stats",
+    "cleanup",
+]
+
+
+def _surfaces() -> dict[str, typing.Any]:
+    """Where a dataset function is found: the module, a Session, an AsyncSession."""
+    return {"sf": sf, "Session": Session(), "AsyncSession": AsyncSession()}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_dataset_is_declared_with_the_shape_its_endpoint_takes(name: str) -> None:
+    shape = signatures.shape(DATASETS[name])
+    module = typing.get_type_hints(sf)[name]
+    method = typing.get_type_hints(signatures.DatasetMethods)[name]
+    assert (typing.get_origin(module), typing.get_args(module)) == (shape, (pd.DataFrame,))
+    assert typing.get_origin(method) is shape
+    # ...and the two sessions bind what their methods return.
+    assert signatures.DatasetMethods[pd.DataFrame] in Session.__orig_bases__  # type: ignore[attr-defined]
+    assert signatures.DatasetMethods[signatures.AsyncFrame] in AsyncSession.__orig_bases__  # type: ignore[attr-defined]
+
+
+def test_nothing_is_declared_that_is_not_a_dataset() -> None:
+    assert set(typing.get_type_hints(signatures.DatasetMethods)) == set(DATASETS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_run_time_signatures_are_the_declared_ones(name: str) -> None:
+    shape = signatures.shape(DATASETS[name])
+    declared = inspect.signature(shape.__call__, eval_str=True)
+    expected = declared.replace(
+        parameters=list(declared.parameters.values())[1:], return_annotation=pd.DataFrame
+    )
+    for where, surface in _surfaces().items():
+        assert inspect.signature(getattr(surface, name)) == expected, where
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_signature_takes_what_the_endpoint_takes(name: str) -> None:
+    ds = DATASETS[name]
+    params = dict(signatures.signature(ds).parameters)
+    assert list(params)[-2:] == ["refresh", "progress"]
+    del params["refresh"], params["progress"]
+    endpoint = {p.name: p for p in ds.endpoint.params}
+    assert set(params) == set(endpoint)
+    for pname, param in params.items():
+        if endpoint[pname].kind is ParamKind.WEEK:
+            assert param.default is None  # None: every week with data so far
+        elif endpoint[pname].required:
+            assert param.default is inspect.Parameter.empty
+            assert param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        else:
+            assert param.default == endpoint[pname].default
+            assert param.kind is inspect.Parameter.KEYWORD_ONLY
+
+
+@pytest.mark.parametrize("name", HELPERS)
+def test_helpers_are_typed_like_their_async_twins(name: str) -> None:
+    def parameters(function: typing.Any) -> list[tuple[str, typing.Any, typing.Any]]:
+        # Names, kinds and defaults (annotations may be resolved or left as written).
+        params = inspect.signature(function).parameters.values()
+        return [(p.name, p.kind, p.default) for p in params]
+
+    unbound = parameters(getattr(AsyncSession(), name))
+    assert parameters(getattr(sf, name)) == unbound
+    assert parameters(getattr(Session(), name)) == unbound
+    assert getattr(sf, name).__doc__ == getattr(AsyncSession, name).__doc__
+
+
+def test_sessions_list_their_dataset_methods() -> None:
+    session = sf.Session()
+    assert "props" in dir(session)
+    assert set(DATASETS) <= set(dir(session))
+    assert set(DATASETS) <= set(dir(sf.AsyncSession()))
+    assert set(HELPERS) <= set(dir(session))
+    # What __getattr__ serves is listed too (it has no declaration of its own).
+    assert {"settle", "drop_hot", "describe_tiers"} <= set(dir(session))
+    assert list(inspect.signature(session.props).parameters) == [
+        "season",
+        "week",
+        "include_alternate",
+        "season_type",
+        "refresh",
+        "progress",
+    ]
+
+
+# -- docstrings --------------------------------------------------------------------------------
+def _section(doc: str, title: str) -> str:
+    match = re.search(rf"^{title}:\n((?:    .*\n?)+)", doc, re.MULTILINE)
+    assert match, f"no {title} section"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docstrings_name_columns_the_frame_has(name: str) -> None:
+    doc = sf.Session.__dict__[name].__doc__
+    assert doc == getattr(sf, name).__doc__ == getattr(AsyncSession, name).__doc__
+    columns = list(sf.dictionary(name)["column"])
+    named = re.findall(r"``(\w+)``", _section(doc, "Returns"))
+    assert named, "the Returns section names no column"
+    assert set(named) <= set(columns), set(named) - set(columns)
+    # The join keys the docstring names are the frame's first columns ("join keys first").
+    keys = join_keys(DATASETS[name])
+    assert columns[: len(keys)] == keys
+    assert not set(columns[len(keys) :]) & set(JOIN_KEYS)
+    arguments = re.findall(r"^    (\w+): ", _section(doc, "Args"), re.MULTILINE)
+    assert arguments == list(inspect.signature(getattr(sf, name)).parameters)
+
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with start_emulator(now=NOW) as server:
+        yield server
+
+
+def test_every_docstring_example_runs(
+    emulator: EmulatorServer, tmp_path: Path, namespace: str
+) -> None:
+    session = Session(
+        source="emulator",
+        base_url=emulator.base_url,
+        namespace=namespace,
+        rate_limit=1000.0,
+        redis_host="",
+        home=tmp_path,
+    )
+    with session:
+        for name in NAMES:
+            lines = _section(getattr(sf, name).__doc__, "Example").splitlines()
+            code = [line.strip().removeprefix(">>> ") for line in lines]
+            scope: dict[str, typing.Any] = {"sf": session}  # the same methods as the module
+            exec("\n".join(code[:-1]), scope)
+            shown = eval(code[-1], scope)
+            assert isinstance(shown, pd.DataFrame), name
+            assert scope["df"].attrs["endpoint"] == DATASETS[name].endpoint_name, name
+
+
+# -- acceptance 5 of the notebook toolkit: a user's script under mypy --strict -------------------
+USER_SCRIPT = """\
+import pandas as pd
+
+import sportsframe as sf
+
+
+async def later(session: sf.AsyncSession) -> pd.DataFrame:
+    return await session.props(2024, range(1, 19), season_type="POST")
+
+
+frame: pd.DataFrame = sf.props(2024, 18)
+reveal_type(sf.props(2024, 18))
+reveal_type(sf.Session().props(2024, [17, 18]))
+reveal_type(sf.AsyncSession().injuries)
+reveal_type(sf.current_season())
+reveal_type(sf.current_week())
+reveal_type(sf.warm(2024, 18))
+sf.props("2024", week="x")
+sf.players(17)
+sf.Session().odds(2024, 18, "REG")
+"""
+
+
+def _mypy(script: str, tmp_path: Path) -> list[str]:
+    path = tmp_path / "user_script.py"
+    path.write_text(script)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--config-file=",  # the user's settings, not this project's
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            "--no-error-summary",
+            "--hide-error-context",
+            path.name,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode in (0, 1), run.stderr
+    return [line.removeprefix(f"{path.name}:") for line in run.stdout.splitlines()]
+
+
+def _line(script: str, text: str) -> int:
+    return next(i for i, line in enumerate(script.splitlines(), 1) if line.startswith(text))
+
+
+@pytest.mark.slow
+def test_a_users_script_is_checked_by_mypy_strict(tmp_path: Path) -> None:
+    report = _mypy(USER_SCRIPT, tmp_path)
+    revealed = {
+        int(m.group(1)): m.group(2)
+        for m in map(re.compile(r'(\d+): note: Revealed type is "(.*)"').match, report)
+        if m
+    }
+    at = {text: _line(USER_SCRIPT, text) for text in ("reveal_type", "sf.props(", "sf.players")}
+    first = at["reveal_type"]
+    frame = "pandas.core.frame.DataFrame"  # not Any: the script uses it as a DataFrame
+    assert revealed == dict(
+        enumerate(
+            [
+                frame,
+                frame,
+                f"sportsframe.signatures.ByWeek[typing.Coroutine[Any, Any, {frame}]]",
+                "int",
+                "int | None",
+                "dict[str, int]",
+            ],
+            start=first,
+        )
+    )
+    errors = [line for line in report if ": error: " in line]
+    bad_call = at["sf.props("]
+    assert errors == [
+        f'{bad_call}: error: Argument 1 to "__call__" of "ByWeekProps" has incompatible type '
+        '"str"; expected "int | Sequence[int] | range"  [arg-type]',
+        f'{bad_call}: error: Argument "week" to "__call__" of "ByWeekProps" has incompatible type '
+        '"str"; expected "int | Sequence[int] | range | None"  [arg-type]',
+        f'{at["sf.players"]}: error: Argument 1 to "__call__" of "ByTeam" has incompatible type '
+        '"int"; expected "str | Sequence[str]"  [arg-type]',
+        f'{at["sf.players"] + 1}: error: Too many positional arguments for "__call__" of '
+        '"ByWeek"  [call-arg]',
+    ]
