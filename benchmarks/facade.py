@@ -18,14 +18,12 @@ Writes ``benchmarks/results/facade.json``.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import platform
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,58 +32,13 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import redis
+from _common import back_to_back, ms, side_by_side
 
 from sportsframe import frames
 from sportsframe.cache import codec
 from sportsframe.cache.hot import COMPANION_STAMP_BYTES
 from sportsframe.emulator import start_emulator
 from sportsframe.session import Session
-
-
-def side_by_side(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Median seconds of each function, measured interleaved: every round calls each function
-    once in turn (the order rotating), so a noisy neighbour slows all of them alike and the
-    ratios stay fair."""
-    for fn in fns.values():
-        for _ in range(3):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    names = list(fns)
-    for i in range(rounds):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            start = time.perf_counter()
-            fns[name]()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def back_to_back(
-    fns: dict[str, tuple[Callable[[], Any], int]], blocks: int = 5
-) -> dict[str, float]:
-    """Median seconds of each function, measured in alternating blocks: each block runs every
-    function in turn, each for its share of the calls given beside it.
-
-    For a baseline that allocates heavily (the JSON path makes about a million objects): run
-    interleaved call by call, the collections its garbage owes would land in the next
-    function's calls. In blocks (a collection before each), both still sample every phase of
-    a machine whose speed drifts, so their ratio stays fair.
-    """
-    for fn, _ in fns.values():
-        for _ in range(3):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(blocks):
-        for name, (fn, rounds) in fns.items():
-            gc.collect()
-            for _ in range(max(1, rounds // blocks)):
-                start = time.perf_counter()
-                fn()
-                samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.3f} ms"
 
 
 def main() -> None:
