@@ -205,7 +205,7 @@ def drop_namespace(redis_url: str, namespace: str) -> int:
 
     client = redis.Redis.from_url(redis_url)
     try:
-        keys = list(client.scan_iter(f"{namespace}[:#-]*", count=1000))
+        keys = list(client.scan_iter(f"{namespace}*", count=1000))
         for start in range(0, len(keys), 500):
             client.delete(*keys[start : start + 500])
         return len(keys)

@@ -226,11 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
     )
-    parser.add_argument("--quick", action="store_true", help="a smoke test: 2 processes per tier")
+    parser.add_argument("--quick", action="store_true", help="a smoke test: 1 process per case")
     parser.add_argument("--profile", action="store_true", help="profile one first call per tier")
     args = parser.parse_args(argv)
     if args.quick:
-        args.processes, args.weeks_per_process = 2, 2
+        args.processes, args.weeks_per_process = 1, 2
     if not reachable(args.redis_url):
         print(f"skipped: Redis is not reachable at {args.redis_url} (cold start reads Redis)")
         return 0

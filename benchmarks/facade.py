@@ -11,7 +11,7 @@ warm tier, with a local emulator as the API:
 (c) the warm hit with Redis flushed (p50 of the caller's wait; the copy back to Redis,
     written after the answer, is reported apart).
 
-Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N]``.
+Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N] [--quick]``.
 Writes ``benchmarks/results/facade.json``.
 """
 
@@ -46,7 +46,10 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="a smoke test: 10 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 10
     namespace = f"sfbench:{uuid.uuid4().hex[:8]}"
     home = Path(tempfile.mkdtemp(prefix="sfbench-"))
     emulator = start_emulator(now=datetime(2025, 3, 1, tzinfo=UTC))

@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = dict(SIZES)
     if args.quick:
-        args.rounds, args.misses = 8, 3
+        args.rounds, args.misses = 5, 2
         sizes = {"~2,000 rows": SIZES["~2,000 rows"]}
     have_redis = reachable(args.redis_url)
     if not have_redis:

@@ -246,11 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke test: 60 requests over 1 hour"
+        "--quick", action="store_true", help="a smoke test: 40 requests over 1 hour"
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.requests, args.hours = 60, 1.0
+        args.requests, args.hours = 40, 1.0
     if not reachable(args.redis_url):
         print(f"skipped: Redis is not reachable at {args.redis_url} (the analysts share it)")
         return 0
