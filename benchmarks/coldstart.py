@@ -14,7 +14,7 @@ a bare Redis GET (or one SELECT) of the stored finished frame plus its Arrow IPC
 ``to_pandas``, connection included, after the same imports. p50 and p95 of each are printed.
 The emulator serves as the API; a child that reaches it shows up as ``served from api``.
 
-Run: ``python benchmarks/coldstart.py [--processes 30] [--weeks-per-process 3] [--quick]
+Run: ``python benchmarks/coldstart.py [--processes 20] [--weeks-per-process 3] [--quick]
 [--redis-url URL] [--database-url URL|none] [--profile]``. ``--profile`` prints, from one more
 child per tier, where the first call's time goes (cProfile, cumulative). Writes
 ``benchmarks/results/coldstart.json``.
@@ -220,7 +220,7 @@ def spawn(config: dict[str, Any], mode: str = "--child") -> dict[str, Any]:
 # -- the parent -----------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", type=int, default=30, help="fresh processes per tier")
+    parser.add_argument("--processes", type=int, default=20, help="fresh processes per case")
     parser.add_argument("--weeks-per-process", type=int, default=3)
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument(

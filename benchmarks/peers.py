@@ -341,7 +341,7 @@ def payload_of(session: Any, season: int, weeks: list[int], season_type: str) ->
 
     from sportsframe.cache import codec
 
-    frame = session.props(season, weeks, season_type=season_type)
+    frame = session.props(season, weeks, season_type=season_type, progress=False)
     keys = (
         [p["key"] for p in frame.attrs["parts"]] if "parts" in frame.attrs else [frame.attrs["key"]]
     )

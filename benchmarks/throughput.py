@@ -71,10 +71,26 @@ def warm_season(config: dict[str, Any], weeks: int, rate: float, emulator: Any) 
     datasets = ("props", "odds", "injuries", "player_game_stats")
     with Session(**config, rate_limit=rate, monthly_quota=MONTHLY_QUOTA) as session:
         before = len(emulator.log.records)
+        outcome: dict[str, Any] = {}
+
+        def warm() -> None:
+            try:
+                outcome["counts"] = session.warm(
+                    SEASON, range(1, weeks + 1), datasets=datasets, progress=False
+                )
+            except BaseException as exc:  # reported, not raised: the rest still runs
+                outcome["error"] = f"{type(exc).__name__}: {exc}"
+
+        # In a thread with a deadline: the measurement ends even if the warm-up never does.
+        worker = threading.Thread(target=warm, daemon=True)
         start = time.perf_counter()
-        counts = session.warm(SEASON, range(1, weeks + 1), datasets=datasets, progress=False)
+        worker.start()
+        worker.join(timeout=60 + 3 * 20 * weeks / rate)
         elapsed = time.perf_counter() - start
+        if worker.is_alive():
+            outcome["error"] = f"did not end within {elapsed:.0f} s"
         records = emulator.log.records[before:]
+        counts = outcome.get("counts", {})
     times = sorted(r.time for r in records)
     n = len(times)
     spread = times[-1] - times[0] if n > 1 else 0.0
@@ -96,6 +112,7 @@ def warm_season(config: dict[str, Any], weeks: int, rate: float, emulator: Any) 
         "peak_in_one_second": peak,
         "quota_share": n / MONTHLY_QUOTA,
         "errors": sum(r.status >= 400 for r in records),
+        "failure": outcome.get("error"),
     }
 
 
@@ -255,6 +272,8 @@ def _print(report: dict[str, Any]) -> None:
         ["errors (4xx/5xx)", w["errors"]],
         ["quota spent", f"{w['quota_share']:.1%} of {MONTHLY_QUOTA:,} a month"],
     ]
+    if w["failure"]:
+        rows.append(["sf.warm failed", w["failure"]])
     print(table(["warm-up", "value"], rows))
     print("target: >= 95 % of the rate limit")
     print(f"\n(2) hot keys: props weeks {report['hot_weeks']} (about 2,300 rows each) in Redis")
