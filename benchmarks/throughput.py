@@ -85,7 +85,7 @@ def warm_season(config: dict[str, Any], weeks: int, rate: float, emulator: Any) 
         worker = threading.Thread(target=warm, daemon=True)
         start = time.perf_counter()
         worker.start()
-        worker.join(timeout=60 + 3 * 20 * weeks / rate)
+        worker.join(timeout=30 + 1.5 * 20 * weeks / rate)  # about 20 requests a week
         elapsed = time.perf_counter() - start
         if worker.is_alive():
             outcome["error"] = f"did not end within {elapsed:.0f} s"
