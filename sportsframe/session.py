@@ -24,6 +24,7 @@ import pyarrow as pa
 from pydantic import SecretStr
 
 from sportsframe import frames
+from sportsframe.cache.stats import CacheStatsView
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
@@ -171,11 +172,12 @@ class AsyncSession:
             if refresh:
                 await self._publish_invalidation(key)
             else:
+                started = perf_counter()
                 cached = self.l0.get(key)
                 if cached is not None:
                     cached.attrs["served_from"] = "l0"
                     parts[i] = cached
-                    self._count_l0(1)
+                    self._count_l0(1, perf_counter() - started)
                     continue
             todo.append(i)
         client = await self.client() if todo else None
@@ -202,11 +204,13 @@ class AsyncSession:
             return done[0]
         return _concat(done, name)
 
-    def _count_l0(self, hits: int) -> None:
-        # L0 hits are API calls avoided too (they show in cache_stats()["l0_cache"]).
+    def _count_l0(self, hits: int, seconds: float) -> None:
+        # L0 hits are API calls avoided too (they show in cache_stats()["l0_cache"]); ``seconds``
+        # is the time of all of them together.
         if self._client is not None:
+            each = seconds / hits
             for _ in range(hits):
-                self._client.manager.record_l0_hit()
+                self._client.manager.record_l0_hit(each)
 
     def _key(self, call: BoundCall) -> str:
         return f"emulator/{call.key}" if self.source == "emulator" else call.key
@@ -302,13 +306,14 @@ class AsyncSession:
         if calls is None:
             return None
         parts = []
+        started = perf_counter()  # one timing for the whole read: an L0 hit is ~0.1 ms
         for call in calls:
             frame = self.l0.get(self._key(call))
             if frame is None:
                 return None
             frame.attrs["served_from"] = "l0"
             parts.append(frame)
-        self._count_l0(len(parts))
+        self._count_l0(len(parts), perf_counter() - started)
         return parts[0] if len(parts) == 1 else _concat(parts, DATASETS[dataset].endpoint_name)
 
     def hot_frame(
@@ -545,10 +550,14 @@ class AsyncSession:
     def _key_pattern(self, pattern: str) -> str:
         return f"emulator/{pattern}" if self.source == "emulator" else pattern
 
-    async def cache_stats(self) -> dict[str, Any]:
-        """Hit/miss statistics per tier (the cache spec's shape) plus L0 and latency samples."""
+    async def cache_stats(self) -> CacheStatsView:
+        """Hit/miss statistics per tier: the cache spec's shape (``hot_cache``, ``warm_cache``,
+        ``overall``) plus ``l0_cache`` and ``api``, each with a latency summary (count, p50, p95,
+        max in ms), and ``timeline`` (calls per minute). A dict that shows as a table in Jupyter;
+        ``.to_frame()`` gives one row per tier.
+        """
         client = await self.client()
-        stats = client.get_cache_stats()
+        stats = CacheStatsView(client.get_cache_stats())
         stats.setdefault("l0_cache", {}).update(entries=len(self.l0), bytes=self.l0.nbytes)
         return stats
 

@@ -466,7 +466,12 @@ async def test_stats_follow_the_spec_flow(manager: CacheManager) -> None:
     assert (stats["overall"]["hits"], stats["overall"]["misses"]) == (1, 1)
     assert stats["overall"]["hit_rate"] == 0.5
     assert stats["api"]["calls"] == 1
-    assert len(stats["latency_samples_ms"]["hot"]) == 2
+    # Latency is summarised (hits apart from misses), with no raw samples.
+    assert stats["hot_cache"]["latency"]["count"] == 1
+    assert stats["hot_cache"]["miss_latency"]["count"] == 1
+    assert stats["warm_cache"]["miss_latency"]["count"] == 1
+    assert stats["api"]["latency"]["count"] == 1
+    assert "latency_samples_ms" not in stats
 
 
 async def test_prometheus_counters_move(manager: CacheManager) -> None:
