@@ -7,7 +7,8 @@
 
 One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...),
 each returning a typed DataFrame; ``sf.dictionary("props")`` describes its columns. Control:
-``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``cleanup``; explicit sessions:
+``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in
+``sportsframe.plots``; Prometheus metrics in ``sf.metrics``; explicit sessions:
 ``Session`` (sync) and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from sportsframe import metrics
 from sportsframe.datasets import DATASETS
 from sportsframe.errors import (
     APIError,
@@ -61,6 +63,7 @@ __all__ = [
     "injuries",
     "line_movement",
     "live_odds",
+    "metrics",
     "news",
     "news_by_player",
     "news_by_team",
@@ -71,6 +74,7 @@ __all__ = [
     "player_season_stats",
     "players",
     "props",
+    "quota",
     "schedules",
     "scores",
     "stadiums",
@@ -178,4 +182,5 @@ warm_current = _export("warm_current")
 warm_upcoming = _export("warm_upcoming")
 clear_cache = _export("clear_cache")
 cache_stats = _export("cache_stats")
+quota = _export("quota")
 cleanup = _export("cleanup")

@@ -32,6 +32,7 @@ from sportsframe.datasets import DATASETS, Dataset, expand, ints
 from sportsframe.endpoints import ENDPOINTS, BoundCall, max_week, min_week, validate_argument
 from sportsframe.errors import ConfigurationError, InvalidParameterError
 from sportsframe.l0 import FrameCache, L0Coherence
+from sportsframe.quota import QuotaStatus, quota_status
 from sportsframe.runner import get_loop, run_sync
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
 
@@ -560,6 +561,12 @@ class AsyncSession:
         stats = CacheStatsView(client.get_cache_stats())
         stats.setdefault("l0_cache", {}).update(entries=len(self.l0), bytes=self.l0.nbytes)
         return stats
+
+    async def quota(self) -> QuotaStatus:
+        """This month's API requests: ``used``, ``limit``, ``remaining`` and ``resets_at`` (the
+        start of next month, UTC), counted by the persisted quota shared by every process."""
+        client = await self.client()
+        return await quota_status(client.client.quota, clock=self.clock, source=self.source)
 
     async def describe_tiers(self) -> tuple[str, str]:
         """One line each naming the hot and the warm tier (no secrets)."""
