@@ -182,5 +182,7 @@ warm_current = _export("warm_current")
 warm_upcoming = _export("warm_upcoming")
 clear_cache = _export("clear_cache")
 cache_stats = _export("cache_stats")
+# The function takes the package attribute of the sportsframe.quota module, as the facade's
+# name; ``from sportsframe.quota import ...`` still reaches the module (through sys.modules).
 quota = _export("quota")
 cleanup = _export("cleanup")

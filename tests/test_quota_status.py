@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+import sportsframe as sf
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.quota import MemoryQuota, QuotaStatus, month_start, next_month, quota_status
+from sportsframe.runner import run_sync
+from sportsframe.session import AsyncSession, Session
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -61,6 +64,28 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
     finally:
         server.stop()
+
+
+def test_session_and_async_session_quota_count_the_requests_sent(
+    emulator: EmulatorServer,
+) -> None:
+    options: dict[str, object] = dict(
+        source="emulator", base_url=emulator.base_url, rate_limit=1000.0, redis_host=""
+    )
+    with Session(**options) as session:
+        session.injuries(2024, 1)
+        session.injuries(2024, 1)  # cached: not sent
+        session.odds(2024, 1)
+        status = session.quota()
+    assert status["used"] == len(emulator.requests()) == 2
+    assert status["source"] == "emulator"
+
+    async def read() -> QuotaStatus:
+        async with AsyncSession(**options) as aio:  # a new session, the same quota table
+            return await aio.quota()
+
+    assert run_sync(read())["used"] == 2
+    assert "quota" in sf.__all__
 
 
 #: One process's work: some weeks of injuries (cached weeks cost nothing), then its quota.
