@@ -22,9 +22,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sportsframe.cache.stats import TIERS
+
 __all__ = ["hit_rate", "latency", "quota", "timeline"]
 
-#: The tiers in read order: (stats section, label).
+#: The tiers in read order: (tier, label).
 _TIERS = (("l0", "L0"), ("hot", "hot"), ("warm", "warm"), ("api", "API"))
 _HIT, _MISS, _API, _ERROR, _LIMIT = "#2a9d8f", "#c5cad3", "#e76f51", "#9b2226", "#264653"
 
@@ -39,7 +41,7 @@ def _stats(stats: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 def _section(stats: Mapping[str, Any], tier: str) -> Mapping[str, Any]:
-    section: Mapping[str, Any] = stats.get(f"{tier}_cache" if tier != "api" else "api", {})
+    section: Mapping[str, Any] = stats.get(TIERS[tier], {})
     return section
 
 
@@ -197,17 +199,15 @@ def timeline(stats: Mapping[str, Any] | None = None, *, ax: Axes | None = None) 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     handles = [*ax.get_legend_handles_labels()[0], *rate_ax.get_legend_handles_labels()[0]]
     ax.legend(handles=handles, loc="upper left", frameon=False)
-    span = minutes[-1] - minutes[0] + timedelta(minutes=1)
     # At least ten minutes wide, so that one busy minute is a bar rather than the whole axis.
     right = max(minutes[-1] + timedelta(minutes=2), minutes[0] + timedelta(minutes=10))
     ax.set_xlim(*_days([minutes[0] - timedelta(minutes=1), right]))
-    hours = span.total_seconds() / 3600
+    span = (minutes[-1] - minutes[0] + timedelta(minutes=1)).total_seconds()
+    length = f"{span / 3600:.1f} h" if span >= 3600 else f"{span / 60:.0f} min"
+    calls = sum(series.hits) + sum(series.misses)
     ax.set_title(
-        f"Hit rate and API calls per minute · {sum(series.hits) + sum(series.misses):,} calls, "
-        f"{sum(api_calls):,} API calls over {hours:.1f} h"
-        if hours >= 1
-        else f"Hit rate and API calls per minute · {sum(series.hits) + sum(series.misses):,} "
-        f"calls, {sum(api_calls):,} API calls over {span.total_seconds() / 60:.0f} min"
+        f"Hit rate and API calls per minute · {calls:,} calls, "
+        f"{sum(api_calls):,} API calls over {length}"
     )
     return fig
 
