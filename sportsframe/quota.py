@@ -223,6 +223,17 @@ class SqlQuota:
         raise QuotaExhaustedError(self.limit, self.limit, endpoint=endpoint, params=params)
 
     async def used(self) -> int:
+        """The month's count in ``api_usage``; with the database down, this process's count
+        (logged), as :meth:`reserve` keeps counting then."""
+        try:
+            return await self._used()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning(
+                "quota table unavailable (%s); showing this process's count", type(exc).__name__
+            )
+            return await self._fallback.used() if self._fallback is not None else self._last_used
+
+    async def _used(self) -> int:
         await self._ensure()
         async with self.engine.connect() as conn:
             value = (

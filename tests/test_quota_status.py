@@ -17,7 +17,14 @@ from prometheus_client.parser import text_string_to_metric_families
 import sportsframe as sf
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.quota import MemoryQuota, QuotaStatus, month_start, next_month, quota_status
+from sportsframe.quota import (
+    MemoryQuota,
+    QuotaStatus,
+    SqlQuota,
+    month_start,
+    next_month,
+    quota_status,
+)
 from sportsframe.runner import run_sync
 from sportsframe.session import AsyncSession, Session
 
@@ -55,6 +62,27 @@ async def test_quota_status_reads_used_limit_remaining_and_reset() -> None:
         "source": "emulator",
     }
     assert "3 (30.0%)" in status._repr_html_()
+
+
+async def test_quota_status_with_the_database_down_shows_this_processs_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(datetime(2024, 12, 15, tzinfo=UTC))
+    quota = SqlQuota(
+        "postgresql+psycopg://user@127.0.0.1:1/db",  # nothing listens there
+        100,
+        source="sportsdataio",
+        fingerprint="f" * 16,
+        clock=clock,
+    )
+    try:
+        await quota.reserve()
+        await quota.reserve()
+        status = await quota_status(quota, clock=clock, source="sportsdataio")
+    finally:
+        await quota.aclose()
+    assert (status["used"], status["remaining"]) == (2, 98)
+    assert any("showing this process's count" in r.getMessage() for r in caplog.records)
 
 
 @pytest.fixture
