@@ -208,7 +208,7 @@ class AsyncSession:
     def _count_l0(self, hits: int, seconds: float) -> None:
         # L0 hits are API calls avoided too (they show in cache_stats()["l0_cache"]); ``seconds``
         # is the time of all of them together.
-        if self._client is not None:
+        if self._client is not None and hits:
             each = seconds / hits
             for _ in range(hits):
                 self._client.manager.record_l0_hit(each)
