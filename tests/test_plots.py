@@ -208,3 +208,10 @@ def test_charts_render_headless_without_pyplot(
     assert plt.get_fignums() == before  # no pyplot figure left open
     assert shown == []
     assert matplotlib.get_backend()  # whatever the backend, nothing was shown
+
+
+def test_a_chart_shows_once_as_png_in_jupyter(stats: CacheStatsView) -> None:
+    formatters = pytest.importorskip("IPython.core.formatters")
+    fig = plots.hit_rate(stats)
+    data, _ = formatters.DisplayFormatter().format(fig)
+    assert data["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
