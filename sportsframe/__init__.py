@@ -7,7 +7,8 @@
 
 One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...),
 each returning a typed DataFrame; ``sf.dictionary("props")`` describes its columns. Control:
-``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``cleanup``; explicit sessions:
+``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in
+``sportsframe.plots``; Prometheus metrics in ``sf.metrics``; explicit sessions:
 ``Session`` (sync) and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
 """
 
@@ -20,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
+from sportsframe import metrics
 from sportsframe.datasets import DATASETS
 from sportsframe.errors import (
     APIError,
@@ -75,6 +77,7 @@ __all__ = [
     "injuries",
     "line_movement",
     "live_odds",
+    "metrics",
     "news",
     "news_by_player",
     "news_by_team",
@@ -85,6 +88,7 @@ __all__ = [
     "player_season_stats",
     "players",
     "props",
+    "quota",
     "schedules",
     "scores",
     "stadiums",
@@ -212,4 +216,7 @@ warm_upcoming = _forward(Session.warm_upcoming)
 clear_cache = _forward(Session.clear_cache)
 cache_stats = _forward(Session.cache_stats)
 cleanup = _forward(Session.cleanup)
+# The function takes the package attribute of the sportsframe.quota module, as the facade's
+# name; ``from sportsframe.quota import ...`` still reaches the module (through sys.modules).
+quota = _forward(Session.quota)
 efficiency = _forward(Session.efficiency)
