@@ -196,7 +196,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         median_speedup = statistics.median(r[2] / r[4] for r in rows)
         print(f"median hot-tier speed-up over the API: {median_speedup:.0f}x")
+        folder = args.out if args.out is not None else session.settings.home / "demo"
+        written = write_demo_files(session, folder)
+        print(f"\ncharts and the efficiency report written to {folder}:")
+        print("  " + ", ".join(path.name for path in written))
     return 0
+
+
+#: Resolution of the demo's PNG charts: each is its figure's size in inches times this.
+DEMO_DPI = 100
+
+
+def write_demo_files(session: Any, folder: Path) -> list[Path]:
+    """The session's charts (hit rate, latency, timeline, quota) as PNG files and its
+    efficiency report as an HTML page, in ``folder`` (created); the paths written."""
+    from sportsframe import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stats = session.cache_stats()
+    charts = {
+        "hit_rate.png": plots.hit_rate(stats),
+        "latency.png": plots.latency(stats),
+        "timeline.png": plots.timeline(stats),
+        "quota.png": plots.quota(session.quota()),
+    }
+    written = []
+    for name, figure in charts.items():
+        # A fixed size (no tight bounding box): every image is its figure's size at DEMO_DPI.
+        figure.savefig(folder / name, format="png", dpi=DEMO_DPI)
+        written.append(folder / name)
+    report = session.efficiency()
+    report.to_html(folder / "efficiency.html")
+    written.append(folder / "efficiency.html")
+    return written
 
 
 # -- the other commands -------------------------------------------------------------------
@@ -235,6 +267,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     else:
         print(_stats_text(stats, quota))
     return 0
+
+
+def _output_folder(text: str) -> Path:
+    """An argparse type: a folder to write into (created if missing; not a file)."""
+    path = Path(text).expanduser()
+    if not text or path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    return path
 
 
 def _output_file(text: str) -> Path:
@@ -320,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--week", type=_registry_argument("week", f"a week ({WEEKS_HELP})"), default=18
     )
     demo.add_argument("--no-latency", action="store_true", help="emulator answers at once")
+    demo.add_argument(
+        "--out",
+        type=_output_folder,
+        metavar="DIR",
+        help="where to write the charts and the report (default: SPORTSFRAME_HOME/demo)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     common = _Parser(add_help=False, parents=[debug])
