@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -17,18 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import sportsframe as sf
 from sportsframe import metrics
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

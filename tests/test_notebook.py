@@ -4,26 +4,15 @@ emulator (the sync facade inside a kernel's running event loop), and none is sto
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=datetime(2025, 3, 1, tzinfo=UTC))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_the_three_notebooks_are_there() -> None:

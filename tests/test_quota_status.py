@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import sportsframe as sf
 from sportsframe.clock import ManualClock
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 from sportsframe.quota import (
     MemoryQuota,
     QuotaStatus,
@@ -83,15 +82,6 @@ async def test_quota_status_with_the_database_down_shows_this_processs_count(
         await quota.aclose()
     assert (status["used"], status["remaining"]) == (2, 98)
     assert any("showing this process's count" in r.getMessage() for r in caplog.records)
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_session_and_async_session_quota_count_the_requests_sent(

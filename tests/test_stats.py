@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 from sportsframe.cache.latency import (
     BUCKET_BOUNDS,
@@ -22,7 +21,7 @@ from sportsframe.cache.latency import (
 )
 from sportsframe.cache.stats import CacheStats, CacheStatsView
 from sportsframe.clock import ManualClock
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 from sportsframe.session import Session
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -225,15 +224,6 @@ def test_the_html_repr_is_a_valid_table_of_the_numbers(clock: ManualClock) -> No
 
 
 # -- acceptance 6: after 5,000 calls ---------------------------------------------------------------
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_stats_after_5000_calls_print_short_and_render_as_html(
     emulator: EmulatorServer, namespace: str, tmp_path: Path
 ) -> None:
