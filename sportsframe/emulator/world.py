@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["EASTERN", "Game", "Player", "World", "season_start"]
+__all__ = ["EASTERN", "Game", "Player", "World", "season_start", "stream"]
 
 EASTERN = ZoneInfo("America/New_York")
 SEASON_TYPE_CODE = {"REG": 1, "PRE": 2, "POST": 3}
@@ -102,6 +102,15 @@ LAST = (
 )
 
 
+def stream(*parts: object) -> random.Random:
+    """A random stream named by ``parts``: the same name gives the same draws in every process.
+
+    ``random.Random`` seeds a string through SHA-512, so unlike ``hash()`` it is not salted per
+    process.
+    """
+    return random.Random(":".join(str(p) for p in parts))
+
+
 def season_start(season: int) -> date:
     """Labor Day (first Monday of September) of ``season``: week 1's Thursday is 3 days later."""
     first = date(season, 9, 1)
@@ -157,13 +166,6 @@ class Game:
         if now >= self.kickoff:
             return "InProgress"
         return "Scheduled"
-
-    def score(self, seed: int) -> tuple[int, int]:
-        """Final (away, home) points."""
-        rnd = random.Random(f"{seed}:score:{self.score_id}")
-        return rnd.choice((3, 6, 10, 13, 14, 17, 20, 21, 23, 24, 27, 28, 31, 34, 38)), rnd.choice(
-            (3, 7, 10, 13, 16, 17, 20, 21, 24, 26, 27, 30, 31, 35, 41)
-        )
 
 
 class World:
