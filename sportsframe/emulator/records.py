@@ -42,25 +42,24 @@ _EMPTY = {"int": 0, "dec": 0.0, "bool": False}
 
 
 @cache
-def _template(model: str) -> tuple[tuple[str, Any, str | None], ...]:
-    # (field, immutable default, nested model to build fresh or None), in the model's order.
-    out: list[tuple[str, Any, str | None]] = []
+def _template(model: str) -> tuple[dict[str, Any], tuple[tuple[str, str], ...], dict[str, str]]:
+    """The model's empty record (immutable values only), the fields whose empty value must be
+    built fresh for each record (lists, nested records), and each scalar field's type."""
+    empty: dict[str, Any] = {}
+    fresh: list[tuple[str, str]] = []
+    kinds: dict[str, str] = {}
     for f in models()[model]:
         name, kind = f["name"], f["type"]
+        empty[name] = None
         if f["array"]:
-            out.append((name, None, "[]"))
-        elif kind == "str" or kind == "dt" or f["nullable"]:
-            out.append((name, None, None))
-        elif kind in _EMPTY:
-            out.append((name, _EMPTY[kind], None))
-        else:
-            out.append((name, None, kind))
-    return tuple(out)
-
-
-@cache
-def _kinds(model: str) -> dict[str, str]:
-    return {f["name"]: f["type"] for f in models()[model] if not f["array"]}
+            fresh.append((name, "[]"))
+            continue
+        kinds[name] = kind
+        if kind in _EMPTY and not f["nullable"]:
+            empty[name] = _EMPTY[kind]
+        elif kind not in _EMPTY and kind not in ("str", "dt") and not f["nullable"]:
+            fresh.append((name, kind))
+    return empty, tuple(fresh), kinds
 
 
 def _typed(value: Any, kind: str | None) -> Any:
@@ -74,15 +73,20 @@ def _typed(value: Any, kind: str | None) -> Any:
 
 
 def fill(model: str, facts: Mapping[str, Any], *, depth: int = 0) -> dict[str, Any]:
-    """A record of ``model`` with every field, ``facts`` applied over the empty values."""
-    out: dict[str, Any] = {}
-    for name, default, nested in _template(model):
-        if name in facts:
-            out[name] = _typed(facts[name], _kinds(model).get(name))
-        elif nested == "[]":
-            out[name] = []
-        elif nested is not None:
-            out[name] = fill(nested, {}, depth=depth + 1) if depth == 0 else None
-        else:
-            out[name] = default
+    """A record of ``model`` with every field, ``facts`` applied over the empty values.
+
+    Facts that are not fields of the model are ignored, so one set of facts can fill related
+    models (a Score and its Schedule subset).
+    """
+    empty, fresh, kinds = _template(model)
+    out = dict(empty)  # field order is the model's: updates below keep it
+    for name, nested in fresh:
+        if name not in facts:
+            if nested == "[]":
+                out[name] = []
+            elif depth == 0:
+                out[name] = fill(nested, {}, depth=depth + 1)
+    for name, value in facts.items():
+        if name in out:
+            out[name] = _typed(value, kinds.get(name))
     return out
