@@ -14,19 +14,18 @@ from typing import Any
 
 from sportsframe.emulator.book import (
     BOOKS,
+    CONSENSUS,
     Book,
     GameQuote,
-    PropLine,
-    decimal_odds,
     game_quote,
     price,
     shifted,
 )
+from sportsframe.emulator.markets import Offer, market, outcome
 from sportsframe.emulator.plan import MARGIN_SD
 from sportsframe.emulator.records import day, eastern, fill
 from sportsframe.emulator.sim import MARKETS_OPEN, League
 from sportsframe.emulator.world import GAME_LENGTH, SEASON_TYPE_CODE, Game, World
-from sportsframe.league import Team
 
 __all__ = ["BET_TYPES", "STAT_OF", "BettingFeeds"]
 
@@ -185,47 +184,23 @@ class BettingFeeds:
         quotes = [q for step, when in enumerate(moments) for q in self._pregame(g, when, step)]
         return [self._game_info(g, quotes, [])]
 
-    # -- player props ----------------------------------------------------------------------
-    def _outcome(
-        self, market_id: int, index: int, book: Book, team: Team, prop: PropLine, side: str,
-        value: float, payout: int, alternate: bool, times: tuple[str, str],
-    ) -> dict[str, Any]:  # fmt: skip
-        return fill(
-            "BettingOutcome",
-            {
-                "BettingOutcomeID": market_id * 100 + index,
-                "BettingMarketID": market_id,
-                "SportsBook": {"SportsbookID": book.book_id, "Name": book.name},
-                "BettingOutcomeTypeID": 3 if side == "Over" else 4,
-                "BettingOutcomeType": side,
-                "PayoutAmerican": payout,
-                "PayoutDecimal": decimal_odds(payout),
-                "Value": value,
-                "Participant": prop.player.name,
-                "IsAvailable": True,
-                "IsAlternate": alternate,
-                "Created": times[0],
-                "Updated": times[1],
-                "TeamID": team.team_id,
-                "PlayerID": prop.player.player_id,
-                "GlobalTeamID": team.team_id,
-                "IsInPlay": False,
-            },
-        )
+    # -- betting markets -------------------------------------------------------------------
+    def _times(self, g: Game) -> tuple[str, str]:
+        return eastern(g.kickoff - timedelta(days=5)), eastern(min(self.world.now, g.kickoff))
 
     def player_props(self, g: Game) -> list[dict[str, Any]]:
         """BettingMarket[] of one game's player props (with alternate lines)."""
         if not self.markets_open(g):
             return []
-        times = (eastern(g.kickoff - timedelta(days=5)), eastern(min(self.world.now, g.kickoff)))
+        times = self._times(g)
+        open_for_bets = g.status(self.world.now) == "Scheduled"
         markets: list[dict[str, Any]] = []
         for prop in self.league.props(g):
-            team = prop.player.team
+            player, team = prop.player, prop.player.team
             market_id = g.score_id * 1000 + len(markets)
-            pid = prop.player.player_id
-            rnd = self.league.stream("prop-books", g.score_id, pid, prop.market)
+            rnd = self.league.stream("prop-books", g.score_id, player.player_id, prop.market)
             step = 1.0 if prop.market in _COUNTS else 10.0
-            outcomes: list[dict[str, Any]] = []
+            offers: list[Offer] = []
             # Two of the books quote each market: about 2,000 outcomes a week.
             for book in rnd.sample(BOOKS, 2):
                 offset = 0.0 if prop.market in _COUNTS else rnd.choice((0.0, 0.0, 0.5, -0.5, 1.0))
@@ -235,46 +210,70 @@ class BettingFeeds:
                 for shift, alternate in lines:
                     value, p_over = shifted(prop, shift)
                     over, under = price(p_over, book.margin)
-                    for side, payout in (("Over", over), ("Under", under)):
-                        outcomes.append(
-                            self._outcome(
-                                market_id, len(outcomes), book, team, prop, side, value, payout,
-                                alternate, times,
-                            )
-                        )  # fmt: skip
+                    offers.append(Offer(book, "Over", value, over, alternate))
+                    offers.append(Offer(book, "Under", value, under, alternate))
+            outcomes = [
+                outcome(market_id, i, o, player.name, team, player, times)
+                for i, o in enumerate(offers)
+            ]
             markets.append(
-                fill(
-                    "BettingMarket",
-                    {
-                        "BettingMarketID": market_id,
-                        "BettingEventID": g.score_id,
-                        "BettingMarketTypeID": 2,
-                        "BettingMarketType": "Player Prop",
-                        "BettingBetTypeID": BET_TYPES[prop.market],
-                        "BettingBetType": prop.market,
-                        "BettingPeriodTypeID": 1,
-                        "BettingPeriodType": "Full Game",
-                        "Name": f"{prop.player.name} {prop.market}",
-                        "TeamID": team.team_id,
-                        "TeamKey": team.key,
-                        "PlayerID": pid,
-                        "PlayerName": prop.player.name,
-                        "Created": times[0],
-                        "Updated": times[1],
-                        "AvailableSportsbooks": [
-                            {"SportsbookID": b.book_id, "Name": b.name} for b in BOOKS
-                        ],
-                        "AnyBetsAvailable": g.status(self.world.now) == "Scheduled",
-                        "BettingOutcomes": outcomes,
-                        "ConsensusOutcomes": [],
-                        "IsArchived": False,
-                    },
+                market(
+                    g, market_id, (2, "Player Prop"), (BET_TYPES[prop.market], prop.market),
+                    f"{player.name} {prop.market}", team, player, outcomes, times, open_for_bets,
                 )
-            )
+            )  # fmt: skip
         return markets
 
+    def game_lines(self, g: Game) -> list[dict[str, Any]]:
+        """BettingMarket[] of the game's moneyline, spread and total, every book quoting."""
+        if not self.markets_open(g):
+            return []
+        times = self._times(g)
+        margin, total = self.league.market(g).at(min(self.world.now, g.kickoff))
+        quotes = [
+            (book, game_quote(margin, total, MARGIN_SD, book, self._shade(g, book)))
+            for book in BOOKS
+        ]
+        bets: list[tuple[int, str, list[Offer]]] = [
+            (1, "Moneyline", [
+                o for b, q in quotes for o in (
+                    Offer(b, "Home", None, q.home_moneyline),
+                    Offer(b, "Away", None, q.away_moneyline),
+                )
+            ]),
+            (2, "Spread", [
+                o for b, q in quotes for o in (
+                    Offer(b, "Home", q.home_spread, q.home_spread_payout),
+                    Offer(b, "Away", -q.home_spread, q.away_spread_payout),
+                )
+            ]),
+            (3, "Total Points", [
+                o for b, q in quotes for o in (
+                    Offer(b, "Over", q.total, q.over_payout),
+                    Offer(b, "Under", q.total, q.under_payout),
+                )
+            ]),
+        ]  # fmt: skip
+        out = []
+        for index, (bet_id, bet, offers) in enumerate(bets):
+            market_id = g.score_id * 1000 + 900 + index
+            outcomes = []
+            for i, o in enumerate(offers):
+                team = g.home if o.side == "Home" else g.away if o.side == "Away" else None
+                name = team.full_name if team else o.side
+                outcomes.append(outcome(market_id, i, o, name, team, None, times))
+            out.append(
+                market(
+                    g, market_id, (1, "Game Lines"), (bet_id, bet),
+                    f"{g.away.key} @ {g.home.key} {bet}", None, None, outcomes, times,
+                    g.status(self.world.now) == "Scheduled",
+                )
+            )  # fmt: skip
+        return out
+
     def betting_markets(self, g: Game) -> list[dict[str, Any]]:
-        return self.player_props(g)
+        """Every market of the game: its game lines, then its player props."""
+        return self.game_lines(g) + self.player_props(g)
 
     def betting_events(self, season: int) -> list[dict[str, Any]]:
         out = []
@@ -328,7 +327,7 @@ class BettingFeeds:
             for prop in self.league.props(g):
                 team = prop.player.team
                 opp = g.home if team.key == g.away.key else g.away
-                over, under = price(prop.p_over, 0.045)
+                over, under = price(prop.p_over, CONSENSUS.margin)
                 stat: float | None = None
                 verdict: str | None = None
                 if result is not None:

@@ -25,6 +25,7 @@ from sportsframe.emulator.world import Player
 
 __all__ = [
     "BOOKS",
+    "CONSENSUS",
     "TOTAL_SD",
     "Book",
     "GameQuote",
@@ -51,6 +52,8 @@ class Book:
     margin: float
 
 
+#: The market's consensus, as a feed without a book shows it (Score lines, generated props).
+CONSENSUS = Book(0, "Consensus", 0.045)
 BOOKS = (
     Book(7, "DraftKings", 0.046),
     Book(8, "FanDuel", 0.043),

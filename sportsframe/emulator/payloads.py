@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from sportsframe.emulator.bettingfeeds import BettingFeeds
-from sportsframe.emulator.book import BOOKS, game_quote
+from sportsframe.emulator.book import CONSENSUS, game_quote
 from sportsframe.emulator.injuries import InjuryNote
 from sportsframe.emulator.plan import MARGIN_SD
 from sportsframe.emulator.plays import plays
@@ -344,7 +344,7 @@ class Payloads:
         if not self.betting.markets_open(g):
             return {}
         margin, total = self.league.market(g).at(min(self.world.now, g.kickoff))
-        quote = game_quote(margin, total, MARGIN_SD, BOOKS[0], 0.0)
+        quote = game_quote(margin, total, MARGIN_SD, CONSENSUS, 0.0)
         return {
             "PointSpread": quote.home_spread,
             "OverUnder": quote.total,
@@ -409,31 +409,36 @@ class Payloads:
     def standings(self, season: int, season_type: str) -> list[dict[str, Any]]:
         return standings(self.world, self.league, season, season_type)
 
-    def box_score(self, g: Game) -> dict[str, Any]:
-        started = self.stats.started(g)
-        quarters = [
+    def quarters(self, score: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Quarter records of a Score record: one per quarter begun."""
+        return [
             fill(
                 "Quarter",
                 {
-                    "QuarterID": g.score_id * 10 + q,
-                    "ScoreID": g.score_id,
+                    "QuarterID": score["ScoreID"] * 10 + q,
+                    "ScoreID": score["ScoreID"],
                     "Number": q,
                     "Name": str(q),
-                    "AwayTeamScore": score["AwayScoreQuarter" + str(q)],
-                    "HomeTeamScore": score["HomeScoreQuarter" + str(q)],
+                    "AwayTeamScore": score[f"AwayScoreQuarter{q}"],
+                    "HomeTeamScore": score[f"HomeScoreQuarter{q}"],
                 },
             )
-            for score in [self.score(g)]
             for q in range(1, 5)
-            if started and score["HomeScoreQuarter" + str(q)] is not None
+            if score[f"HomeScoreQuarter{q}"] is not None
         ]
+
+    def box_score(self, g: Game) -> dict[str, Any]:
+        started = self.stats.started(g)
+        score = self.score(g)
         return {
-            "Score": self.score(g),
-            "Quarters": quarters,
+            "Score": score,
+            "Quarters": self.quarters(score) if started else [],
             "TeamGames": [self.stats.team_game(g, t) for t in (g.away, g.home)] if started else [],
             "PlayerGames": self.stats.game_lines(g) if started else [],
             "FantasyDefenseGames": [],
-            "ScoringPlays": [],
+            "ScoringPlays": [p["ScoringPlay"] for p in plays(self.league, g) if p["IsScoringPlay"]]
+            if started
+            else [],
             "ScoringDetails": [],
         }
 
@@ -446,9 +451,10 @@ class Payloads:
 
     def play_by_play(self, g: Game) -> dict[str, Any]:
         started = g.status(self.world.now) != "Scheduled"
+        score = self.score(g)
         return {
-            "Score": self.score(g),
-            "Quarters": [],
+            "Score": score,
+            "Quarters": self.quarters(score) if started else [],
             "Plays": plays(self.league, g) if started else [],
         }
 

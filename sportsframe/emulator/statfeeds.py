@@ -29,7 +29,6 @@ __all__ = ["LINE_POSITIONS", "StatFeeds"]
 
 #: Positions that get a player game line (linemen and long snappers have no stats to show).
 LINE_POSITIONS = frozenset({"QB", "RB", "FB", "WR", "TE", "DE", "DT", "LB", "CB", "S", "K", "P"})
-#: Offensive line positions: they have no stat line but the depth chart and the roster know them.
 _INACTIVE_DECLARED = timedelta(minutes=90)  # inactives are announced this long before kickoff
 
 

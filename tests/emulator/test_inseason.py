@@ -132,3 +132,39 @@ async def test_a_game_in_progress_agrees_across_feeds_and_grows_to_its_final_lin
             assert abs(line[stat]) <= abs(end[stat]) or line[stat] == 0
     assert totals
     assert all(passing == receiving for passing, receiving in totals.values())
+
+
+@pytest.mark.parametrize("server", [LATER], indirect=True)
+async def test_a_games_markets_and_box_score_agree_with_its_odds_and_score(
+    server: EmulatorServer,
+) -> None:
+    (game, *_) = await fetch(server, "scores", 2024, 5)
+    odds = {g["ScoreId"]: g for g in await fetch(server, "odds", 2024, 5)}[game["ScoreID"]]
+    markets = await fetch(server, "betting_markets", game["ScoreID"])
+    box = await fetch(server, "box_score", game["ScoreID"])
+    lines = {m["BettingBetType"]: m for m in markets if m["BettingMarketType"] == "Game Lines"}
+    assert set(lines) == {"Moneyline", "Spread", "Total Points"}
+    for quote in odds["PregameOdds"]:
+        book = quote["SportsbookId"]
+
+        def offered(bet: str, side: str, book: int = book) -> dict[str, Any]:
+            return next(
+                o
+                for o in lines[bet]["BettingOutcomes"]
+                if o["SportsBook"]["SportsbookID"] == book and o["BettingOutcomeType"] == side
+            )
+
+        assert offered("Moneyline", "Home")["PayoutAmerican"] == quote["HomeMoneyLine"]
+        assert offered("Moneyline", "Away")["PayoutAmerican"] == quote["AwayMoneyLine"]
+        assert offered("Spread", "Home")["Value"] == quote["HomePointSpread"]
+        assert offered("Spread", "Away")["PayoutAmerican"] == quote["AwayPointSpreadPayout"]
+        assert offered("Total Points", "Over")["Value"] == quote["OverUnder"]
+        assert offered("Total Points", "Under")["PayoutAmerican"] == quote["UnderPayout"]
+    assert any(m["BettingMarketType"] == "Player Prop" for m in markets)
+    # The box score's scoring plays and quarters add up to the final score.
+    last = box["ScoringPlays"][-1]
+    assert (last["AwayScore"], last["HomeScore"]) == (game["AwayScore"], game["HomeScore"])
+    assert (
+        sum(q["HomeTeamScore"] for q in box["Quarters"]) + (box["Score"]["HomeScoreOvertime"] or 0)
+        == game["HomeScore"]
+    )
