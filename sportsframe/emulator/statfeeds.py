@@ -205,6 +205,7 @@ class StatFeeds:
                 "TurnoverDifferential": mine["Takeaways"] - mine["Giveaways"],
                 "OverUnder": round(total * 2) / 2,
                 "PointSpread": spread,
+                **_possession(mine["OffensivePlays"], theirs["OffensivePlays"]),
             },
         )
 
@@ -300,3 +301,18 @@ def _with_rates(mine: Mapping[str, float], theirs: Mapping[str, float]) -> dict[
     for name, value in {**theirs, **team_rates(theirs)}.items():
         out[f"Opponent{name}"] = value
     return out
+
+
+def _possession(plays: float, opp_plays: float) -> dict[str, Any]:
+    # The clock is shared in proportion to the snaps each side ran.
+    seconds = round(3600 * plays / (plays + opp_plays)) if plays + opp_plays else 1800
+    minutes, rest = divmod(seconds, 60)
+    other = divmod(3600 - seconds, 60)
+    return {
+        "TimeOfPossessionMinutes": minutes,
+        "TimeOfPossessionSeconds": rest,
+        "TimeOfPossession": f"{minutes}:{rest:02d}",
+        "OpponentTimeOfPossessionMinutes": other[0],
+        "OpponentTimeOfPossessionSeconds": other[1],
+        "OpponentTimeOfPossession": f"{other[0]}:{other[1]:02d}",
+    }
