@@ -9,6 +9,7 @@ an empty nested record. Never a made-up placeholder.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -41,52 +42,61 @@ def day(when: datetime) -> str:
 _EMPTY = {"int": 0, "dec": 0.0, "bool": False}
 
 
+@dataclass(frozen=True, slots=True)
+class _Template:
+    empty: dict[str, Any]  # every field with its empty value (immutable values only)
+    fresh: tuple[tuple[str, str], ...]  # fields whose empty value is built per record
+    ints: frozenset[str]
+    decs: frozenset[str]
+
+
 @cache
-def _template(model: str) -> tuple[dict[str, Any], tuple[tuple[str, str], ...], dict[str, str]]:
-    """The model's empty record (immutable values only), the fields whose empty value must be
-    built fresh for each record (lists, nested records), and each scalar field's type."""
+def _template(model: str) -> _Template:
     empty: dict[str, Any] = {}
     fresh: list[tuple[str, str]] = []
-    kinds: dict[str, str] = {}
+    ints, decs = set(), set()
     for f in models()[model]:
         name, kind = f["name"], f["type"]
         empty[name] = None
         if f["array"]:
             fresh.append((name, "[]"))
             continue
-        kinds[name] = kind
+        if kind == "int":
+            ints.add(name)
+        elif kind == "dec":
+            decs.add(name)
         if kind in _EMPTY and not f["nullable"]:
             empty[name] = _EMPTY[kind]
         elif kind not in _EMPTY and kind not in ("str", "dt") and not f["nullable"]:
             fresh.append((name, kind))
-    return empty, tuple(fresh), kinds
-
-
-def _typed(value: Any, kind: str | None) -> Any:
-    # Stats are summed as floats; an integer field is still sent as a JSON integer, and a
-    # decimal one as a number with a point, as the service does.
-    if kind == "int" and isinstance(value, float):
-        return round(value)
-    if kind == "dec" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+    return _Template(empty, tuple(fresh), frozenset(ints), frozenset(decs))
 
 
 def fill(model: str, facts: Mapping[str, Any], *, depth: int = 0) -> dict[str, Any]:
     """A record of ``model`` with every field, ``facts`` applied over the empty values.
 
     Facts that are not fields of the model are ignored, so one set of facts can fill related
-    models (a Score and its Schedule subset).
+    models (a Score and its Schedule subset). Stats are summed as floats: an integer field is
+    still sent as a JSON integer, and a decimal one as a number with a point, as the service
+    does.
     """
-    empty, fresh, kinds = _template(model)
-    out = dict(empty)  # field order is the model's: updates below keep it
-    for name, nested in fresh:
+    template = _template(model)
+    out = dict(template.empty)  # the model's field order: updating keys keeps it
+    out.update(facts)
+    if len(out) != len(template.empty):
+        for name in facts.keys() - template.empty.keys():
+            del out[name]
+    for name in template.ints.intersection(facts):
+        if isinstance(out[name], float):
+            out[name] = round(out[name])
+    for name in template.decs.intersection(facts):
+        value = out[name]
+        if isinstance(value, int) and not isinstance(value, bool):
+            out[name] = float(value)
+    for name, nested in template.fresh:
         if name not in facts:
             if nested == "[]":
                 out[name] = []
             elif depth == 0:
                 out[name] = fill(nested, {}, depth=depth + 1)
-    for name, value in facts.items():
-        if name in out:
-            out[name] = _typed(value, kinds.get(name))
     return out

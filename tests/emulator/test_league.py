@@ -52,7 +52,7 @@ class SeasonData:
     injuries: list[dict[str, Any]]
     team_games: list[dict[str, Any]]
     player_seasons: list[dict[str, Any]]
-    line_movement: dict[int, list[dict[str, Any]]]  # ScoreID -> GameInfo[]
+    line_movement: dict[int, list[dict[str, Any]]]  # ScoreID -> GameInfo[] (weeks 1-6)
 
 
 def client_for(server: EmulatorServer) -> SportsDataIOClient:
@@ -78,11 +78,13 @@ async def _read_season(server: EmulatorServer) -> SeasonData:
                 for g in scores
             )
         )
+        # Line movement of the first six weeks: enough games to see every book move.
+        early = [g for g in scores if g["Week"] <= 6]
         movements = await asyncio.gather(
-            *(client.fetch(ENDPOINTS["line_movement"].bind(g["ScoreID"])) for g in scores)
+            *(client.fetch(ENDPOINTS["line_movement"].bind(g["ScoreID"])) for g in early)
         )
         props = [(g["Week"], m) for g, part in zip(scores, markets, strict=True) for m in part]
-        movement = {g["ScoreID"]: m for g, m in zip(scores, movements, strict=True)}
+        movement = {g["ScoreID"]: m for g, m in zip(early, movements, strict=True)}
         return SeasonData(
             scores=scores,
             props=props,
