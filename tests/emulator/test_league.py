@@ -203,16 +203,20 @@ def test_spread_favourites_win_two_thirds_and_games_split_the_total(season: Seas
 # -- 4. injuries keep players out; team totals add up ----------------------------------------
 def test_players_ruled_out_never_play_and_doubtful_rarely_do(season: SeasonData) -> None:
     lines = lines_by_player_week(season)
+    # Linemen play without a stat line: judge by the players whose position gets one.
+    with_lines = {s["PlayerID"] for s in season.stats}
     played: dict[str, list[bool]] = defaultdict(list)
     for note in season.injuries:
+        if note["PlayerID"] not in with_lines:
+            continue
         line = lines.get((note["Week"], note["PlayerID"]))
         played[note["Status"]].append(line is not None and line["Played"] > 0)
     assert len(played["Out"]) > 100
     assert not any(played["Out"]), "a player listed Out has a stat line with Played"
     doubtful = sum(played["Doubtful"]) / len(played["Doubtful"])
     questionable = sum(played["Questionable"]) / len(played["Questionable"])
-    assert doubtful < 0.35, f"Doubtful players played {doubtful:.0%}"
-    assert 0.6 < questionable < 1.0, f"Questionable players played {questionable:.0%}"
+    assert doubtful < 0.3, f"Doubtful players played {doubtful:.0%}"
+    assert 0.7 < questionable < 1.0, f"Questionable players played {questionable:.0%}"
     out = {(n["Week"], n["PlayerID"]) for n in season.injuries if n["Status"] == "Out"}
     assert not any((week, m["PlayerID"]) in out for week, m in season.props)
 
