@@ -41,7 +41,6 @@ class Payloads:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.seed = world.seed
         self.league = League(world)
         self.stats = StatFeeds(world, self.league)
         self.betting = BettingFeeds(world, self.league)

@@ -181,7 +181,7 @@ class World:
     def players(self) -> dict[int, Player]:
         out: dict[int, Player] = {}
         for team in TEAMS:
-            rnd = random.Random(f"{self.seed}:roster:{team.key}")
+            rnd = stream(self.seed, "roster", team.key)
             for i, position in enumerate(ROSTER):
                 pid = 10000 + team.team_id * 100 + i
                 out[pid] = Player(
@@ -229,16 +229,14 @@ class World:
     def _build_week(self, season: int, season_type: str, week: int) -> list[Game]:
         if week not in self.weeks(season, season_type):
             return []
-        rnd = random.Random(f"{self.seed}:{season}:{season_type}:{week}")
+        rnd = stream(self.seed, season, season_type, week)
         teams = list(TEAMS)
         rnd.shuffle(teams)
         if season_type == "POST":
             teams = teams[: {1: 12, 2: 8, 3: 4, 4: 2}[week]]
         elif season_type == "REG" and 6 <= week <= 13:
             # Four byes a week over weeks 6-13 give every team one bye.
-            order = sorted(
-                TEAMS, key=lambda t: random.Random(f"{self.seed}:{season}:bye:{t.key}").random()
-            )
+            order = sorted(TEAMS, key=lambda t: stream(self.seed, season, "bye", t.key).random())
             byes = {t.key for t in order[(week - 6) * 4 : (week - 5) * 4]}
             teams = [t for t in teams if t.key not in byes]
         pairs = [(teams[i], teams[i + 1]) for i in range(0, len(teams) - 1, 2)]
