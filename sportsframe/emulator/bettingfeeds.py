@@ -213,7 +213,7 @@ class BettingFeeds:
                     offers.append(Offer(book, "Over", value, over, alternate))
                     offers.append(Offer(book, "Under", value, under, alternate))
             outcomes = [
-                outcome(market_id, i, o, player.name, team, player, times)
+                outcome(market_id, i, o, player.name, team, player, times, open_for_bets)
                 for i, o in enumerate(offers)
             ]
             markets.append(
@@ -229,6 +229,7 @@ class BettingFeeds:
         if not self.markets_open(g):
             return []
         times = self._times(g)
+        open_for_bets = g.status(self.world.now) == "Scheduled"
         margin, total = self.league.market(g).at(min(self.world.now, g.kickoff))
         quotes = [
             (book, game_quote(margin, total, MARGIN_SD, book, self._shade(g, book)))
@@ -261,12 +262,12 @@ class BettingFeeds:
             for i, o in enumerate(offers):
                 team = g.home if o.side == "Home" else g.away if o.side == "Away" else None
                 name = team.full_name if team else o.side
-                outcomes.append(outcome(market_id, i, o, name, team, None, times))
+                outcomes.append(outcome(market_id, i, o, name, team, None, times, open_for_bets))
             out.append(
                 market(
                     g, market_id, (1, "Game Lines"), (bet_id, bet),
                     f"{g.away.key} @ {g.home.key} {bet}", None, None, outcomes, times,
-                    g.status(self.world.now) == "Scheduled",
+                    open_for_bets,
                 )
             )  # fmt: skip
         return out

@@ -35,8 +35,9 @@ def outcome(
     team: Team | None,
     player: Player | None,
     times: tuple[str, str],
+    available: bool,
 ) -> dict[str, Any]:
-    """A BettingOutcome record of ``offer``."""
+    """A BettingOutcome record of ``offer`` (``available``: still open for bets)."""
     return fill(
         "BettingOutcome",
         {
@@ -49,7 +50,7 @@ def outcome(
             "PayoutDecimal": decimal_odds(offer.payout),
             "Value": offer.value,
             "Participant": participant,
-            "IsAvailable": True,
+            "IsAvailable": available,
             "IsAlternate": offer.alternate,
             "Created": times[0],
             "Updated": times[1],
