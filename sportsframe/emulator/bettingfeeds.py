@@ -109,7 +109,7 @@ class BettingFeeds:
 
     def _live(self, g: Game) -> list[dict[str, Any]]:
         elapsed = min(self.league.elapsed(g), _LIVE_CUTOFF)
-        away, home = self.league.result(g).score_at(elapsed)
+        away, home = self.league.scoreboard(g).score_at(elapsed)
         market = self.league.market(g)
         left = 1 - elapsed
         margin = home - away + market.close_margin * left
@@ -133,7 +133,7 @@ class BettingFeeds:
         home: int | None = None
         if status != "Scheduled":
             elapsed = self.league.elapsed(g)
-            away, home = self.league.result(g).score_at(elapsed if elapsed < 1 else 2.0)
+            away, home = self.league.scoreboard(g).score_at(elapsed if elapsed < 1 else 2.0)
         return fill(
             "GameInfo",
             {
@@ -283,7 +283,7 @@ class BettingFeeds:
             score: tuple[int | None, int | None] = (None, None)
             if status != "Scheduled":
                 elapsed = self.league.elapsed(g)
-                score = self.league.result(g).score_at(elapsed if elapsed < 1 else 2.0)
+                score = self.league.scoreboard(g).score_at(elapsed if elapsed < 1 else 2.0)
             away, home = score
             out.append(
                 fill(

@@ -31,8 +31,10 @@ __all__ = [
     "CATCH_SHAPE",
     "FORM_SPREAD",
     "GameResult",
+    "Scoreboard",
     "ScoringPlay",
     "SideResult",
+    "scoreboard",
     "simulate",
 ]
 
@@ -228,47 +230,86 @@ def _touchdowns(side: SideResult, kinds: list[str], rnd: random.Random) -> list[
 
 
 def _kicker(plan: SidePlan) -> int | None:
-    return next((t.player.player_id for t in plan.active if t.player.position == "K"), None)
+    # With the kicker out the punter kicks, and with both out whoever is left does.
+    for position in ("K", "P"):
+        for t in plan.active:
+            if t.player.position == position:
+                return t.player.player_id
+    return plan.active[0].player.player_id if plan.active else None
 
 
-def simulate(plan: GamePlan, seed: int) -> GameResult:
-    """Play the game of ``plan``: the same seed and plan always give the same result."""
-    rnd = stream(seed, "game", plan.game.score_id)
+@dataclass(frozen=True)
+class Scoreboard:
+    """A game's scoring, drawn apart from its snaps so a score needs no box score.
+
+    The scores come from the drives; the snaps (and who scored) are drawn afterwards from
+    another stream, so reading a week's scores plays only the drives.
+    """
+
+    away_key: str
+    home_key: str
+    scoring: tuple[ScoringPlay, ...]  # in time order, scorers not yet known
+    forms: dict[str, float]  # game-day form by team key
+    misses: dict[str, int]  # missed field goals by team key
+
+    def points(self, team_key: str) -> int:
+        return sum(s.points for s in self.scoring if s.team == team_key)
+
+    def score_at(self, elapsed: float) -> tuple[int, int]:
+        """(away, home) points after ``elapsed`` of regulation (above 1: with overtime)."""
+        away = sum(s.points for s in self.scoring if s.at <= elapsed and s.team == self.away_key)
+        home = sum(s.points for s in self.scoring if s.at <= elapsed and s.team == self.home_key)
+        return away, home
+
+
+def scoreboard(plan: GamePlan, seed: int) -> Scoreboard:
+    """The game's scoring: each side's drives, extra points and, after a tie, overtime."""
+    rnd = stream(seed, "scoring", plan.game.score_id)
+    sides = (plan.away, plan.home)
+    forms = {side.team.key: rnd.gauss(0, 1) for side in sides}
+    scoring: list[ScoringPlay] = []
+    misses = {side.team.key: 0 for side in sides}
+    for side in sides:
+        team = side.team.key
+        for kind, at in _drives(side, forms[team], rnd):
+            if kind == "miss":
+                misses[team] += 1
+                continue
+            points = 3 if kind == "fg" else 6 + int(rnd.random() < XP_GOOD)
+            scoring.append(
+                ScoringPlay(team, kind, points, at, _kicker(side) if kind == "fg" else None)
+            )
+    away, home = plan.away.team.key, plan.home.team.key
+    if sum(s.points for s in scoring if s.team == away) == sum(
+        s.points for s in scoring if s.team == home
+    ):
+        # Overtime: the stronger side is likelier to kick the winning field goal.
+        lean = 0.5 + (plan.home.points - plan.away.points) / 40
+        winner = plan.home if rnd.random() < lean else plan.away
+        scoring.append(ScoringPlay(winner.team.key, "fg", 3, 1.05, _kicker(winner)))
+    scoring.sort(key=lambda s: (s.at, s.team))
+    return Scoreboard(away, home, tuple(scoring), forms, misses)
+
+
+def simulate(plan: GamePlan, board: Scoreboard, seed: int) -> GameResult:
+    """Play the snaps of a game whose scoring is ``board``: the same inputs, the same game."""
+    rnd = stream(seed, "snaps", plan.game.score_id)
     sides = {"away": SideResult(plan.away), "home": SideResult(plan.home)}
     for side in sides.values():
         side.lines = {t.player.player_id: {} for t in side.plan.active}
-    forms = {k: rnd.gauss(0, 1) for k in sides}
-    drives = {k: _drives(sides[k].plan, forms[k], rnd) for k in sides}
-    scoring: list[ScoringPlay] = []
-    for key, side in sides.items():
-        team = side.plan.team.key
         kicker = _kicker(side.plan)
-        for kind, at in drives[key]:
-            if kind == "miss":
-                if kicker is not None:
-                    _add(side.lines[kicker], "FieldGoalsAttempted", 1)
-                continue
-            points = 3 if kind == "fg" else 6 + int(rnd.random() < XP_GOOD)
-            scoring.append(ScoringPlay(team, kind, points, at, kicker if kind == "fg" else None))
-    away_pts = sum(s.points for s in scoring if s.team == plan.away.team.key)
-    home_pts = sum(s.points for s in scoring if s.team == plan.home.team.key)
-    if away_pts == home_pts:
-        # Overtime: the stronger side is likelier to kick the winning field goal.
-        lean = 0.5 + (plan.home.points - plan.away.points) / 40
-        winner = sides["home"] if rnd.random() < lean else sides["away"]
-        kicker = _kicker(winner.plan)
-        scoring.append(ScoringPlay(winner.plan.team.key, "fg", 3, 1.05, kicker))
-    scoring.sort(key=lambda s: s.at)
-    away_pts = sum(s.points for s in scoring if s.team == plan.away.team.key)
-    home_pts = sum(s.points for s in scoring if s.team == plan.home.team.key)
+        if kicker is not None and board.misses[side.plan.team.key]:
+            side.lines[kicker]["FieldGoalsAttempted"] = board.misses[side.plan.team.key]
+    away_pts, home_pts = board.points(board.away_key), board.points(board.home_key)
     margins = {"away": away_pts - home_pts, "home": home_pts - away_pts}
     other = {"away": "home", "home": "away"}
     for key, side in sides.items():
-        _offense(side, sides[other[key]], margins[key], forms[key], rnd)
+        form = board.forms[side.plan.team.key]
+        _offense(side, sides[other[key]], margins[key], form, rnd)
     credited: list[ScoringPlay] = []
     for side in sides.values():
         team = side.plan.team.key
-        mine = [s for s in scoring if s.team == team]
+        mine = [s for s in board.scoring if s.team == team]
         scorers = iter(_touchdowns(side, [s.kind for s in mine if s.kind != "fg"], rnd))
         passer = side.plan.passer
         for s in mine:

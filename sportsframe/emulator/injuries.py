@@ -9,6 +9,7 @@ report, stats, depth charts, rosters, news, props) reads the same answer from he
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -87,7 +88,7 @@ class Availability:
                     known.weeks_out -= 1
                 else:
                     del hurt[p.player_id]  # back this week: listed once more, then healthy
-                notes.append(self._note(p, known, status, week))
+                notes.append(self._note(p, known, status, rnd))
                 continue
             if rnd.random() >= _WEEKLY_RISK.get(p.position, _DEFAULT_RISK):
                 continue
@@ -102,12 +103,11 @@ class Availability:
                 # Out for one to five weeks, shorter stays being likelier.
                 injury.weeks_out = min(int(rnd.expovariate(0.7)), 4)
                 hurt[p.player_id] = injury
-            notes.append(self._note(p, injury, status, week))
+            notes.append(self._note(p, injury, status, rnd))
         return notes
 
-    def _note(self, p: Player, injury: _Hurt, status: str, week: int) -> InjuryNote:
-        roll = stream(self.world.seed, self.season, self.season_type, "plays", week, p.player_id)
-        plays = roll.random() < PLAY_CHANCE[status]
+    def _note(self, p: Player, injury: _Hurt, status: str, rnd: random.Random) -> InjuryNote:
+        plays = rnd.random() < PLAY_CHANCE[status]
         return InjuryNote(injury.injury_id, p, status, injury.body_part, injury.start_week, plays)
 
     def _injury_id(self, week: int, p: Player) -> int:

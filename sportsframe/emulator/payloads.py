@@ -356,17 +356,17 @@ class Payloads:
         }
 
     def _score_so_far(self, g: Game, elapsed: float) -> dict[str, Any]:
-        result = self.league.result(g)
+        board = self.league.scoreboard(g)
         final = elapsed >= 1
         facts: dict[str, Any] = {}
-        overtime = any(s.at > 1 for s in result.scoring)
+        overtime = any(s.at > 1 for s in board.scoring)
         for side, key in (("Away", g.away.key), ("Home", g.home.key)):
             quarters: list[int | None] = [0, 0, 0, 0]
             for q in range(4):
                 if not final and elapsed < q / 4:
                     quarters[q] = None
             extra = 0
-            for s in result.scoring:
+            for s in board.scoring:
                 if s.team != key or (not final and s.at > elapsed):
                     continue
                 if s.at > 1:

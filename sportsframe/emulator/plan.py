@@ -43,7 +43,7 @@ STARTERS = {
     "QB": 1, "RB": 1, "FB": 1, "WR": 3, "TE": 1, "OT": 2, "G": 2, "C": 1, "DE": 2, "DT": 2,
     "LB": 3, "CB": 2, "S": 2, "K": 1, "P": 1, "LS": 1,
 }  # fmt: skip
-_TD_SHARE = 0.68  # of a side's points that come from touchdowns (the rest from field goals)
+_TD_SHARE = 0.72  # of a side's points that come from touchdowns (the rest from field goals)
 
 
 def pass_volume(lean: float, margin: float) -> float:
@@ -141,7 +141,7 @@ def _side(
         points=points,
         p_td=td,
         p_fga=fga,
-        pass_td_share=min(max(0.6 + 0.015 * strength.pass_lean, 0.45), 0.75),
+        pass_td_share=min(max(0.64 + 0.015 * strength.pass_lean, 0.45), 0.75),
         lean=strength.pass_lean,
         accuracy=strength.accuracy * (1 + 0.02 * (qb.rating if qb else 0.0)),
         defense_factor=1 - opp_defense / LEAGUE_POINTS * 0.4,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sportsframe.emulator.book import PropLine, prop_lines
-from sportsframe.emulator.gamesim import GameResult, simulate
+from sportsframe.emulator.gamesim import GameResult, Scoreboard, scoreboard, simulate
 from sportsframe.emulator.injuries import Availability
 from sportsframe.emulator.plan import GamePlan, plan_game
 from sportsframe.emulator.talent import SeasonTalent
@@ -69,6 +69,7 @@ class League:
         self._talent: dict[int, SeasonTalent] = {}
         self._availability: dict[tuple[int, str], Availability] = {}
         self._plans: dict[int, GamePlan] = {}
+        self._boards: dict[int, Scoreboard] = {}
         self._results: dict[int, GameResult] = {}
         self._props: dict[int, list[PropLine]] = {}
         self._markets: dict[int, GameMarket] = {}
@@ -91,9 +92,17 @@ class League:
             )
         return self._plans[game.score_id]
 
+    def scoreboard(self, game: Game) -> Scoreboard:
+        """The game's scoring only (cheap: no snaps are played)."""
+        if game.score_id not in self._boards:
+            self._boards[game.score_id] = scoreboard(self.plan(game), self.world.seed)
+        return self._boards[game.score_id]
+
     def result(self, game: Game) -> GameResult:
+        """The game played snap by snap: every player's line."""
         if game.score_id not in self._results:
-            self._results[game.score_id] = simulate(self.plan(game), self.world.seed)
+            plan = self.plan(game)
+            self._results[game.score_id] = simulate(plan, self.scoreboard(game), self.world.seed)
         return self._results[game.score_id]
 
     def props(self, game: Game) -> list[PropLine]:

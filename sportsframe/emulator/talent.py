@@ -109,22 +109,27 @@ class SeasonTalent:
 
     @cached_property
     def players(self) -> dict[int, PlayerTalent]:
-        out: dict[int, PlayerTalent] = {}
+        return {t.player.player_id: t for chart in self._charts.values() for t in chart}
+
+    @cached_property
+    def _charts(self) -> dict[str, list[PlayerTalent]]:
+        out: dict[str, list[PlayerTalent]] = {}
         for team in TEAMS:
+            # One stream per team: a rating per player in roster order.
+            rnd = stream(self.world.seed, self.season, "talent", team.key)
             groups: dict[str, list[tuple[float, Player]]] = {}
             for p in self.world.roster(team.key):
-                rating = stream(self.world.seed, self.season, "talent", p.player_id).gauss(0, 1)
-                groups.setdefault(p.position, []).append((rating, p))
-            for members in groups.values():
-                members.sort(key=lambda m: (-m[0], m[1].player_id))
-                for depth, (rating, p) in enumerate(members, 1):
-                    out[p.player_id] = PlayerTalent(p, rating, depth)
+                groups.setdefault(p.position, []).append((rnd.gauss(0, 1), p))
+            chart = []
+            for position in sorted(groups):
+                members = sorted(groups[position], key=lambda m: (-m[0], m[1].player_id))
+                chart += [PlayerTalent(p, r, depth) for depth, (r, p) in enumerate(members, 1)]
+            out[team.key] = chart
         return out
 
     def depth_chart(self, team_key: str) -> list[PlayerTalent]:
         """The team's players by position group, starters first."""
-        members = [t for t in self.players.values() if t.player.team.key == team_key]
-        return sorted(members, key=lambda t: (t.player.position, t.depth))
+        return self._charts[team_key]
 
     def expected_points(self, team_key: str, opponent_key: str, home: bool) -> float:
         """The points a team is expected to score, from both teams' ratings and the venue."""

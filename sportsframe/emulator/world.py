@@ -189,8 +189,16 @@ class World:
                 )
         return out
 
+    @cached_property
+    def _rosters(self) -> dict[str, list[Player]]:
+        out: dict[str, list[Player]] = {t.key: [] for t in TEAMS}
+        for p in self.players.values():
+            out[p.team.key].append(p)
+        return out
+
     def roster(self, team_key: str) -> list[Player]:
-        return [p for p in self.players.values() if p.team.key == team_key]
+        """The team's players in roster order (a new list: callers may sort it)."""
+        return list(self._rosters.get(team_key, []))
 
     # -- schedule ------------------------------------------------------------------------
     def weeks(self, season: int, season_type: str) -> range:
