@@ -9,9 +9,9 @@ report, stats, depth charts, rosters, news, props) reads the same answer from he
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
-from functools import cached_property
 
 from sportsframe.emulator.world import SEASON_TYPE_CODE, Player, World, stream
 from sportsframe.league import TEAMS
@@ -59,22 +59,26 @@ class _Hurt:
 
 
 class Availability:
-    """The injury reports of one season type, for every team and week (built on first use)."""
+    """The injury reports of one season type, built week by week as far as asked."""
 
     def __init__(self, world: World, season: int, season_type: str) -> None:
         self.world = world
         self.season = season
         self.season_type = season_type
+        self._weeks = list(world.weeks(season, season_type))
+        self._done = 0  # how many weeks are built
+        self._hurt: dict[str, dict[int, _Hurt]] = {t.key: {} for t in TEAMS}
+        self._reports: dict[tuple[int, str], list[InjuryNote]] = {}
 
-    @cached_property
-    def _reports(self) -> dict[tuple[int, str], list[InjuryNote]]:
-        out: dict[tuple[int, str], list[InjuryNote]] = {}
-        for team in TEAMS:
-            roster = self.world.roster(team.key)
-            hurt: dict[int, _Hurt] = {}
-            for week in self.world.weeks(self.season, self.season_type):
-                out[(week, team.key)] = self._week(week, roster, hurt)
-        return out
+    def _build_through(self, week: int) -> None:
+        # Injuries carry over from week to week, so a week needs every week before it.
+        while self._done < len(self._weeks) and self._weeks[self._done] <= week:
+            number = self._weeks[self._done]
+            for team in TEAMS:
+                self._reports[(number, team.key)] = self._week(
+                    number, self.world.roster(team.key), self._hurt[team.key]
+                )
+            self._done += 1
 
     def _week(self, week: int, roster: list[Player], hurt: dict[int, _Hurt]) -> list[InjuryNote]:
         seed, season, kind = self.world.seed, self.season, self.season_type
@@ -82,16 +86,16 @@ class Availability:
         notes = []
         for p in roster:
             known = hurt.get(p.player_id)
-            if known is not None:
-                status = "Out" if known.weeks_out > 0 else "Questionable"
-                if known.weeks_out > 0:
-                    known.weeks_out -= 1
-                else:
-                    del hurt[p.player_id]  # back this week: listed once more, then healthy
-                notes.append(self._note(p, known, status, rnd))
+            if known is None:
                 continue
-            if rnd.random() >= _WEEKLY_RISK.get(p.position, _DEFAULT_RISK):
-                continue
+            status = "Out" if known.weeks_out > 0 else "Questionable"
+            if known.weeks_out > 0:
+                known.weeks_out -= 1
+            else:
+                del hurt[p.player_id]  # back this week: listed once more, then healthy
+            notes.append(self._note(p, known, status, rnd))
+        listed = {n.player.player_id for n in notes}
+        for p in self._new_injuries(roster, listed, rnd):
             severity = rnd.random()
             injury = _Hurt(self._injury_id(week, p), rnd.choice(_BODY_PARTS), week, weeks_out=0)
             if severity < 0.45:
@@ -104,7 +108,26 @@ class Availability:
                 injury.weeks_out = min(int(rnd.expovariate(0.7)), 4)
                 hurt[p.player_id] = injury
             notes.append(self._note(p, injury, status, rnd))
+        notes.sort(key=lambda n: n.player.player_id)
         return notes
+
+    @staticmethod
+    def _new_injuries(roster: list[Player], listed: set[int], rnd: random.Random) -> list[Player]:
+        """This week's newly hurt players: a Poisson count of the healthy, position-weighted."""
+        healthy = [p for p in roster if p.player_id not in listed]
+        weights = [_WEEKLY_RISK.get(p.position, _DEFAULT_RISK) for p in healthy]
+        expected = sum(weights)
+        # Knuth's Poisson draw: a handful of uniforms for about two injuries a week.
+        count, product, limit = 0, rnd.random(), math.exp(-expected)
+        while product > limit:
+            count += 1
+            product *= rnd.random()
+        chosen: list[Player] = []
+        while len(chosen) < min(count, len(healthy)):
+            p = rnd.choices(healthy, weights)[0]
+            if p not in chosen:
+                chosen.append(p)
+        return chosen
 
     def _note(self, p: Player, injury: _Hurt, status: str, rnd: random.Random) -> InjuryNote:
         plays = rnd.random() < PLAY_CHANCE[status]
@@ -117,6 +140,7 @@ class Availability:
 
     def report(self, week: int, team_key: str) -> list[InjuryNote]:
         """The team's injury report of ``week`` (empty for weeks that do not exist)."""
+        self._build_through(week)
         return self._reports.get((week, team_key), [])
 
     def out(self, week: int, team_key: str) -> set[int]:
