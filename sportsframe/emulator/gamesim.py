@@ -117,13 +117,19 @@ def _longest(line: dict[str, float], stat: str, value: float) -> None:
     line[stat] = max(line.get(stat, 0.0), value)
 
 
-def _drives(plan: SidePlan, form: float, rnd: random.Random) -> list[tuple[str, float]]:
-    """The side's scoring drives as (kind, share of regulation elapsed)."""
+def _drives(
+    plan: SidePlan, form: float, offset: float, rnd: random.Random
+) -> list[tuple[str, float]]:
+    """The side's scoring drives as (kind, share of regulation elapsed).
+
+    The sides alternate possessions: the visitors' i-th drive fills the first half of the
+    i-th slot of the game (``offset`` 0), the home side's the second half (``offset`` 0.5).
+    """
     p_td = min(plan.p_td * (1 + 1.5 * FORM_SPREAD * form), 0.6)
     scores = []
     for i in range(DRIVES):
         u = rnd.random()
-        at = (i + rnd.random()) / DRIVES
+        at = (i + offset + 0.5 * rnd.random()) / DRIVES
         if u < p_td:
             scores.append(("pass" if rnd.random() < plan.pass_td_share else "rush", at))
         elif u < p_td + plan.p_fga:
@@ -269,9 +275,9 @@ def scoreboard(plan: GamePlan, seed: int) -> Scoreboard:
     forms = {side.team.key: rnd.gauss(0, 1) for side in sides}
     scoring: list[ScoringPlay] = []
     misses = {side.team.key: 0 for side in sides}
-    for side in sides:
+    for side, offset in zip(sides, (0.0, 0.5), strict=True):
         team = side.team.key
-        for kind, at in _drives(side, forms[team], rnd):
+        for kind, at in _drives(side, forms[team], offset, rnd):
             if kind == "miss":
                 misses[team] += 1
                 continue

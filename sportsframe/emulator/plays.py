@@ -7,7 +7,6 @@ scoreboard changes. A live game shows the plays run so far.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sportsframe.emulator.gamesim import GameResult, ScoringPlay, SideResult
@@ -16,7 +15,7 @@ from sportsframe.emulator.records import eastern, fill
 from sportsframe.emulator.sim import League
 from sportsframe.emulator.world import GAME_LENGTH, SEASON_TYPE_CODE, Game
 
-__all__ = ["plays"]
+__all__ = ["plays", "scoring_records"]
 
 _SCORING_TYPE = {"pass": "PassCompleted", "rush": "Rush", "fg": "FieldGoal"}
 
@@ -49,56 +48,91 @@ def _chunks(side: SideResult, league: League, g: Game) -> list[list[tuple[str, i
     return [snaps[int(i * size) : int((i + 1) * size)] for i in range(DRIVES)]
 
 
+def _names(result: GameResult) -> dict[int, str]:
+    return {
+        t.player.player_id: t.player.name for s in (result.away, result.home) for t in s.plan.active
+    }
+
+
+def _clock(at: float) -> tuple[int, int]:
+    """(quarter, seconds left in it) at ``at`` of regulation (quarter 5: overtime)."""
+    if at > 1:
+        return 5, 0
+    quarter = min(int(at * 4), 3) + 1
+    return quarter, int((quarter - at * 4) * 15 * 60)
+
+
+def scoring_records(league: League, g: Game) -> list[dict[str, Any]]:
+    """The ScoringPlay records of a started game so far, in order, with the running score."""
+    result = league.result(g)
+    elapsed = league.elapsed(g)
+    names = _names(result)
+    out = []
+    away = home = 0
+    for seq, s in enumerate(result.scoring, 1):
+        if elapsed < 1 and s.at > elapsed:
+            break
+        if s.team == g.home.key:
+            home += s.points
+        else:
+            away += s.points
+        quarter, left = _clock(s.at)
+        out.append(
+            fill(
+                "ScoringPlay",
+                {
+                    "GameKey": g.game_key,
+                    "SeasonType": SEASON_TYPE_CODE[g.season_type],
+                    "ScoringPlayID": g.score_id * 100 + seq,
+                    "Season": g.season,
+                    "Week": g.week,
+                    "AwayTeam": g.away.key,
+                    "HomeTeam": g.home.key,
+                    "Date": eastern(g.kickoff + GAME_LENGTH * min(s.at, 1.0)),
+                    "Sequence": seq,
+                    "Team": s.team,
+                    "Quarter": "OT" if quarter == 5 else str(quarter),
+                    "TimeRemaining": f"{left // 60}:{left % 60:02d}",
+                    "PlayDescription": _score_text(s, names),
+                    "AwayScore": away,
+                    "HomeScore": home,
+                    "ScoreID": g.score_id,
+                },
+            )
+        )
+    return out
+
+
 def plays(league: League, g: Game) -> list[dict[str, Any]]:
     """Every play of a started game run by the world's now, in order."""
-    result: GameResult = league.result(g)
+    result = league.result(g)
     elapsed = league.elapsed(g)
-    names = {
-        t.player.player_id: t.player.name
-        for side in (result.away, result.home)
-        for t in side.plan.active
-    }
+    names = _names(result)
+    records = iter(scoring_records(league, g))
     timeline: list[tuple[float, str, dict[str, Any]]] = []
     for offset, side, other in ((0.0, result.away, result.home), (0.5, result.home, result.away)):
         team, opp = side.plan.team.key, other.plan.team.key
         scores = [s for s in result.scoring if s.team == team]
         for i, chunk in enumerate(_chunks(side, league, g)):
-            start, width = (i + offset) / DRIVES, 0.5 / DRIVES
+            start, end = (i + offset) / DRIVES, (i + offset + 0.5) / DRIVES
+            score = next((s for s in scores if start <= s.at < end), None)
+            # A scoring drive's snaps come before its score.
+            stop = score.at if score is not None else end
             for j, (kind, pid, passer, yards) in enumerate(chunk):
-                at = start + width * j / max(len(chunk), 1)
+                at = start + (stop - start) * j / (len(chunk) + 1)
                 text = _describe(kind, names, pid, passer, yards)
-                timeline.append(
-                    (
-                        at,
-                        team,
-                        {"Opponent": opp, "Type": kind, "YardsGained": yards, "Description": text},
-                    )
-                )
-            for s in scores:
-                if min(int(s.at * DRIVES), DRIVES - 1) == i and s.at <= 1:
-                    timeline.append((start + width, team, _scoring(s, opp, names)))
+                play = {"Opponent": opp, "Type": kind, "YardsGained": yards, "Description": text}
+                timeline.append((at, team, play))
         for s in scores:
-            if s.at > 1:  # overtime
-                timeline.append((s.at, team, _scoring(s, opp, names)))
+            timeline.append((s.at, team, _scoring(s, opp, names)))
     timeline.sort(key=lambda t: t[0])
     out = []
-    away = home = 0
     for seq, (at, team, facts) in enumerate(timeline, 1):
         if elapsed < 1 and at > elapsed:
             break
-        quarter = 5 if at > 1 else min(int(at * 4), 3) + 1
-        left = 0 if at > 1 else int((quarter - at * 4) * 15 * 60)
+        quarter, left = _clock(at)
         when = g.kickoff + GAME_LENGTH * min(at, 1.0)
         scoring = facts.pop("_scoring", None)
-        facts.setdefault("ScoringPlay", None)
-        if scoring is not None:
-            if team == g.home.key:
-                home += scoring.points
-            else:
-                away += scoring.points
-            facts["ScoringPlay"] = _scoring_record(
-                g, scoring, seq, quarter, left, away, home, when, names
-            )
         out.append(
             fill(
                 "Play",
@@ -115,6 +149,7 @@ def plays(league: League, g: Game) -> list[dict[str, Any]]:
                     "Created": eastern(when),
                     "Team": team,
                     "IsScoringPlay": scoring is not None,
+                    "ScoringPlay": next(records) if scoring is not None else None,
                     "PlayStats": [],
                 },
             )
@@ -129,30 +164,3 @@ def _scoring(s: ScoringPlay, opp: str, names: dict[int, str]) -> dict[str, Any]:
         "Description": _score_text(s, names),
         "_scoring": s,
     }
-
-
-def _scoring_record(
-    g: Game, s: ScoringPlay, seq: int, quarter: int, left: int, away: int, home: int,
-    when: datetime, names: dict[int, str],
-) -> dict[str, Any]:  # fmt: skip
-    return fill(
-        "ScoringPlay",
-        {
-            "GameKey": g.game_key,
-            "SeasonType": SEASON_TYPE_CODE[g.season_type],
-            "ScoringPlayID": g.score_id * 1000 + seq,
-            "Season": g.season,
-            "Week": g.week,
-            "AwayTeam": g.away.key,
-            "HomeTeam": g.home.key,
-            "Date": eastern(when),
-            "Sequence": seq,
-            "Team": s.team,
-            "Quarter": "OT" if quarter == 5 else str(quarter),
-            "TimeRemaining": f"{left // 60}:{left % 60:02d}",
-            "PlayDescription": _score_text(s, names),
-            "AwayScore": away,
-            "HomeScore": home,
-            "ScoreID": g.score_id,
-        },
-    )
