@@ -16,7 +16,7 @@ from sportsframe.emulator.bettingfeeds import BettingFeeds
 from sportsframe.emulator.book import CONSENSUS, game_quote
 from sportsframe.emulator.injuries import InjuryNote
 from sportsframe.emulator.plan import MARGIN_SD
-from sportsframe.emulator.plays import plays
+from sportsframe.emulator.plays import plays, scoring_records
 from sportsframe.emulator.records import day, eastern, fill, models
 from sportsframe.emulator.sim import League
 from sportsframe.emulator.standings import standings
@@ -435,9 +435,7 @@ class Payloads:
             "TeamGames": [self.stats.team_game(g, t) for t in (g.away, g.home)] if started else [],
             "PlayerGames": self.stats.game_lines(g) if started else [],
             "FantasyDefenseGames": [],
-            "ScoringPlays": [p["ScoringPlay"] for p in plays(self.league, g) if p["IsScoringPlay"]]
-            if started
-            else [],
+            "ScoringPlays": scoring_records(self.league, g) if started else [],
             "ScoringDetails": [],
         }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -29,11 +29,13 @@ def models() -> dict[str, list[dict[str, Any]]]:
     return {n: m["fields"] for n, m in orjson.loads(raw)["models"].items()}
 
 
+@lru_cache(maxsize=8192)
 def eastern(when: datetime) -> str:
     """An Eastern wall-clock string as SportsDataIO writes it."""
     return when.astimezone(EASTERN).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+@lru_cache(maxsize=8192)
 def day(when: datetime) -> str:
     """The Eastern date of ``when`` at midnight (SportsDataIO's ``Day``)."""
     return when.astimezone(EASTERN).strftime("%Y-%m-%dT00:00:00")
@@ -86,12 +88,12 @@ def fill(model: str, facts: Mapping[str, Any], *, depth: int = 0) -> dict[str, A
     if len(out) != len(template.empty):
         for name in facts.keys() - template.empty.keys():
             del out[name]
-    for name in template.ints.intersection(facts):
-        if isinstance(out[name], float):
-            out[name] = round(out[name])
-    for name in template.decs.intersection(facts):
-        value = out[name]
-        if isinstance(value, int) and not isinstance(value, bool):
+    ints, decs = template.ints, template.decs
+    for name, value in facts.items():
+        kind = type(value)  # exact types: a bool is never a number here
+        if kind is float and name in ints:
+            out[name] = round(value)
+        elif kind is int and name in decs:
             out[name] = float(value)
     for name, nested in template.fresh:
         if name not in facts:
