@@ -26,6 +26,8 @@ from sportsframe.emulator.world import Player
 __all__ = [
     "BOOKS",
     "CONSENSUS",
+    "LISTED",
+    "MARKETS",
     "TOTAL_SD",
     "Book",
     "GameQuote",
