@@ -7,7 +7,9 @@
 
 One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...),
 each returning a typed DataFrame; ``sf.dictionary("props")`` describes its columns. Control:
-``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``cleanup``; explicit sessions:
+``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in
+``sf.plots`` (matplotlib, imported on first use); Prometheus metrics in ``sf.metrics``; explicit
+sessions:
 ``Session`` (sync) and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
 """
 
@@ -16,10 +18,14 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
+from sportsframe import metrics
+
+if TYPE_CHECKING:
+    from sportsframe import plots  # at run time through __getattr__, on first use
 from sportsframe.datasets import DATASETS
 from sportsframe.errors import (
     APIError,
@@ -75,6 +81,7 @@ __all__ = [
     "injuries",
     "line_movement",
     "live_odds",
+    "metrics",
     "news",
     "news_by_player",
     "news_by_team",
@@ -84,7 +91,9 @@ __all__ = [
     "player_game_stats",
     "player_season_stats",
     "players",
+    "plots",
     "props",
+    "quota",
     "schedules",
     "scores",
     "stadiums",
@@ -212,4 +221,17 @@ warm_upcoming = _forward(Session.warm_upcoming)
 clear_cache = _forward(Session.clear_cache)
 cache_stats = _forward(Session.cache_stats)
 cleanup = _forward(Session.cleanup)
+# The function takes the package attribute of the sportsframe.quota module, as the facade's
+# name; ``from sportsframe.quota import ...`` still reaches the module (through sys.modules).
+quota = _forward(Session.quota)
 efficiency = _forward(Session.efficiency)
+
+
+def __getattr__(name: str) -> Any:
+    # ``sf.plots`` imports matplotlib on first use, not with ``import sportsframe``: every
+    # batch script and kernel start would otherwise pay for it.
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module("sportsframe.plots")
+    raise AttributeError(f"module 'sportsframe' has no attribute {name!r}")

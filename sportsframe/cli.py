@@ -196,7 +196,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         median_speedup = statistics.median(r[2] / r[4] for r in rows)
         print(f"median hot-tier speed-up over the API: {median_speedup:.0f}x")
+        folder = args.out if args.out is not None else session.settings.home / "demo"
+        written = write_demo_files(session, folder)
+        print(f"\ncharts and the efficiency report written to {folder}:")
+        print("  " + ", ".join(path.name for path in written))
     return 0
+
+
+#: Resolution of the demo's PNG charts: each is its figure's size in inches times this.
+DEMO_DPI = 100
+
+
+def write_demo_files(session: Any, folder: Path) -> list[Path]:
+    """The session's charts (hit rate, latency, timeline, quota) as PNG files and its
+    efficiency report as an HTML page, in ``folder`` (created); the paths written."""
+    from sportsframe import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stats = session.cache_stats()
+    charts = {
+        "hit_rate.png": plots.hit_rate(stats),
+        "latency.png": plots.latency(stats),
+        "timeline.png": plots.timeline(stats),
+        "quota.png": plots.quota(session.quota()),
+    }
+    written = []
+    for name, figure in charts.items():
+        # A fixed size (no tight bounding box): every image is its figure's size at DEMO_DPI.
+        figure.savefig(folder / name, format="png", dpi=DEMO_DPI)
+        written.append(folder / name)
+    report = session.efficiency()
+    report.to_html(folder / "efficiency.html")
+    written.append(folder / "efficiency.html")
+    return written
 
 
 # -- the other commands -------------------------------------------------------------------
@@ -220,9 +252,29 @@ def cmd_warm(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """The cache statistics of this process and the month's API quota (text, JSON or the
+    Prometheus exposition of sportsframe's registry)."""
+    from sportsframe import metrics
+    from sportsframe.cache.stats import json_default
+
     with _session(args) as session:
-        print(json.dumps(session.cache_stats(), indent=2, default=str))
+        quota = session.quota()  # also sets the quota gauges
+        stats = session.cache_stats()
+    if args.prometheus:
+        print(metrics.exposition(), end="")
+    elif args.json:
+        print(json.dumps({"cache": stats, "quota": quota}, indent=2, default=json_default))
+    else:
+        print(_stats_text(stats, quota))
     return 0
+
+
+def _output_folder(text: str) -> Path:
+    """An argparse type: a folder to write into (created if missing; not a file)."""
+    path = Path(text).expanduser()
+    if not text or path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    return path
 
 
 def _output_file(text: str) -> Path:
@@ -231,6 +283,25 @@ def _output_file(text: str) -> Path:
     if not text or path.is_dir() or not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is not a file in an existing folder")
     return path
+
+
+def _stats_text(stats: Any, quota: Any) -> str:
+    import pandas as pd
+
+    overall = stats["overall"]
+    calls = overall["hits"] + overall["misses"]
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        table = stats.to_frame().to_string(na_rep="-")
+    share = quota["used"] / quota["limit"] if quota["limit"] else 1.0
+    return (
+        f"cache, this process: {calls:,} calls, hit rate {overall['hit_rate']:.1%}, "
+        f"{overall['api_calls_avoided']:,} API calls avoided "
+        "(counts are per process; sf.metrics.serve() exposes a long job's)\n"
+        f"{table}\n\n"
+        f"API quota {quota['month']} ({quota['source']}): {quota['used']:,} of "
+        f"{quota['limit']:,} used ({share:.1%}), {quota['remaining']:,} remaining; "
+        f"resets {quota['resets_at']:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -289,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--week", type=_registry_argument("week", f"a week ({WEEKS_HELP})"), default=18
     )
     demo.add_argument("--no-latency", action="store_true", help="emulator answers at once")
+    demo.add_argument(
+        "--out",
+        type=_output_folder,
+        metavar="DIR",
+        help="where to write the charts and the report (default: SPORTSFRAME_HOME/demo)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     common = _Parser(add_help=False, parents=[debug])
@@ -308,11 +385,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     warm.set_defaults(func=cmd_warm)
 
-    for name, func, text in (
-        ("stats", cmd_stats, "print cache statistics"),
-        ("cleanup", cmd_cleanup, "delete entries expired past the grace window"),
-    ):
-        sub.add_parser(name, parents=[common], help=text).set_defaults(func=func)
+    stats = sub.add_parser(
+        "stats", parents=[common], help="print cache statistics and the API quota"
+    )
+    output = stats.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="as JSON")
+    output.add_argument(
+        "--prometheus", action="store_true", help="sportsframe's metrics, Prometheus text format"
+    )
+    stats.set_defaults(func=cmd_stats)
+
+    cleanup = sub.add_parser(
+        "cleanup", parents=[common], help="delete entries expired past the grace window"
+    )
+    cleanup.set_defaults(func=cmd_cleanup)
 
     report = sub.add_parser(
         "report", parents=[common], help="print the cache efficiency report per data type"

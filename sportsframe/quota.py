@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import (
@@ -28,10 +28,20 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from sportsframe import metrics
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import QuotaExhaustedError
 
-__all__ = ["MemoryQuota", "Quota", "SqlQuota", "month_of"]
+__all__ = [
+    "MemoryQuota",
+    "Quota",
+    "QuotaStatus",
+    "SqlQuota",
+    "month_of",
+    "month_start",
+    "next_month",
+    "quota_status",
+]
 
 
 log = logging.getLogger("sportsframe.quota")
@@ -43,6 +53,22 @@ _LOCK = 0x5F0A_0051
 def month_of(now: datetime) -> str:
     """The quota month of an instant: ``YYYY-MM`` in UTC."""
     return now.strftime("%Y-%m")
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant of the UTC month of ``now``."""
+    now = now.astimezone(UTC)
+    return datetime(now.year, now.month, 1, tzinfo=UTC)
+
+
+def next_month(now: datetime) -> datetime:
+    """The first instant of the UTC month after ``now``'s: when the quota resets."""
+    start = month_start(now)
+    return (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
 
 
 @runtime_checkable
@@ -197,6 +223,17 @@ class SqlQuota:
         raise QuotaExhaustedError(self.limit, self.limit, endpoint=endpoint, params=params)
 
     async def used(self) -> int:
+        """The month's count in ``api_usage``; with the database down, this process's count
+        (logged), as :meth:`reserve` keeps counting then."""
+        try:
+            return await self._used()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning(
+                "quota table unavailable (%s); showing this process's count", type(exc).__name__
+            )
+            return await self._fallback.used() if self._fallback is not None else self._last_used
+
+    async def _used(self) -> int:
         await self._ensure()
         async with self.engine.connect() as conn:
             value = (
@@ -213,3 +250,39 @@ class SqlQuota:
 
     def __repr__(self) -> str:
         return f"SqlQuota(limit={self.limit}, source={self.source!r})"
+
+
+class QuotaStatus(dict[str, Any]):
+    """What :func:`sportsframe.quota` returns: a dict with ``used``, ``limit``, ``remaining``,
+    ``month`` (``YYYY-MM``, UTC), ``resets_at`` (start of next month, UTC) and ``source``."""
+
+    def _repr_html_(self) -> str:
+        share = self["used"] / self["limit"] if self["limit"] else 1.0
+        return (
+            "<table class='sportsframe-quota'><caption>sportsframe API quota "
+            f"{self['month']} ({self['source']})</caption><tbody>"
+            f"<tr><th>used</th><td>{self['used']:,} ({share:.1%})</td></tr>"
+            f"<tr><th>limit</th><td>{self['limit']:,}</td></tr>"
+            f"<tr><th>remaining</th><td>{self['remaining']:,}</td></tr>"
+            f"<tr><th>resets</th><td>{self['resets_at']:%Y-%m-%d %H:%M} UTC</td></tr>"
+            "</tbody></table>"
+        )
+
+
+async def quota_status(
+    quota: Quota, *, clock: Clock = SYSTEM_CLOCK, source: str, limit: int | None = None
+) -> QuotaStatus:
+    """Read ``quota``'s count for this month (``limit``: default the quota's own)."""
+    used = await quota.used()
+    cap = int(limit if limit is not None else getattr(quota, "limit", 0))
+    now = clock.now()
+    metrics.quota_used.labels(source=source).set(used)
+    metrics.quota_limit.labels(source=source).set(cap)
+    return QuotaStatus(
+        used=used,
+        limit=cap,
+        remaining=max(cap - used, 0),
+        month=month_of(now),
+        resets_at=next_month(now),
+        source=source,
+    )

@@ -211,9 +211,10 @@ class EfficiencyReport:
             The Figure drawn on (``ax.figure`` when ``ax`` is given).
         """
         if ax is None:
-            from matplotlib.figure import Figure
+            from sportsframe.plots import ChartFigure  # shows itself in Jupyter as a PNG
 
-            fig = Figure(figsize=(9, 1.6 + 0.75 * max(len(self.frame), 1)), layout="constrained")
+            height = 1.6 + 0.75 * max(len(self.frame), 1)
+            fig = ChartFigure(figsize=(9, height), layout="constrained")
             ax = fig.add_subplot()
         f = self.frame
         names = [str(n) for n in f.index][::-1]  # first data type at the top

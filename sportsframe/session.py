@@ -24,6 +24,7 @@ import pyarrow as pa
 from pydantic import SecretStr
 
 from sportsframe import frames
+from sportsframe.cache.stats import CacheStatsView
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
@@ -32,6 +33,7 @@ from sportsframe.docstrings import docstring
 from sportsframe.endpoints import ENDPOINTS, BoundCall, max_week, min_week, validate_argument
 from sportsframe.errors import ConfigurationError, InvalidParameterError
 from sportsframe.l0 import FrameCache, L0Coherence
+from sportsframe.quota import QuotaStatus, quota_status
 from sportsframe.report import EfficiencyReport
 from sportsframe.runner import get_loop, run_sync
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
@@ -177,11 +179,12 @@ class AsyncSession(DatasetMethods[AsyncFrame]):
             if refresh:
                 await self._publish_invalidation(key)
             else:
+                started = perf_counter()
                 cached = self.l0.get(key)
                 if cached is not None:
                     cached.attrs["served_from"] = "l0"
                     parts[i] = cached
-                    self._count_l0(1)
+                    self._count_l0(1, perf_counter() - started)
                     continue
             todo.append(i)
         client = await self.client() if todo else None
@@ -208,11 +211,13 @@ class AsyncSession(DatasetMethods[AsyncFrame]):
             return done[0]
         return _concat(done, name)
 
-    def _count_l0(self, hits: int) -> None:
-        # L0 hits are API calls avoided too (they show in cache_stats()["l0_cache"]).
-        if self._client is not None:
+    def _count_l0(self, hits: int, seconds: float) -> None:
+        # L0 hits are API calls avoided too (they show in cache_stats()["l0_cache"]); ``seconds``
+        # is the time of all of them together.
+        if self._client is not None and hits:
+            each = seconds / hits
             for _ in range(hits):
-                self._client.manager.record_l0_hit()
+                self._client.manager.record_l0_hit(each)
 
     def _key(self, call: BoundCall) -> str:
         return f"emulator/{call.key}" if self.source == "emulator" else call.key
@@ -308,13 +313,14 @@ class AsyncSession(DatasetMethods[AsyncFrame]):
         if calls is None:
             return None
         parts = []
+        started = perf_counter()  # one timing for the whole read: an L0 hit is ~0.1 ms
         for call in calls:
             frame = self.l0.get(self._key(call))
             if frame is None:
                 return None
             frame.attrs["served_from"] = "l0"
             parts.append(frame)
-        self._count_l0(len(parts))
+        self._count_l0(len(parts), perf_counter() - started)
         return parts[0] if len(parts) == 1 else _concat(parts, DATASETS[dataset].endpoint_name)
 
     def hot_frame(
@@ -551,12 +557,22 @@ class AsyncSession(DatasetMethods[AsyncFrame]):
     def _key_pattern(self, pattern: str) -> str:
         return f"emulator/{pattern}" if self.source == "emulator" else pattern
 
-    async def cache_stats(self) -> dict[str, Any]:
-        """Hit/miss statistics per tier (the cache spec's shape) plus L0 and latency samples."""
+    async def cache_stats(self) -> CacheStatsView:
+        """Hit/miss statistics per tier: the cache spec's shape (``hot_cache``, ``warm_cache``,
+        ``overall``) plus ``l0_cache`` and ``api``, each with a latency summary (count, p50, p95,
+        max in ms), and ``timeline`` (calls per minute). A dict that shows as a table in Jupyter;
+        ``.to_frame()`` gives one row per tier.
+        """
         client = await self.client()
-        stats = client.get_cache_stats()
+        stats = CacheStatsView(client.get_cache_stats())
         stats.setdefault("l0_cache", {}).update(entries=len(self.l0), bytes=self.l0.nbytes)
         return stats
+
+    async def quota(self) -> QuotaStatus:
+        """This month's API requests: ``used``, ``limit``, ``remaining`` and ``resets_at`` (the
+        start of next month, UTC), counted by the persisted quota shared by every process."""
+        client = await self.client()
+        return await quota_status(client.client.quota, clock=self.clock, source=self.source)
 
     async def describe_tiers(self) -> tuple[str, str]:
         """One line each naming the hot and the warm tier (no secrets)."""
@@ -864,6 +880,7 @@ class Session(DatasetMethods[pd.DataFrame]):
     cache_stats = _blocking(AsyncSession.cache_stats)
     cleanup = _blocking(AsyncSession.cleanup)
     efficiency = _blocking(AsyncSession.efficiency)
+    quota = _blocking(AsyncSession.quota)
 
     def __getattr__(self, name: str) -> Any:
         # Any other coroutine method of the AsyncSession, run on the background loop.

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sportsframe.clock import ManualClock
+from sportsframe.emulator import EmulatorServer, start_emulator
 
 REDIS_URL = os.environ.get("SPORTSFRAME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get(
@@ -132,6 +133,21 @@ def _redis_left_clean() -> Iterator[None]:
     for ns in left:
         _drop_namespace(ns)  # leave the server clean for the next run all the same
     assert not left, f"test namespaces still holding keys at the end of the run: {left}"
+
+
+#: A moment after the 2024 season: every 2024 week is final and has data.
+AFTER_2024 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A local emulator on a free loopback port, no latency, its clock at :data:`AFTER_2024`
+    (a test module may define its own ``emulator`` fixture for another moment)."""
+    server = start_emulator(now=AFTER_2024)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -39,6 +40,48 @@ def test_demo_runs_with_nothing_configured_and_uses_redis(tmp_path: Path, redis_
     assert "hot tier: Redis" in out
     # the embedded warm tier was created under the user's cache directory
     assert (tmp_path / "cache" / "sportsframe" / "cache.sqlite3").exists()
+    # ... and beside it the charts and the report, where the demo says
+    folder = tmp_path / "cache" / "sportsframe" / "demo"
+    assert f"written to {folder}" in out
+    _assert_demo_files(folder)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _assert_demo_files(folder: Path) -> None:
+    """The demo's PNGs are whole images of their charts' size; its HTML holds the report."""
+    import matplotlib.image
+
+    from sportsframe import plots
+    from sportsframe.cache.stats import CacheStats
+    from sportsframe.cli import DEMO_DPI
+    from sportsframe.quota import QuotaStatus
+
+    stats = CacheStats().snapshot()
+    status = QuotaStatus(
+        used=1, limit=10, remaining=9, month="2024-12", resets_at=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    charts = {
+        "hit_rate.png": plots.hit_rate(stats),
+        "latency.png": plots.latency(stats),
+        "timeline.png": plots.timeline(stats),
+        "quota.png": plots.quota(status, now=datetime(2024, 12, 15, tzinfo=UTC)),
+    }
+    for name, figure in charts.items():
+        width, height = (round(v * DEMO_DPI) for v in figure.get_size_inches())
+        assert _png_size(folder / name) == (width, height), name
+        pixels = matplotlib.image.imread(folder / name)  # decodes whole
+        assert pixels.shape[:2] == (height, width)
+        assert pixels.std() > 0, f"{name} is blank"
+    page = (folder / "efficiency.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "player_props" in page
+    assert "data:image/png;base64," in page
 
 
 def test_demo_without_redis_uses_the_in_process_tier(tmp_path: Path) -> None:

@@ -18,22 +18,13 @@ from pandas.testing import assert_frame_equal
 import sportsframe as sf
 from sportsframe import frames
 from sportsframe.datasets import DATASETS
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 from sportsframe.errors import ConfigurationError, InvalidParameterError, OfflineCacheMissError
 from sportsframe.runner import run_sync
 from sportsframe.session import Session
 
 # A moment after the 2024 season: every 2024 week is final and has data.
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def api_paths(server: EmulatorServer) -> list[str]:

@@ -24,10 +24,10 @@ from matplotlib.figure import Figure
 import sportsframe as sf
 from sportsframe.cache.warm import TypeEfficiency
 from sportsframe.clock import ManualClock
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 from sportsframe.report import COLUMNS, EfficiencyReport
 from sportsframe.session import Session
-from tests.test_facade import NOW, make_session
+from tests.test_facade import make_session
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -53,15 +53,6 @@ PLAIN_SQL = {
 
 #: Runs (sql, params) against the session's warm tier and returns the rows.
 Query = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -176,7 +176,7 @@ class CacheManager:
         self.grace = float(settings.stale_grace)
         self.hot_breaker = CircuitBreaker("hot", clock=clock)
         self.warm_breaker = CircuitBreaker("warm", clock=clock)
-        self.stats = CacheStats()
+        self.stats = CacheStats(clock)
         #: How many loads held each kind of cross-process lock (``redis``, ``advisory``, ``file``).
         self.lock_counts: dict[str, int] = {}
         self._flights: SingleFlight[Lookup] = SingleFlight()
@@ -831,7 +831,7 @@ class CacheManager:
             return existed
 
     def get_stats(self) -> dict[str, Any]:
-        """The spec's shape (``hot_cache``, ``warm_cache``, ``overall``) plus latency samples,
+        """The spec's shape (``hot_cache``, ``warm_cache``, ``overall``) plus latency summaries,
         breaker states, lock use and write counters. See :mod:`sportsframe.cache.stats`."""
         snapshot = self.stats.snapshot()
         for section, tier, breaker in (
@@ -908,13 +908,14 @@ class CacheManager:
         for _ in skeys:
             self.stats.hot.miss(each)
 
-    def record_l0_hit(self) -> None:
-        """Count a call the facade answered from its L0 frame cache (an API call avoided)."""
-        self.stats.l0_hit()
+    def record_l0_hit(self, seconds: float = 0.0) -> None:
+        """Count a call the facade answered from its L0 frame cache in ``seconds`` (an API call
+        avoided)."""
+        self.stats.l0_hit(seconds)
 
     def reset_stats(self) -> None:
         """Zero the in-process counters (Prometheus counters are cumulative and stay)."""
-        self.stats = CacheStats()
+        self.stats = CacheStats(self.clock)
         self.lock_counts = {}
 
     # -- maintenance ---------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """A local SportsDataIO NFL emulator: deterministic synthetic data in the real response schema.
 
+The data is a simulated league (:mod:`.sim`): players with talent and roles, injuries that keep
+them out, games played snap by snap, and sportsbooks that set lines from what they know before
+kickoff, so the numbers behave like football and like a sportsbook. The same seed gives the
+same league, byte for byte, in every process.
+
 A real HTTP server on loopback (``start_emulator()`` in-process, or ``sportsframe emulator
 --port 8765``) that checks the API key, can add latency and inject faults (429 with Retry-After,
 5xx, slow answers, malformed JSON), and logs every request it serves so tests and benchmarks can

@@ -184,21 +184,29 @@ class Emulator:
             "news_by_player": lambda playerid: p.news(player_id=_int(playerid)),
             "depth_charts": lambda: p.depth_charts(),
             "scores": lambda season, week: p.scores(*_season(season), _int(week)),
-            "team_season_stats": lambda season: p.team_seasons(*_season(season)),
-            "team_game_stats": lambda season, week: p.team_games(*_season(season), _int(week)),
-            "injuries": lambda season, week: p.injuries(*_season(season), _int(week)),
+            "team_season_stats": lambda season: p.stats.team_seasons(*_season(season)),
+            "team_game_stats": lambda season, week: p.stats.team_games(
+                *_season(season), _int(week)
+            ),
+            "injuries": lambda season, week: p.stats.injuries(*_season(season), _int(week)),
             "box_scores": lambda season, week: p.box_scores(*_season(season), _int(week)),
             "box_score": lambda scoreid: p.box_score(self._game(scoreid)),
-            "player_game_stats": lambda season, week: p.player_games(*_season(season), _int(week)),
-            "player_season_stats": lambda season: p.player_seasons(*_season(season)),
+            "player_game_stats": lambda season, week: p.stats.player_games(
+                *_season(season), _int(week)
+            ),
+            "player_season_stats": lambda season: p.stats.player_seasons(*_season(season)),
             "play_by_play": lambda gameid: p.play_by_play(self._game(gameid)),
-            "odds": lambda season, week: p.odds(*_season(season), _int(week), live=False),
-            "live_odds": lambda season, week: p.odds(*_season(season), _int(week), live=True),
-            "line_movement": lambda scoreid: [p.game_odds(self._game(scoreid))],
-            "betting_events": lambda season: p.betting_events(_season(season)[0]),
-            "betting_markets": lambda scoreid: p.betting_markets(self._game(scoreid)),
-            "player_props_game": lambda scoreid: p.player_props(self._game(scoreid)),
-            "generated_props": lambda season, week: p.generated_props(*_season(season), _int(week)),
+            "odds": lambda season, week: p.betting.odds(*_season(season), _int(week), live=False),
+            "live_odds": lambda season, week: p.betting.odds(
+                *_season(season), _int(week), live=True
+            ),
+            "line_movement": lambda scoreid: p.betting.line_movement(self._game(scoreid)),
+            "betting_events": lambda season: p.betting.betting_events(_season(season)[0]),
+            "betting_markets": lambda scoreid: p.betting.betting_markets(self._game(scoreid)),
+            "player_props_game": lambda scoreid: p.betting.player_props(self._game(scoreid)),
+            "generated_props": lambda season, week: p.betting.generated_props(
+                *_season(season), _int(week)
+            ),
         }
         routes = []
         for name, handler in handlers.items():

@@ -1,92 +1,50 @@
-"""Payloads in the real response schema, built from the models JSON plus the world's facts.
+"""Every endpoint's payload for one world: reference data, rosters, news, depth charts and games.
 
-``fill(model, facts)`` produces a record with every field of the model, typed as the reference
-says (ints, decimals, strings, booleans, Eastern date-time strings, nested models), then overlays
-the meaningful facts (ids, teams, players, dates, scores, odds). So every field exists with the
-right JSON type, and the ids agree across endpoints.
+The stats and odds feeds live in :mod:`.statfeeds` and :mod:`.bettingfeeds`; all of them read
+the same simulated league (:class:`~.sim.League`), so ids, players, injuries, scores and lines
+agree across endpoints.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from functools import cache
-from importlib import resources
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
-import orjson
-
-from sportsframe.emulator.world import EASTERN, GAME_LENGTH, SEASON_TYPE_CODE, Game, Player, World
+from sportsframe.emulator.bettingfeeds import BettingFeeds
+from sportsframe.emulator.book import CONSENSUS, game_quote
+from sportsframe.emulator.injuries import InjuryNote
+from sportsframe.emulator.plan import MARGIN_SD
+from sportsframe.emulator.plays import plays, scoring_records
+from sportsframe.emulator.records import day, eastern, fill, models
+from sportsframe.emulator.sim import League
+from sportsframe.emulator.standings import standings
+from sportsframe.emulator.statfeeds import StatFeeds
+from sportsframe.emulator.world import GAME_LENGTH, SEASON_TYPE_CODE, Game, Player, World
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["Payloads", "fill", "models"]
+__all__ = ["Payloads"]
 
-SPORTSBOOKS = ((7, "DraftKings"), (8, "FanDuel"), (19, "BetMGM"), (21, "Caesars"))
-RECEIVERS = ("WR", "TE", "RB")
-PROP_TYPES = {
-    "QB": ("Passing Yards", "Passing Touchdowns", "Passing Attempts", "Rushing Yards"),
-    "RB": ("Rushing Yards", "Rushing Attempts", "Receptions"),
-    "WR": ("Receiving Yards", "Receptions"),
-    "TE": ("Receiving Yards", "Receptions"),
-}
-
-
-@cache
-def models() -> dict[str, list[dict[str, Any]]]:
-    """The models JSON: model name -> list of fields."""
-    raw = resources.files("sportsframe").joinpath("sportsdataio-models.json").read_bytes()
-    return {n: m["fields"] for n, m in orjson.loads(raw)["models"].items()}
-
-
-def decimal_odds(american: int) -> float:
-    """American odds as decimal odds (-110 -> 1.909)."""
-    return round(1 + (100 / -american if american < 0 else american / 100), 3)
-
-
-def eastern(when: datetime) -> str:
-    """An Eastern wall-clock string as SportsDataIO writes it."""
-    return when.astimezone(EASTERN).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def fill(
-    model: str, facts: Mapping[str, Any], rnd: random.Random, *, depth: int = 0
-) -> dict[str, Any]:
-    """A record of ``model`` with every field typed per the reference, then ``facts`` applied."""
-    out: dict[str, Any] = {}
-    for f in models()[model]:
-        name, kind = f["name"], f["type"]
-        if name in facts:
-            out[name] = facts[name]
-        elif f["array"]:
-            out[name] = []
-        elif kind == "int":
-            out[name] = rnd.randint(0, 30)
-        elif kind == "dec":
-            out[name] = round(rnd.random() * 50, 1)
-        elif kind == "bool":
-            out[name] = False
-        elif kind == "str":
-            out[name] = (
-                None if f["nullable"] and rnd.random() < 0.2 else f"{name} {rnd.randint(1, 9)}"
-            )
-        elif kind == "dt" or f["nullable"] or depth > 0:
-            out[name] = None
-        else:
-            out[name] = fill(kind, {}, rnd, depth=depth + 1)
-    return out
+# Typical build by position: (height in inches, weight in pounds).
+_BUILD = {
+    "QB": (75, 220), "RB": (70, 215), "FB": (72, 245), "WR": (72, 200), "TE": (77, 250),
+    "OT": (78, 315), "G": (76, 315), "C": (75, 305), "DE": (76, 270), "DT": (75, 305),
+    "LB": (74, 240), "CB": (71, 195), "S": (72, 205), "K": (72, 195), "P": (74, 215),
+    "LS": (74, 240),
+}  # fmt: skip
+_NEWS_KEPT = 40
 
 
 class Payloads:
-    """Every endpoint's payload for one world (memoised per request)."""
+    """Every endpoint's payload for one world (memoised per request path by the app)."""
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.seed = world.seed
+        self.league = League(world)
+        self.stats = StatFeeds(world, self.league)
+        self.betting = BettingFeeds(world, self.league)
         self._memo: dict[tuple[Any, ...], Any] = {}
-
-    def _rnd(self, *parts: Any) -> random.Random:
-        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
 
     def memo(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         if key not in self._memo:
@@ -107,7 +65,6 @@ class Payloads:
                 "PlayingSurface": "Grass",
                 "Type": "Outdoor",
             },
-            self._rnd("stadium", team.key),
         )
 
     def stadiums(self) -> list[dict[str, Any]]:
@@ -132,12 +89,52 @@ class Payloads:
                     "GlobalTeamID": t.team_id,
                     "StadiumDetails": self.stadium(t),
                 },
-                self._rnd("team", t.key),
             )
             for t in TEAMS
         ]
 
+    # -- the current week's injuries, as rosters, depth charts and news see them ---------
+    def current_notes(self) -> dict[int, InjuryNote]:
+        """The current injury report by player id (empty with no report week)."""
+        week = self.league.report_week()
+        if week is None:
+            return {}
+        season, season_type, number = week
+        availability = self.league.availability(season, season_type)
+        return {n.player.player_id: n for t in TEAMS for n in availability.report(number, t.key)}
+
+    def depth(self, team: Team) -> list[tuple[Player, int]]:
+        """The team's players and depth order; a player ruled out drops below the healthy."""
+        built: list[tuple[Player, int]] = self.memo(("depth", team.key), partial(self._depth, team))
+        return built
+
+    def _depth(self, team: Team) -> list[tuple[Player, int]]:
+        week = self.league.report_week()
+        season = week[0] if week else self.world.current_season()
+        notes = self.memo(("notes",), self.current_notes)
+        out_now = {pid for pid, n in notes.items() if n.status == "Out"}
+        talent = self.league.talent(season).depth_chart(team.key)
+        ordered = sorted(
+            talent, key=lambda t: (t.player.position, t.player.player_id in out_now, t.depth)
+        )
+        rank: dict[str, int] = {}
+        out = []
+        for t in ordered:
+            pos = t.player.position
+            rank[pos] = rank.get(pos, 0) + 1
+            out.append((t.player, rank[pos]))
+        return out
+
     def player_facts(self, p: Player) -> dict[str, Any]:
+        notes: dict[int, InjuryNote] = self.memo(("notes",), self.current_notes)
+        note = notes.get(p.player_id)
+        order = dict((q.player_id, d) for q, d in self.depth(p.team))
+        rnd = self.league.stream("bio", p.player_id)
+        height, weight = _BUILD[p.position]
+        height += rnd.randint(-2, 2)
+        age = rnd.randint(22, 34)
+        birth_year = self.world.current_season() - age
+        upcoming = self._upcoming(p.team)
         return {
             "PlayerID": p.player_id,
             "Team": p.team.key,
@@ -152,57 +149,124 @@ class Payloads:
             "FantasyPosition": p.position,
             "Status": "Active",
             "Active": True,
-            "BirthDate": "1998-05-04T00:00:00",
-            "InjuryStatus": None,
-            "InjuryStartDate": None,
-            "UpcomingGameWeek": 1,
-            "DeclaredInactive": False,
+            "Height": f"{height // 12}'{height % 12}\"",
+            "HeightFeet": height // 12,
+            "HeightInches": height % 12,
+            "Weight": weight + rnd.randint(-12, 12),
+            "BirthDate": f"{birth_year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}T00:00:00",
+            "Age": age,
+            "Experience": max(age - 22, 0),
+            "ByeWeek": self.world.byes(self.world.current_season()).get(p.team.key),
+            "UpcomingGameOpponent": upcoming[0],
+            "UpcomingGameWeek": upcoming[1],
+            "DepthPosition": p.position,
+            "DepthOrder": order.get(p.player_id),
+            "InjuryStatus": note.status if note else None,
+            "InjuryBodyPart": note.body_part if note else None,
+            "InjuryStartDate": self._injury_start(note),
+            "DeclaredInactive": bool(note and not note.plays and note.status == "Out"),
             "IsUndraftedFreeAgent": False,
         }
 
+    def _upcoming(self, team: Team) -> tuple[str | None, int]:
+        season = self.world.current_season()
+        for g in self.world.season_games(season):
+            if g.status(self.world.now) != "Final" and team.key in (g.home.key, g.away.key):
+                return (g.away.key if g.home.key == team.key else g.home.key), g.week
+        return None, 0
+
+    def _injury_start(self, note: InjuryNote | None) -> str | None:
+        week = self.league.report_week()
+        if note is None or week is None:
+            return None
+        games = self.world.games(week[0], week[1], note.start_week)
+        start = min((g.kickoff for g in games), default=None)
+        return eastern(start - timedelta(days=3)) if start else None
+
     def player_detail(self, p: Player) -> dict[str, Any]:
         facts = {**self.player_facts(p), "PlayerSeason": None, "LatestNews": []}
-        return fill("PlayerDetail", facts, self._rnd("player", p.player_id))
+        return fill("PlayerDetail", facts)
 
     def players(self, team: str) -> list[dict[str, Any]]:
         return [self.player_detail(p) for p in self.world.roster(team)]
 
     def news(self, team: str | None = None, player_id: int | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.memo(("news-pool",), self._news_pool)
+        if team is not None:
+            items = [n for n in items if n["Team"] == team]
+        if player_id is not None:
+            items = [n for n in items if n["PlayerID"] == player_id]
+        return items[:_NEWS_KEPT]
+
+    def _news_pool(self) -> list[dict[str, Any]]:
+        """The recent news: injury updates of the last weeks and the last week's big games."""
+        week = self.league.report_week()
+        if week is None:
+            return []
+        season, season_type, current = week
+        availability = self.league.availability(season, season_type)
+        raw: list[tuple[Any, int, str, Player, str]] = []  # when, week, title, player, category
+        for number in range(max(current - 2, 1), current + 1):
+            for g in self.world.games(season, season_type, number):
+                for team, opp in ((g.away, g.home), (g.home, g.away)):
+                    for n in availability.report(number, team.key):
+                        raw.append(
+                            (
+                                g.kickoff - timedelta(days=2),
+                                number,
+                                _injury_title(n, number, opp),
+                                n.player,
+                                "Injury",
+                            )
+                        )
+                if g.status(self.world.now) == "Final":
+                    raw += self._game_news(g, number)
+        raw = [r for r in raw if r[0] <= self.world.now]
+        raw.sort(key=lambda r: (r[0], r[3].player_id), reverse=True)
         out = []
-        players = list(self.world.players.values())
-        rnd = self._rnd("news", self.world.now.date())
-        for i in range(40):
-            p = players[rnd.randrange(len(players))]
-            when = self.world.now - timedelta(hours=3 * i + 1)
+        for i, (when, number, title, p, category) in enumerate(raw):
             out.append(
                 fill(
                     "News",
                     {
-                        "NewsID": 500000 + i,
+                        "NewsID": 500000 + ((season - 2000) * 20 + number) * 1000 + i % 1000,
                         "Source": "Emulator Wire",
                         "Updated": eastern(when),
-                        "Title": f"{p.name} news item {i}",
+                        "Title": title,
+                        "Content": title,
+                        "Categories": category,
                         "PlayerID": p.player_id,
                         "TeamID": p.team.team_id,
                         "Team": p.team.key,
-                        "PlayerID2": None,
-                        "TeamID2": None,
-                        "Team2": None,
                     },
-                    rnd,
                 )
             )
-        if team is not None:
-            out = [n for n in out if n["Team"] == team]
-        if player_id is not None:
-            out = [n for n in out if n["PlayerID"] == player_id]
+        return out
+
+    def _game_news(self, g: Game, week: int) -> list[tuple[Any, int, str, Player, str]]:
+        result = self.league.result(g)
+        when = g.kickoff + GAME_LENGTH + timedelta(minutes=30)
+        out = []
+        for side, other in ((result.away, result.home), (result.home, result.away)):
+            passer = side.plan.passer
+            if passer is None:
+                continue
+            line = side.lines[passer.player.player_id]
+            verdict = "win" if side.points > other.points else "loss"
+            title = (
+                f"{passer.player.name} throws for {int(line.get('PassingYards', 0))} yards and "
+                f"{int(line.get('PassingTouchdowns', 0))} TD in {verdict} over "
+                f"{other.plan.team.key}"
+            ).replace("loss over", "loss to")
+            out.append((when, week, title, passer.player, "Game Recap"))
         return out
 
     def depth_charts(self) -> list[dict[str, Any]]:
         out = []
+        updated = eastern(self.world.now - timedelta(days=1))
         for team in TEAMS:
             units: dict[str, list[dict[str, Any]]] = {"OFF": [], "DEF": [], "ST": []}
-            for order, p in enumerate(self.world.roster(team.key)):
+            for p, order in self.depth(team):
                 units[p.category].append(
                     fill(
                         "DepthChart",
@@ -213,10 +277,9 @@ class Payloads:
                             "Name": p.name,
                             "PositionCategory": p.category,
                             "Position": p.position,
-                            "DepthOrder": order % 3 + 1,
-                            "Updated": eastern(self.world.now - timedelta(days=1)),
+                            "DepthOrder": order,
+                            "Updated": updated,
                         },
-                        self._rnd("depth", p.player_id),
                     )
                 )
             out.append(
@@ -230,13 +293,13 @@ class Payloads:
         return out
 
     # -- games ---------------------------------------------------------------------------
-    def score(self, g: Game) -> dict[str, Any]:
+    def score(self, g: Game, *, result: bool = True) -> dict[str, Any]:
+        """The game's Score record; ``result=False`` leaves out what only the result knows
+        (a schedule has no scores, so it need not play the season)."""
         status = g.status(self.world.now)
         final = status == "Final"
         started = status != "Scheduled"
-        away, home = g.score(self.seed) if started else (None, None)
-        if status == "InProgress" and away is not None and home is not None:
-            away, home = away // 2, home // 2
+        elapsed = self.league.elapsed(g)
         facts: dict[str, Any] = {
             "GameKey": g.game_key,
             "SeasonType": SEASON_TYPE_CODE[g.season_type],
@@ -252,44 +315,79 @@ class Payloads:
             "GlobalHomeTeamID": g.home.team_id,
             "Date": eastern(g.kickoff),
             "DateTime": eastern(g.kickoff),
-            "Day": g.eastern.strftime("%Y-%m-%dT00:00:00"),
+            "Day": day(g.kickoff),
             "DateTimeUTC": g.kickoff.strftime("%Y-%m-%dT%H:%M:%S"),
             "Status": status,
-            "AwayScore": away,
-            "HomeScore": home,
             "HasStarted": started,
             "IsInProgress": status == "InProgress",
             "IsOver": final,
             "IsClosed": final,
             "Closed": final,
             "Canceled": False,
-            "Quarter": "F" if final else ("2" if started else None),
+            "NeutralVenue": False,
             "StadiumID": g.home.team_id,
             "StadiumDetails": self.stadium(g.home),
             "LastUpdated": eastern(min(self.world.now, g.kickoff + timedelta(hours=4))),
             "GameEndDateTime": eastern(g.kickoff + GAME_LENGTH) if final else None,
-            "Possession": g.home.key if status == "InProgress" else None,
-            "PointSpread": -3.0,
-            "OverUnder": 45.5,
-            "Attendance": 65000 if final else 0,
+            "Attendance": 60000 + g.home.team_id * 100 if final else 0,
+            "IsOvertime": False,
         }
-        for side, pts in (("Away", away), ("Home", home)):
-            for q in range(1, 5):
-                facts[f"{side}ScoreQuarter{q}"] = (
-                    (pts // 4 if q < 4 else pts - 3 * (pts // 4))
-                    if final and pts is not None
-                    else None
-                )
-            facts[f"{side}ScoreOvertime"] = 0 if final else None
-        for flag in (
-            "Has1stQuarterStarted",
-            "Has2ndQuarterStarted",
-            "Has3rdQuarterStarted",
-            "Has4thQuarterStarted",
-        ):
-            facts[flag] = started
-        facts["IsOvertime"] = False
-        return fill("Score", facts, self._rnd("score", g.score_id))
+        facts.update(self._lines(g))
+        for q, flag in enumerate(("Has1st", "Has2nd", "Has3rd", "Has4th")):
+            facts[f"{flag}QuarterStarted"] = started and elapsed >= q / 4
+        if started and result:
+            facts.update(self._score_so_far(g, elapsed))
+        return fill("Score", facts)
+
+    def _lines(self, g: Game) -> dict[str, Any]:
+        if not self.betting.markets_open(g):
+            return {}
+        margin, total = self.league.market(g).at(min(self.world.now, g.kickoff))
+        quote = game_quote(margin, total, MARGIN_SD, CONSENSUS, 0.0)
+        return {
+            "PointSpread": quote.home_spread,
+            "OverUnder": quote.total,
+            "AwayTeamMoneyLine": quote.away_moneyline,
+            "HomeTeamMoneyLine": quote.home_moneyline,
+            "PointSpreadAwayTeamMoneyLine": quote.away_spread_payout,
+            "PointSpreadHomeTeamMoneyLine": quote.home_spread_payout,
+            "OverPayout": quote.over_payout,
+            "UnderPayout": quote.under_payout,
+        }
+
+    def _score_so_far(self, g: Game, elapsed: float) -> dict[str, Any]:
+        board = self.league.scoreboard(g)
+        final = elapsed >= 1
+        facts: dict[str, Any] = {}
+        overtime = any(s.at > 1 for s in board.scoring)
+        for side, key in (("Away", g.away.key), ("Home", g.home.key)):
+            quarters: list[int | None] = [0, 0, 0, 0]
+            for q in range(4):
+                if not final and elapsed < q / 4:
+                    quarters[q] = None
+            extra = 0
+            for s in board.scoring:
+                if s.team != key or (not final and s.at > elapsed):
+                    continue
+                if s.at > 1:
+                    extra += s.points
+                else:
+                    q = min(int(s.at * 4), 3)
+                    quarters[q] = (quarters[q] or 0) + s.points
+            for q in range(4):
+                facts[f"{side}ScoreQuarter{q + 1}"] = quarters[q]
+            facts[f"{side}ScoreOvertime"] = extra if final else None
+            facts[f"{side}Score"] = sum(v or 0 for v in quarters) + extra
+        if final:
+            facts["Quarter"] = "F/OT" if overtime else "F"
+            facts["IsOvertime"] = overtime
+        else:
+            quarter = min(int(elapsed * 4), 3)
+            left = int((1 - (elapsed * 4 - quarter)) * 15 * 60)
+            facts["Quarter"] = str(quarter + 1)
+            facts["TimeRemaining"] = f"{left // 60}:{left % 60:02d}"
+            facts["Possession"] = g.home.key if int(elapsed * 44) % 2 else g.away.key
+        return facts
 
     def scores(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
         return [self.score(g) for g in self.world.games(season, season_type, week)]
@@ -297,7 +395,7 @@ class Payloads:
     def schedules(self, season: int, season_type: str) -> list[dict[str, Any]]:
         names = {f["name"] for f in models()["Schedule"]}
         return [
-            {k: v for k, v in self.score(g).items() if k in names}
+            {k: v for k, v in self.score(g, result=False).items() if k in names}
             for g in self.world.season_games(season, season_type)
         ]
 
@@ -308,192 +406,36 @@ class Payloads:
         ]
 
     def standings(self, season: int, season_type: str) -> list[dict[str, Any]]:
-        out = []
-        for t in TEAMS:
-            rnd = self._rnd("standing", season, t.key)
-            wins = rnd.randint(2, 14)
-            out.append(
-                fill(
-                    "Standing",
-                    {
-                        "SeasonType": SEASON_TYPE_CODE[season_type],
-                        "Season": season,
-                        "Conference": t.conference,
-                        "Division": t.division,
-                        "Team": t.key,
-                        "Name": t.name,
-                        "TeamID": t.team_id,
-                        "GlobalTeamID": t.team_id,
-                        "Wins": wins,
-                        "Losses": 17 - wins,
-                        "Ties": 0,
-                        "Percentage": round(wins / 17, 3),
-                    },
-                    rnd,
-                )
-            )
-        return out
+        return standings(self.world, self.league, season, season_type)
 
-    def _played(self, season: int, season_type: str, week: int) -> list[Game]:
-        return [
-            g
-            for g in self.world.games(season, season_type, week)
-            if g.status(self.world.now) != "Scheduled"
-        ]
-
-    def team_game(self, g: Game, team: Team, opponent: Team, home: bool) -> dict[str, Any]:
-        away_pts, home_pts = g.score(self.seed)
-        pts, opp = (home_pts, away_pts) if home else (away_pts, home_pts)
-        return fill(
-            "TeamGame",
-            {
-                "TeamGameID": g.score_id * 10 + int(home),
-                "ScoreID": g.score_id,
-                "GameKey": g.game_key,
-                "SeasonType": SEASON_TYPE_CODE[g.season_type],
-                "Season": g.season,
-                "Week": g.week,
-                "Date": eastern(g.kickoff),
-                "DateTime": eastern(g.kickoff),
-                "Day": g.eastern.strftime("%Y-%m-%dT00:00:00"),
-                "Team": team.key,
-                "Opponent": opponent.key,
-                "HomeOrAway": "HOME" if home else "AWAY",
-                "TeamID": team.team_id,
-                "OpponentID": opponent.team_id,
-                "Score": pts,
-                "OpponentScore": opp,
-                "TotalScore": pts + opp,
-                "IsGameOver": True,
-                "GlobalTeamID": team.team_id,
-                "GlobalOpponentID": opponent.team_id,
-                "GlobalGameID": g.score_id,
-            },
-            self._rnd("teamgame", g.score_id, team.key),
-        )
-
-    def team_games(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
-        out = []
-        for g in self._played(season, season_type, week):
-            out += [
-                self.team_game(g, g.away, g.home, False),
-                self.team_game(g, g.home, g.away, True),
-            ]
-        return out
-
-    def team_seasons(self, season: int, season_type: str) -> list[dict[str, Any]]:
+    def quarters(self, score: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Quarter records of a Score record: one per quarter begun."""
         return [
             fill(
-                "TeamSeason",
+                "Quarter",
                 {
-                    "SeasonType": SEASON_TYPE_CODE[season_type],
-                    "Season": season,
-                    "Team": t.key,
-                    "TeamID": t.team_id,
-                    "TeamSeasonID": season * 100 + t.team_id,
-                    "TeamStatID": t.team_id,
-                    "GlobalTeamID": t.team_id,
-                    "Games": 17,
+                    "QuarterID": score["ScoreID"] * 10 + q,
+                    "ScoreID": score["ScoreID"],
+                    "Number": q,
+                    "Name": str(q),
+                    "AwayTeamScore": score[f"AwayScoreQuarter{q}"],
+                    "HomeTeamScore": score[f"HomeScoreQuarter{q}"],
                 },
-                self._rnd("teamseason", season, t.key),
             )
-            for t in TEAMS
-        ]
-
-    def player_game(self, g: Game, p: Player) -> dict[str, Any]:
-        home = p.team.key == g.home.key
-        opponent = g.away if home else g.home
-        rnd = self._rnd("pg", g.score_id, p.player_id)
-        return fill(
-            "PlayerGame",
-            {
-                "PlayerGameID": g.score_id * 100 + p.player_id % 100,
-                "PlayerID": p.player_id,
-                "ScoreID": g.score_id,
-                "GameKey": g.game_key,
-                "SeasonType": SEASON_TYPE_CODE[g.season_type],
-                "Season": g.season,
-                "Week": g.week,
-                "GameDate": eastern(g.kickoff),
-                "Day": g.eastern.strftime("%Y-%m-%dT00:00:00"),
-                "DateTime": eastern(g.kickoff),
-                "Team": p.team.key,
-                "Opponent": opponent.key,
-                "HomeOrAway": "HOME" if home else "AWAY",
-                "TeamID": p.team.team_id,
-                "OpponentID": opponent.team_id,
-                "Number": p.number,
-                "Name": p.name,
-                "ShortName": f"{p.first_name[0]}. {p.last_name}",
-                "Position": p.position,
-                "PositionCategory": p.category,
-                "FantasyPosition": p.position,
-                "Activated": 1,
-                "Played": 1,
-                "Started": 1,
-                "IsGameOver": True,
-                "InjuryStatus": None,
-                "Updated": eastern(g.kickoff + timedelta(hours=4)),
-                "GlobalGameID": g.score_id,
-                "GlobalTeamID": p.team.team_id,
-                "GlobalOpponentID": opponent.team_id,
-                "ScoringDetails": [],
-                "PassingYards": float(rnd.randint(150, 350)) if p.position == "QB" else 0.0,
-                "RushingYards": float(rnd.randint(0, 120)) if p.position in ("QB", "RB") else 0.0,
-                "ReceivingYards": float(rnd.randint(0, 110)) if p.position in RECEIVERS else 0.0,
-                "Receptions": float(rnd.randint(0, 9)) if p.position in RECEIVERS else 0.0,
-            },
-            rnd,
-        )
-
-    def skill_players(self, team: Team) -> list[Player]:
-        return [p for p in self.world.roster(team.key) if p.position in PROP_TYPES]
-
-    def player_games(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
-        return [
-            self.player_game(g, p)
-            for g in self._played(season, season_type, week)
-            for team in (g.away, g.home)
-            for p in self.world.roster(team.key)
-            if p.position not in ("OT", "G", "C", "LS")
+            for q in range(1, 5)
+            if score[f"HomeScoreQuarter{q}"] is not None
         ]
 
     def box_score(self, g: Game) -> dict[str, Any]:
-        played = g.status(self.world.now) != "Scheduled"
-        players = (
-            [self.player_game(g, p) for team in (g.away, g.home) for p in self.skill_players(team)]
-            if played
-            else []
-        )
-        quarters = (
-            [
-                fill(
-                    "Quarter",
-                    {
-                        "QuarterID": g.score_id * 10 + q,
-                        "ScoreID": g.score_id,
-                        "Number": q,
-                        "Name": str(q),
-                    },
-                    self._rnd("q", g.score_id, q),
-                )
-                for q in range(1, 5)
-            ]
-            if played
-            else []
-        )
+        started = self.stats.started(g)
+        score = self.score(g)
         return {
-            "Score": self.score(g),
-            "Quarters": quarters,
-            "TeamGames": [
-                self.team_game(g, g.away, g.home, False),
-                self.team_game(g, g.home, g.away, True),
-            ]
-            if played
-            else [],
-            "PlayerGames": players,
+            "Score": score,
+            "Quarters": self.quarters(score) if started else [],
+            "TeamGames": [self.stats.team_game(g, t) for t in (g.away, g.home)] if started else [],
+            "PlayerGames": self.stats.game_lines(g) if started else [],
             "FantasyDefenseGames": [],
-            "ScoringPlays": [],
+            "ScoringPlays": scoring_records(self.league, g) if started else [],
             "ScoringDetails": [],
         }
 
@@ -504,312 +446,22 @@ class Payloads:
             if g.status(self.world.now) == "Final"
         ]
 
-    def player_seasons(self, season: int, season_type: str) -> list[dict[str, Any]]:
-        return [
-            fill(
-                "PlayerSeason",
-                {
-                    "PlayerSeasonID": season * 100000 + p.player_id,
-                    "PlayerID": p.player_id,
-                    "SeasonType": SEASON_TYPE_CODE[season_type],
-                    "Season": season,
-                    "Team": p.team.key,
-                    "TeamID": p.team.team_id,
-                    "Number": p.number,
-                    "Name": p.name,
-                    "Position": p.position,
-                    "PositionCategory": p.category,
-                    "FantasyPosition": p.position,
-                    "ScoringDetails": [],
-                },
-                self._rnd("ps", season, p.player_id),
-            )
-            for team in TEAMS
-            for p in self.skill_players(team)
-        ]
-
-    def injuries(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
-        games = self.world.games(season, season_type, week)
-        if not games or self.world.now < min(g.kickoff for g in games) - timedelta(days=7):
-            return []
-        out = []
-        for g in games:
-            for team, opp in ((g.away, g.home), (g.home, g.away)):
-                rnd = self._rnd("inj", g.score_id, team.key)
-                for p in rnd.sample(self.world.roster(team.key), 3):
-                    out.append(
-                        fill(
-                            "Injury",
-                            {
-                                "InjuryID": g.score_id * 100 + p.player_id % 100,
-                                "SeasonType": SEASON_TYPE_CODE[season_type],
-                                "Season": season,
-                                "Week": week,
-                                "PlayerID": p.player_id,
-                                "Name": p.name,
-                                "Position": p.position,
-                                "Number": p.number,
-                                "Team": team.key,
-                                "Opponent": opp.key,
-                                "BodyPart": rnd.choice(("Knee", "Ankle", "Hamstring")),
-                                "Status": rnd.choice(("Questionable", "Doubtful", "Out")),
-                                "Updated": eastern(g.kickoff - timedelta(days=2)),
-                                "DeclaredInactive": False,
-                                "TeamID": team.team_id,
-                                "OpponentID": opp.team_id,
-                            },
-                            rnd,
-                        )
-                    )
-        return out
-
     def play_by_play(self, g: Game) -> dict[str, Any]:
-        plays = []
-        if g.status(self.world.now) != "Scheduled":
-            rnd = self._rnd("pbp", g.score_id)
-            for i in range(120):
-                team, opp = (g.home, g.away) if i % 2 else (g.away, g.home)
-                when = g.kickoff + timedelta(minutes=i)
-                plays.append(
-                    fill(
-                        "Play",
-                        {
-                            "PlayID": g.score_id * 1000 + i,
-                            "QuarterID": g.score_id * 10 + i // 30 + 1,
-                            "QuarterName": str(i // 30 + 1),
-                            "Sequence": i + 1,
-                            "Team": team.key,
-                            "Opponent": opp.key,
-                            "PlayTime": eastern(when),
-                            "Updated": eastern(when),
-                            "Created": eastern(when),
-                            "Type": rnd.choice(("Rush", "PassCompleted", "PassIncomplete", "Punt")),
-                            "ScoringPlay": None,
-                            "PlayStats": [],
-                            "IsScoringPlay": False,
-                        },
-                        rnd,
-                    )
-                )
-        return {"Score": self.score(g), "Quarters": [], "Plays": plays}
+        started = g.status(self.world.now) != "Scheduled"
+        score = self.score(g)
+        return {
+            "Score": score,
+            "Quarters": self.quarters(score) if started else [],
+            "Plays": plays(self.league, g) if started else [],
+        }
 
-    # -- odds and props ------------------------------------------------------------------
-    def markets_open(self, g: Game) -> bool:
-        return g.kickoff <= self.world.now + timedelta(days=7)
 
-    def game_odds(self, g: Game, live: bool = False) -> dict[str, Any]:
-        rnd = self._rnd("odds", g.score_id, live)
-        away, home = g.score(self.seed) if g.status(self.world.now) == "Final" else (None, None)
-        odds = []
-        if self.markets_open(g) and (not live or g.status(self.world.now) != "Scheduled"):
-            for book_id, book in SPORTSBOOKS:
-                spread = rnd.choice((-7.5, -6.5, -3.5, -3.0, -2.5, 1.5, 3.0, 4.5))
-                odds.append(
-                    fill(
-                        "GameOdd",
-                        {
-                            "GameOddId": g.score_id * 100 + book_id,
-                            "Sportsbook": book,
-                            "SportsbookId": book_id,
-                            "ScoreId": g.score_id,
-                            "GameId": g.score_id,
-                            "Created": eastern(g.kickoff - timedelta(days=6)),
-                            "Updated": eastern(min(self.world.now, g.kickoff)),
-                            "HomeMoneyLine": -150,
-                            "AwayMoneyLine": 130,
-                            "DrawMoneyLine": None,
-                            "HomePointSpread": spread,
-                            "AwayPointSpread": -spread,
-                            "HomePointSpreadPayout": -110,
-                            "AwayPointSpreadPayout": -110,
-                            "OverUnder": rnd.choice((41.5, 44.0, 47.5)),
-                            "OverPayout": -110,
-                            "UnderPayout": -110,
-                            "OddType": "live" if live else "pregame",
-                            "Unlisted": None,
-                        },
-                        rnd,
-                    )
-                )
-        return fill(
-            "GameInfo",
-            {
-                "GameId": g.score_id,
-                "ScoreId": g.score_id,
-                "GlobalGameId": g.score_id,
-                "Season": g.season,
-                "SeasonType": SEASON_TYPE_CODE[g.season_type],
-                "Week": g.week,
-                "Day": g.eastern.strftime("%Y-%m-%dT00:00:00"),
-                "DateTime": eastern(g.kickoff),
-                "Status": g.status(self.world.now),
-                "AwayTeamId": g.away.team_id,
-                "HomeTeamId": g.home.team_id,
-                "GlobalAwayTeamId": g.away.team_id,
-                "GlobalHomeTeamId": g.home.team_id,
-                "AwayTeamName": g.away.key,
-                "HomeTeamName": g.home.key,
-                "HomeTeamScore": home,
-                "AwayTeamScore": away,
-                "TotalScore": (home + away) if home is not None and away is not None else None,
-                "PregameOdds": [] if live else odds,
-                "LiveOdds": odds if live else [],
-                "AlternateMarketPregameOdds": [],
-            },
-            rnd,
-        )
-
-    def odds(self, season: int, season_type: str, week: int, live: bool) -> list[dict[str, Any]]:
-        games = [g for g in self.world.games(season, season_type, week) if self.markets_open(g)]
-        return [self.game_odds(g, live) for g in games]
-
-    def player_props(self, g: Game) -> list[dict[str, Any]]:
-        """BettingMarket[] of one game's player props (with alternate lines)."""
-        if not self.markets_open(g):
-            return []
-        markets: list[dict[str, Any]] = []
-        rnd = self._rnd("props", g.score_id)
-        created = eastern(g.kickoff - timedelta(days=5))
-        updated = eastern(min(self.world.now, g.kickoff))
-        for team in (g.away, g.home):
-            players = self.skill_players(team)
-            starters = (
-                [p for p in players if p.position == "QB"][:1]
-                + [p for p in players if p.position == "RB"][:2]
-                + [p for p in players if p.position == "WR"][:3]
-                + [p for p in players if p.position == "TE"][:1]
-            )
-            for p in starters:
-                for bet in PROP_TYPES[p.position]:
-                    market_id = g.score_id * 1000 + len(markets)
-                    line = round(rnd.uniform(0.5, 280.5) * 2) / 2
-                    outcomes: list[dict[str, Any]] = []
-                    # Two of the books quote each market: about 2,000 outcomes a week.
-                    for book_id, book in rnd.sample(SPORTSBOOKS, 2):
-                        lines = [(line, False)]
-                        if rnd.random() < 0.15:
-                            lines.append((line + 10.0, True))
-                        for value, alternate in lines:
-                            for side in ("Over", "Under"):
-                                payout = rnd.choice((-125, -115, -110, -105, 100, 105))
-                                outcomes.append(
-                                    fill(
-                                        "BettingOutcome",
-                                        {
-                                            "BettingOutcomeID": market_id * 100 + len(outcomes),
-                                            "BettingMarketID": market_id,
-                                            "SportsBook": {"SportsbookID": book_id, "Name": book},
-                                            "BettingOutcomeTypeID": 3 if side == "Over" else 4,
-                                            "BettingOutcomeType": side,
-                                            "PayoutAmerican": payout,
-                                            "PayoutDecimal": decimal_odds(payout),
-                                            "Value": value,
-                                            "Participant": p.name,
-                                            "IsAvailable": True,
-                                            "IsAlternate": alternate,
-                                            "Created": created,
-                                            "Updated": updated,
-                                            "Unlisted": None,
-                                            "TeamID": team.team_id,
-                                            "PlayerID": p.player_id,
-                                            "GlobalTeamID": team.team_id,
-                                            "IsInPlay": False,
-                                        },
-                                        rnd,
-                                    )
-                                )
-                    markets.append(
-                        fill(
-                            "BettingMarket",
-                            {
-                                "BettingMarketID": market_id,
-                                "BettingEventID": g.score_id,
-                                "BettingMarketTypeID": 2,
-                                "BettingMarketType": "Player Prop",
-                                "BettingBetTypeID": 40 + list(PROP_TYPES[p.position]).index(bet),
-                                "BettingBetType": bet,
-                                "BettingPeriodTypeID": 1,
-                                "BettingPeriodType": "Full Game",
-                                "Name": f"{p.name} {bet}",
-                                "TeamID": team.team_id,
-                                "TeamKey": team.key,
-                                "PlayerID": p.player_id,
-                                "PlayerName": p.name,
-                                "Created": created,
-                                "Updated": updated,
-                                "AvailableSportsbooks": [
-                                    {"SportsbookID": b, "Name": n} for b, n in SPORTSBOOKS
-                                ],
-                                "AnyBetsAvailable": True,
-                                "BettingOutcomes": outcomes,
-                                "ConsensusOutcomes": [],
-                                "IsArchived": False,
-                                "ArchiveLocation": None,
-                            },
-                            rnd,
-                        )
-                    )
-        return markets
-
-    def betting_markets(self, g: Game) -> list[dict[str, Any]]:
-        return self.player_props(g)
-
-    def betting_events(self, season: int) -> list[dict[str, Any]]:
-        return [
-            fill(
-                "BettingEvent",
-                {
-                    "BettingEventID": g.score_id,
-                    "Name": f"{g.away.key} @ {g.home.key}",
-                    "Season": season,
-                    "BettingEventTypeID": 1,
-                    "BettingEventType": "Game",
-                    "StartDate": eastern(g.kickoff),
-                    "GameStartTime": eastern(g.kickoff),
-                    "Created": eastern(g.kickoff - timedelta(days=10)),
-                    "Updated": eastern(min(self.world.now, g.kickoff)),
-                    "ScoreID": g.score_id,
-                    "GlobalScoreID": g.score_id,
-                    "GameStatus": g.status(self.world.now),
-                    "AwayTeam": g.away.key,
-                    "HomeTeam": g.home.key,
-                    "AwayTeamID": g.away.team_id,
-                    "HomeTeamID": g.home.team_id,
-                    "GlobalAwayTeamID": g.away.team_id,
-                    "GlobalHomeTeamID": g.home.team_id,
-                    "BettingMarkets": [],
-                },
-                self._rnd("event", g.score_id),
-            )
-            for g in self.world.season_games(season)
-        ]
-
-    def generated_props(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
-        out = []
-        for g in self.world.games(season, season_type, week):
-            if not self.markets_open(g):
-                continue
-            for team, opp in ((g.away, g.home), (g.home, g.away)):
-                for p in self.skill_players(team)[:6]:
-                    rnd = self._rnd("gprop", g.score_id, p.player_id)
-                    out.append(
-                        fill(
-                            "PlayerProp",
-                            {
-                                "PlayerID": p.player_id,
-                                "ScoreID": g.score_id,
-                                "Name": p.name,
-                                "Team": team.key,
-                                "Opponent": opp.key,
-                                "DateTime": eastern(g.kickoff),
-                                "Description": PROP_TYPES[p.position][0],
-                                "OverUnder": round(rnd.uniform(10, 250), 1),
-                                "OverPayout": -110,
-                                "UnderPayout": -110,
-                                "BetResult": None,
-                                "StatResult": None,
-                            },
-                            rnd,
-                        )
-                    )
-        return out
+def _injury_title(note: InjuryNote, week: int, opponent: Team) -> str:
+    p, part = note.player, note.body_part.lower()
+    if note.status == "Out" and note.start_week < week:
+        return f"{p.name} ({part}) remains out for Week {week} against {opponent.key}"
+    if note.status == "Out":
+        return f"{p.name} ({part}) ruled out for Week {week} against {opponent.key}"
+    if note.start_week < week:
+        return f"{p.name} ({part}) returns to practice, questionable for Week {week}"
+    return f"{p.name} ({part}) listed {note.status.lower()} for Week {week} against {opponent.key}"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["EASTERN", "Game", "Player", "World", "season_start"]
+__all__ = ["EASTERN", "Game", "Player", "World", "season_start", "stream"]
 
 EASTERN = ZoneInfo("America/New_York")
 SEASON_TYPE_CODE = {"REG": 1, "PRE": 2, "POST": 3}
@@ -102,6 +102,15 @@ LAST = (
 )
 
 
+def stream(*parts: object) -> random.Random:
+    """A random stream named by ``parts``: the same name gives the same draws in every process.
+
+    ``random.Random`` seeds a string through SHA-512, so unlike ``hash()`` it is not salted per
+    process.
+    """
+    return random.Random(":".join(str(p) for p in parts))
+
+
 def season_start(season: int) -> date:
     """Labor Day (first Monday of September) of ``season``: week 1's Thursday is 3 days later."""
     first = date(season, 9, 1)
@@ -158,13 +167,6 @@ class Game:
             return "InProgress"
         return "Scheduled"
 
-    def score(self, seed: int) -> tuple[int, int]:
-        """Final (away, home) points."""
-        rnd = random.Random(f"{seed}:score:{self.score_id}")
-        return rnd.choice((3, 6, 10, 13, 14, 17, 20, 21, 23, 24, 27, 28, 31, 34, 38)), rnd.choice(
-            (3, 7, 10, 13, 16, 17, 20, 21, 24, 26, 27, 30, 31, 35, 41)
-        )
-
 
 class World:
     """The league as seen at ``now``."""
@@ -179,7 +181,7 @@ class World:
     def players(self) -> dict[int, Player]:
         out: dict[int, Player] = {}
         for team in TEAMS:
-            rnd = random.Random(f"{self.seed}:roster:{team.key}")
+            rnd = stream(self.seed, "roster", team.key)
             for i, position in enumerate(ROSTER):
                 pid = 10000 + team.team_id * 100 + i
                 out[pid] = Player(
@@ -187,8 +189,16 @@ class World:
                 )
         return out
 
+    @cached_property
+    def _rosters(self) -> dict[str, list[Player]]:
+        out: dict[str, list[Player]] = {t.key: [] for t in TEAMS}
+        for p in self.players.values():
+            out[p.team.key].append(p)
+        return out
+
     def roster(self, team_key: str) -> list[Player]:
-        return [p for p in self.players.values() if p.team.key == team_key]
+        """The team's players in roster order (a new list: callers may sort it)."""
+        return list(self._rosters.get(team_key, []))
 
     # -- schedule ------------------------------------------------------------------------
     def weeks(self, season: int, season_type: str) -> range:
@@ -227,16 +237,14 @@ class World:
     def _build_week(self, season: int, season_type: str, week: int) -> list[Game]:
         if week not in self.weeks(season, season_type):
             return []
-        rnd = random.Random(f"{self.seed}:{season}:{season_type}:{week}")
+        rnd = stream(self.seed, season, season_type, week)
         teams = list(TEAMS)
         rnd.shuffle(teams)
         if season_type == "POST":
             teams = teams[: {1: 12, 2: 8, 3: 4, 4: 2}[week]]
         elif season_type == "REG" and 6 <= week <= 13:
             # Four byes a week over weeks 6-13 give every team one bye.
-            order = sorted(
-                TEAMS, key=lambda t: random.Random(f"{self.seed}:{season}:bye:{t.key}").random()
-            )
+            order = sorted(TEAMS, key=lambda t: stream(self.seed, season, "bye", t.key).random())
             byes = {t.key for t in order[(week - 6) * 4 : (week - 5) * 4]}
             teams = [t for t in teams if t.key not in byes]
         pairs = [(teams[i], teams[i + 1]) for i in range(0, len(teams) - 1, 2)]

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
 from sportsframe.cache.hot import MemoryTier
@@ -33,6 +32,7 @@ from sportsframe.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from sportsframe.metrics import REGISTRY
 from sportsframe.policy import FINAL_TTL, TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
 
@@ -466,12 +466,17 @@ async def test_stats_follow_the_spec_flow(manager: CacheManager) -> None:
     assert (stats["overall"]["hits"], stats["overall"]["misses"]) == (1, 1)
     assert stats["overall"]["hit_rate"] == 0.5
     assert stats["api"]["calls"] == 1
-    assert len(stats["latency_samples_ms"]["hot"]) == 2
+    # Latency is summarised (hits apart from misses), with no raw samples.
+    assert stats["hot_cache"]["latency"]["count"] == 1
+    assert stats["hot_cache"]["miss_latency"]["count"] == 1
+    assert stats["warm_cache"]["miss_latency"]["count"] == 1
+    assert stats["api"]["latency"]["count"] == 1
+    assert "latency_samples_ms" not in stats
 
 
 async def test_prometheus_counters_move(manager: CacheManager) -> None:
     def value(name: str, tier: str) -> float:
-        return REGISTRY.get_sample_value(name, {"tier": tier}) or 0.0
+        return REGISTRY.get_sample_value(f"sportsframe_{name}", {"tier": tier}) or 0.0
 
     before = (value("cache_hits_total", "hot"), value("cache_misses_total", "hot"))
     latency_before = value("cache_latency_seconds_count", "hot")
