@@ -168,7 +168,8 @@ def describe_machine(info: dict[str, Any]) -> str:
 
 
 def write_results(name: str, report: dict[str, Any]) -> Path:
-    """Write ``report`` (with the time, machine and command) under ``benchmarks/results/``."""
+    """Write ``report`` (with the time, machine and command) under ``benchmarks/results/``
+    (``<name>.json``; ``<name>-quick.json`` for a ``--quick`` run)."""
     import sys
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -178,6 +179,8 @@ def write_results(name: str, report: dict[str, Any]) -> Path:
         "machine": machine(),
         **report,
     }
+    if "--quick" in sys.argv:  # a smoke test never overwrites a full run's figures
+        name = f"{name}-quick"
     out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     return out
