@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emulator.stop()
         drop_namespace(args.redis_url, namespace)
+        shutil.rmtree(home, ignore_errors=True)
     for tier, text in results.get("profiles", {}).items():
         print(f"\n--- where the first {tier} call's time goes (cProfile, cumulative) ---")
         print(text)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -32,7 +33,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import redis
-from _common import back_to_back, ms, side_by_side
+from _common import back_to_back, drop_namespace, ms, side_by_side
 
 from sportsframe import frames
 from sportsframe.cache import codec
@@ -152,10 +153,10 @@ def main() -> None:
             copy_after = statistics.median(copy_samples)
             hot_desc, warm_desc = no_l0.describe_tiers()
     finally:
-        for k in raw.scan_iter(f"{namespace}[:#]*"):  # entries and their stored frames
-            raw.delete(k)
         raw.close()
         emulator.stop()
+        drop_namespace(args.redis_url, namespace)  # entries, stored frames, limiter, locks
+        shutil.rmtree(home, ignore_errors=True)
 
     results = {
         "rows": rows,

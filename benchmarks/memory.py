@@ -21,6 +21,7 @@ counts two weeks (the season is then estimated) and times 10 rounds. Writes
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from collections import defaultdict
@@ -183,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator.stop()
         drop_namespace(args.redis_url, ns)
         r.close()
+        shutil.rmtree(home, ignore_errors=True)
     per_season_props = props_requests * (18 / season_weeks)
     per_season_all = (props_requests + other_requests) * (18 / season_weeks)
     report = {

@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import shutil
 import sys
 import tempfile
 import threading
@@ -424,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         emulator.stop()
         drop_namespace(args.redis_url, ns)
+        shutil.rmtree(home, ignore_errors=True)
     report = {
         "sizes": results,
         "sportsframe_miss_week_18": sf_miss,

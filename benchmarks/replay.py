@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -153,6 +154,7 @@ def run(
             stack.enter_context(
                 mock.patch("sportsframe.cache.manager.effective_ttl", spec_ttl_only)
             )
+        stack.callback(shutil.rmtree, home, ignore_errors=True)
         stack.callback(drop_namespace, redis_url, namespace)
         stack.callback(emulator.stop)
         sessions = [

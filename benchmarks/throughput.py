@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -242,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emulator.stop()
         drop_namespace(args.redis_url, ns)
+        shutil.rmtree(home, ignore_errors=True)
     report = {
         "warm": warm,
         "hot_keys": hot,
