@@ -12,6 +12,8 @@ warm tier, with a local emulator as the API:
     written after the answer, is reported apart).
 
 Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N] [--quick]``.
+The warm tier's tables are created in the database given (and left there): give it a database of
+its own. Without one, the embedded SQLite file serves (removed afterwards).
 Writes ``benchmarks/results/facade.json``.
 """
 
