@@ -11,21 +11,22 @@ warm tier, with a local emulator as the API:
 (c) the warm hit with Redis flushed (p50 of the caller's wait; the copy back to Redis,
     written after the answer, is reported apart).
 
-Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N]``.
+Run: ``python benchmarks/facade.py [--redis-url URL] [--database-url URL] [--rounds N] [--quick]``.
+The warm tier's tables are created in the database given (and left there): give it a database of
+its own. Without one, the embedded SQLite file serves (removed afterwards).
 Writes ``benchmarks/results/facade.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import platform
+import shutil
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import redis
+from _common import back_to_back, drop_namespace, ms, side_by_side
 
 from sportsframe import frames
 from sportsframe.cache import codec
@@ -42,58 +44,15 @@ from sportsframe.emulator import start_emulator
 from sportsframe.session import Session
 
 
-def side_by_side(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Median seconds of each function, measured interleaved: every round calls each function
-    once in turn (the order rotating), so a noisy neighbour slows all of them alike and the
-    ratios stay fair."""
-    for fn in fns.values():
-        for _ in range(3):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    names = list(fns)
-    for i in range(rounds):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            start = time.perf_counter()
-            fns[name]()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def back_to_back(
-    fns: dict[str, tuple[Callable[[], Any], int]], blocks: int = 5
-) -> dict[str, float]:
-    """Median seconds of each function, measured in alternating blocks: each block runs every
-    function in turn, each for its share of the calls given beside it.
-
-    For a baseline that allocates heavily (the JSON path makes about a million objects): run
-    interleaved call by call, the collections its garbage owes would land in the next
-    function's calls. In blocks (a collection before each), both still sample every phase of
-    a machine whose speed drifts, so their ratio stays fair.
-    """
-    for fn, _ in fns.values():
-        for _ in range(3):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(blocks):
-        for name, (fn, rounds) in fns.items():
-            gc.collect()
-            for _ in range(max(1, rounds // blocks)):
-                start = time.perf_counter()
-                fn()
-                samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.3f} ms"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="a smoke test: 10 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 10
     namespace = f"sfbench:{uuid.uuid4().hex[:8]}"
     home = Path(tempfile.mkdtemp(prefix="sfbench-"))
     emulator = start_emulator(now=datetime(2025, 3, 1, tzinfo=UTC))
@@ -196,10 +155,10 @@ def main() -> None:
             copy_after = statistics.median(copy_samples)
             hot_desc, warm_desc = no_l0.describe_tiers()
     finally:
-        for k in raw.scan_iter(f"{namespace}[:#]*"):  # entries and their stored frames
-            raw.delete(k)
         raw.close()
         emulator.stop()
+        drop_namespace(args.redis_url, namespace)  # entries, stored frames, limiter, locks
+        shutil.rmtree(home, ignore_errors=True)
 
     results = {
         "rows": rows,

@@ -14,7 +14,7 @@ Prints p50s, ratios, payload sizes and library versions, and writes a JSON resul
 
 Usage::
 
-    python benchmarks/tiers.py [--iterations 300] [--redis URL] [--database URL]
+    python benchmarks/tiers.py [--iterations 300] [--redis URL] [--database URL] [--quick]
 """
 
 from __future__ import annotations
@@ -241,7 +241,10 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--quick", action="store_true", help="a smoke test: 10 iterations")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.iterations = 10
     report = asyncio.run(main(args.iterations, args.redis, args.database))
     _print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
