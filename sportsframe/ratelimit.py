@@ -146,6 +146,10 @@ class RedisRateLimiter:
                 await self._local.acquire()
                 return
             if wait_ms <= 0:
+                # The local window records every start Redis granted too: a fall back to it
+                # (Redis down, its pool exhausted) then still counts them, so this process
+                # never goes over the limit while switching from one window to the other.
+                self._local.take()
                 return
             await asyncio.sleep(wait_ms / 1000)
 

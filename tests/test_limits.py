@@ -9,14 +9,16 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import start_emulator
 from sportsframe.errors import QuotaExhaustedError
 from sportsframe.quota import MemoryQuota, SqlQuota
-from sportsframe.ratelimit import SlidingWindowLimiter, key_fingerprint
+from sportsframe.ratelimit import RedisRateLimiter, SlidingWindowLimiter, key_fingerprint
 
 
 def test_sliding_window_allows_rate_then_waits_for_the_oldest(clock: ManualClock) -> None:
@@ -55,6 +57,33 @@ async def test_memory_quota_resets_with_the_month(clock: ManualClock) -> None:
     clock.advance(timedelta(days=31).total_seconds())
     await quota.reserve()
     assert await quota.used() == 1
+
+
+class _FlakyScriptRedis:
+    """Stands in for redis.asyncio.Redis: the limiter's script grants at once until ``failing``."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def register_script(self, lua: str) -> Any:
+        async def script(keys: list[str], args: list[Any]) -> int:
+            if self.failing:
+                raise RedisConnectionError("Too many connections")
+            return 0
+
+        return script
+
+
+async def test_falling_back_from_redis_keeps_the_starts_redis_granted() -> None:
+    redis = _FlakyScriptRedis()
+    limiter = RedisRateLimiter(redis, "sftest:limit", 2.0, margin=0.1)  # type: ignore[arg-type]
+    await limiter.acquire()
+    await limiter.acquire()
+    # Redis granted this second's two slots; were it to fail now, the local window it falls
+    # back to must make the third request wait instead of letting it straight through.
+    redis.failing = True
+    assert limiter._local.delay() > 0.5
+    assert len(limiter._local._starts) == 2
 
 
 WORKER = """
