@@ -23,7 +23,7 @@ from sportsframe.emulator.book import (
 )
 from sportsframe.emulator.markets import Offer, market, outcome
 from sportsframe.emulator.plan import MARGIN_SD
-from sportsframe.emulator.records import day, eastern, fill
+from sportsframe.emulator.records import day, eastern, fill, game_teams
 from sportsframe.emulator.sim import MARKETS_OPEN, League
 from sportsframe.emulator.world import GAME_LENGTH, SEASON_TYPE_CODE, Game, World
 
@@ -301,12 +301,7 @@ class BettingFeeds:
                         "ScoreID": g.score_id,
                         "GlobalScoreID": g.score_id,
                         "GameStatus": status,
-                        "AwayTeam": g.away.key,
-                        "HomeTeam": g.home.key,
-                        "AwayTeamID": g.away.team_id,
-                        "HomeTeamID": g.home.team_id,
-                        "GlobalAwayTeamID": g.away.team_id,
-                        "GlobalHomeTeamID": g.home.team_id,
+                        **game_teams(g),
                         "AwayTeamScore": away,
                         "HomeTeamScore": home,
                         "TotalScore": away + home

@@ -17,7 +17,7 @@ from sportsframe.emulator.book import CONSENSUS, game_quote
 from sportsframe.emulator.injuries import InjuryNote
 from sportsframe.emulator.plan import MARGIN_SD
 from sportsframe.emulator.plays import plays, scoring_records
-from sportsframe.emulator.records import day, eastern, fill, models
+from sportsframe.emulator.records import day, eastern, fill, game_teams, models
 from sportsframe.emulator.sim import League
 from sportsframe.emulator.standings import standings
 from sportsframe.emulator.statfeeds import StatFeeds
@@ -307,12 +307,7 @@ class Payloads:
             "Week": g.week,
             "ScoreID": g.score_id,
             "GlobalGameID": g.score_id,
-            "AwayTeam": g.away.key,
-            "HomeTeam": g.home.key,
-            "AwayTeamID": g.away.team_id,
-            "HomeTeamID": g.home.team_id,
-            "GlobalAwayTeamID": g.away.team_id,
-            "GlobalHomeTeamID": g.home.team_id,
+            **game_teams(g),
             "Date": eastern(g.kickoff),
             "DateTime": eastern(g.kickoff),
             "Day": day(g.kickoff),

@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
-from sportsframe.emulator.world import EASTERN
+from sportsframe.emulator.world import EASTERN, Game
 
-__all__ = ["day", "eastern", "fill", "models"]
+__all__ = ["day", "eastern", "fill", "game_teams", "models"]
 
 
 @cache
@@ -39,6 +39,18 @@ def eastern(when: datetime) -> str:
 def day(when: datetime) -> str:
     """The Eastern date of ``when`` at midnight (SportsDataIO's ``Day``)."""
     return when.astimezone(EASTERN).strftime("%Y-%m-%dT00:00:00")
+
+
+def game_teams(g: Game) -> dict[str, Any]:
+    """The away and home teams' key, id and global id fields of a game's record."""
+    return {
+        "AwayTeam": g.away.key,
+        "HomeTeam": g.home.key,
+        "AwayTeamID": g.away.team_id,
+        "HomeTeamID": g.home.team_id,
+        "GlobalAwayTeamID": g.away.team_id,
+        "GlobalHomeTeamID": g.home.team_id,
+    }
 
 
 _EMPTY = {"int": 0, "dec": 0.0, "bool": False}
