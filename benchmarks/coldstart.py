@@ -63,7 +63,7 @@ NOW = datetime(2025, 3, 1, tzinfo=UTC)  # the 2024 season is over: entries stay 
 def child(config: dict[str, Any]) -> dict[str, Any]:
     """One fresh process's timings (seconds), printed as JSON on stdout."""
     started = time.perf_counter()
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
 
     imported = time.perf_counter()
     session = Session(
@@ -119,7 +119,7 @@ def _start_profiling() -> tuple[Any, Any]:
     opens the tiers' connections)."""
     import cProfile
 
-    from sportsframe.runner import get_loop
+    from sportsframe.loop import get_loop
 
     here, there = cProfile.Profile(), cProfile.Profile()
     loop = get_loop()
@@ -142,7 +142,7 @@ def _profile_text(profilers: tuple[Any, Any], label: str, took: float) -> str:
     import io
     import pstats
 
-    from sportsframe.runner import get_loop
+    from sportsframe.loop import get_loop
 
     here, there = profilers
     here.disable()
@@ -169,7 +169,7 @@ def floor_child(config: dict[str, Any]) -> dict[str, Any]:
     import redis
 
     from sportsframe import frames
-    from sportsframe.cache.hot import COMPANION_STAMP_BYTES
+    from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
 
     imported = time.perf_counter()
     out: dict[str, Any] = {"import": imported - started, "firsts": [], "repeats": []}
@@ -186,7 +186,7 @@ def floor_child(config: dict[str, Any]) -> dict[str, Any]:
     else:
         import psycopg
 
-        from sportsframe.cache import blob
+        from sportsframe.cache.sql import blob
 
         start = time.perf_counter()
         conn = psycopg.connect(config["plain_database_url"], autocommit=True)
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     database = None if args.database_url == "none" else args.database_url
     from sportsframe import frames
     from sportsframe.emulator import start_emulator
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
 
     namespace = new_namespace()
     home = Path(tempfile.mkdtemp(prefix="sfbench-"))
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _api_first(base_url: str, namespace: str, home: Path, database_url: str | None) -> float:
     """The first call of a week that no tier holds yet (the emulator answering), for scale."""
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
 
     with Session(
         source="emulator",

@@ -39,9 +39,9 @@ from _common import back_to_back, drop_namespace, ms, side_by_side
 
 from sportsframe import frames
 from sportsframe.cache import codec
-from sportsframe.cache.hot import COMPANION_STAMP_BYTES
+from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
 from sportsframe.emulator import start_emulator
-from sportsframe.session import Session
+from sportsframe.facade.session import Session
 
 
 def main() -> None:

@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from sportsframe import frames
     from sportsframe.cache import codec
-    from sportsframe.cache.hot import COMPANION_STAMP_BYTES
+    from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
     from sportsframe.emulator import start_emulator
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
 
     ns = new_namespace()
     home = Path(tempfile.mkdtemp(prefix="sfbench-"))

@@ -120,7 +120,7 @@ def ideal_misses(requests: list[Request], answers: list[dict[str, Any]], keep_fi
 
 def spec_ttl_only(data_type: Any, *, default_ttl: int, **_: Any) -> int:
     """Policy (a): the spec's TTL table, nothing lengthened."""
-    from sportsframe.policy import TTL_POLICIES
+    from sportsframe.registry.ttl import TTL_POLICIES
 
     return TTL_POLICIES.get(data_type, default_ttl)
 
@@ -135,9 +135,9 @@ def run(
     """Replay ``requests`` under ``policy`` ("a" or "b") on fresh tiers; the figures."""
     from sportsframe.clock import ManualClock
     from sportsframe.emulator import start_emulator
-    from sportsframe.endpoints import ENDPOINTS
-    from sportsframe.policy import TTL_POLICIES
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
+    from sportsframe.registry.endpoints import ENDPOINTS
+    from sportsframe.registry.ttl import TTL_POLICIES
 
     clock = ManualClock(WINDOW_START)
     emulator = start_emulator(now=WINDOW_START)

@@ -38,9 +38,9 @@ import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from sportsframe.cache.hot import RedisTier
 from sportsframe.cache.manager import CacheManager
-from sportsframe.cache.warm import SqlTier
+from sportsframe.cache.redis.tier import RedisTier
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.emulator import start_emulator
 from sportsframe.settings import Settings

@@ -26,7 +26,6 @@ from sportsframe import metrics
 
 if TYPE_CHECKING:
     from sportsframe import plots  # at run time through __getattr__, on first use
-from sportsframe.datasets import DATASETS
 from sportsframe.errors import (
     APIError,
     ConfigurationError,
@@ -35,10 +34,8 @@ from sportsframe.errors import (
     QuotaExhaustedError,
     SportsFrameError,
 )
-from sportsframe.report import EfficiencyReport
-from sportsframe.session import AsyncSession, Session
-from sportsframe.settings import Settings
-from sportsframe.signatures import (
+from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.facade.signatures import (
     ByGame,
     ByPlayer,
     ByScore,
@@ -49,6 +46,9 @@ from sportsframe.signatures import (
     ByWeekProps,
     NoArguments,
 )
+from sportsframe.registry.datasets import DATASETS
+from sportsframe.report import EfficiencyReport
+from sportsframe.settings import Settings
 
 __all__ = [
     "APIError",
@@ -221,8 +221,6 @@ warm_upcoming = _forward(Session.warm_upcoming)
 clear_cache = _forward(Session.clear_cache)
 cache_stats = _forward(Session.cache_stats)
 cleanup = _forward(Session.cleanup)
-# The function takes the package attribute of the sportsframe.quota module, as the facade's
-# name; ``from sportsframe.quota import ...`` still reaches the module (through sys.modules).
 quota = _forward(Session.quota)
 efficiency = _forward(Session.efficiency)
 

@@ -2,7 +2,7 @@
 
 The spec's client wraps 20+ endpoints by hand, one identical body each. Here the methods are
 generated from the endpoint registry when the class is created: for every
-:class:`~sportsframe.endpoints.Endpoint` there is an async method named ``Endpoint.method``
+:class:`~sportsframe.registry.endpoints.Endpoint` there is an async method named ``Endpoint.method``
 (``get_teams``, ``get_player_props_by_week``, ...) with the endpoint's parameters as its signature
 and its description as its docstring. Each one
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sportsframe.cache.lookup import Lookup
 from sportsframe.cache.manager import CacheManager
 from sportsframe.clock import SYSTEM_CLOCK, Clock
-from sportsframe.endpoints import (
+from sportsframe.registry.endpoints import (
     ENDPOINTS,
     SEASON_TYPES,
     BoundCall,
@@ -42,7 +42,7 @@ from sportsframe.settings import Settings
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from sportsframe.client import SportsDataIOClient
+    from sportsframe.api.client import SportsDataIOClient
 
 __all__ = ["CachedSportsDataIOClient"]
 
@@ -114,7 +114,7 @@ class CachedSportsDataIOClient:
             tier, the SQLite warm tier under SPORTSFRAME_HOME (which also keeps the quota), an
             in-process rate limiter and file locks.
         manager: the cache manager (default: :meth:`CacheManager.from_settings`).
-        client: the API client (default: a :class:`~sportsframe.client.SportsDataIOClient`
+        client: the API client (default: a :class:`~sportsframe.api.client.SportsDataIOClient`
             paced by the shared Redis rate limiter when the hot tier is Redis, with its monthly
             quota kept in the warm tier's database).
         clock: the time source for the cache and the client.
@@ -147,9 +147,13 @@ class CachedSportsDataIOClient:
         self.client = client if client is not None else self._api_client()
 
     def _api_client(self) -> SportsDataIOClient:
-        from sportsframe.client import SportsDataIOClient
-        from sportsframe.quota import MemoryQuota, SqlQuota
-        from sportsframe.ratelimit import RedisRateLimiter, SlidingWindowLimiter, key_fingerprint
+        from sportsframe.api.client import SportsDataIOClient
+        from sportsframe.api.quota import MemoryQuota, SqlQuota
+        from sportsframe.api.ratelimit import (
+            RedisRateLimiter,
+            SlidingWindowLimiter,
+            key_fingerprint,
+        )
 
         settings = self.settings
         api_key = settings.api_key.get_secret_value() if settings.api_key is not None else ""

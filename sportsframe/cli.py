@@ -43,8 +43,8 @@ def _whole(text: str, what: str) -> int:
 
 def _registry_argument(name: str, what: str) -> Callable[[str], Any]:
     """An argparse type that checks ``name`` as the dataset functions do (before any I/O)."""
-    from sportsframe.endpoints import validate_argument
     from sportsframe.errors import InvalidParameterError
+    from sportsframe.registry.endpoints import validate_argument
 
     def convert(text: str) -> Any:
         value: Any = text if name == "team" else _whole(text, what)
@@ -58,7 +58,7 @@ def _registry_argument(name: str, what: str) -> Callable[[str], Any]:
 
 
 def _season(text: str) -> int:
-    from sportsframe.endpoints import FIRST_SEASON, latest_season
+    from sportsframe.registry.endpoints import FIRST_SEASON, latest_season
 
     checked: int = _registry_argument(
         "season", f"a season: give a year from {FIRST_SEASON} to {latest_season()}"
@@ -83,7 +83,7 @@ def _weeks(text: str) -> list[int]:
 
 
 def _datasets(text: str) -> tuple[str, ...]:
-    from sportsframe.datasets import DATASETS
+    from sportsframe.registry.datasets import DATASETS
 
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in DATASETS]
@@ -106,7 +106,7 @@ def _hours(text: str) -> float:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
 
     overrides: dict[str, Any] = {}
     if getattr(args, "emulator", False):
@@ -141,7 +141,7 @@ def _ms(seconds: float) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A modeller's session against the local emulator: each dataset cold, then from each tier."""
-    from sportsframe.session import Session
+    from sportsframe.facade.session import Session
 
     latency = (0.0, 0.0) if args.no_latency else (0.2, 0.5)
     season, week = args.season, args.week
@@ -340,7 +340,7 @@ def cmd_invalidate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sportsframe`` command."""
-    from sportsframe.datasets import DATASETS
+    from sportsframe.registry.datasets import DATASETS
 
     debug = _Parser(add_help=False)
     debug.add_argument(

@@ -242,7 +242,7 @@ def quota(
     at ``rate_per_day``, by default the month-to-date rate (requests used so far over the days
     elapsed); the chart says which, and when the limit would be reached.
     """
-    from sportsframe.quota import month_start
+    from sportsframe.api.quota import month_start
 
     if status is None:
         import sportsframe

@@ -9,7 +9,7 @@
 
 Built from one SQL statement over ``cache_entries`` (the cache spec's
 ``analyze_cache_efficiency`` query, extended; see
-:meth:`~sportsframe.cache.warm.SqlTier.efficiency_report`). A hit is an API call saved: every
+:meth:`~sportsframe.cache.sql.tier.SqlTier.efficiency_report`). A hit is an API call saved: every
 hot or warm hit of a key is counted in its ``hit_count`` (repeats a process answers from its own
 L0 frame cache are not).
 """
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from sportsframe.cache.warm import TypeEfficiency
+from sportsframe.cache.sql.tier import TypeEfficiency
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -102,7 +102,7 @@ class EfficiencyReport:
     def from_rows(
         cls, rows: Iterable[Any], *, generated_at: datetime, monthly_quota: int
     ) -> EfficiencyReport:
-        """The report of the warm tier's rows (:class:`~sportsframe.cache.warm.TypeEfficiency`,
+        """The report of the warm tier's rows (:class:`~sportsframe.cache.sql.tier.TypeEfficiency`,
         or tuples in its order)."""
         raw = pd.DataFrame.from_records(
             [tuple(row) for row in rows], columns=list(TypeEfficiency._fields)

@@ -21,16 +21,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from sportsframe.cache.hot import RedisTier
+from sportsframe.api.client import SportsDataIOClient
 from sportsframe.cache.manager import CacheManager
-from sportsframe.cache.warm import SqlTier
+from sportsframe.cache.redis.tier import RedisTier
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cached_client import CachedSportsDataIOClient
-from sportsframe.client import SportsDataIOClient
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer, FaultRule, start_emulator
-from sportsframe.endpoints import ENDPOINTS, Endpoint
 from sportsframe.errors import InvalidParameterError, OfflineCacheMissError, UpstreamError
-from sportsframe.policy import TTL_POLICIES, CacheDataType
+from sportsframe.registry.endpoints import ENDPOINTS, Endpoint
+from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
 
 API_KEY = "test-key-0123456789abcdef"

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.endpoints import ENDPOINTS
+from sportsframe.registry.endpoints import ENDPOINTS
 
 API_KEY = "test-key-0123456789abcdef"
 NOW = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
@@ -29,9 +29,9 @@ def _worker(conf: dict[str, Any], barrier: Any, results: Any) -> None:
 
 
 async def _work(conf: dict[str, Any], barrier: Any, results: Any) -> None:
-    from sportsframe.cache.hot import RedisTier
     from sportsframe.cache.manager import CacheManager
-    from sportsframe.cache.warm import SqlTier
+    from sportsframe.cache.redis.tier import RedisTier
+    from sportsframe.cache.sql.tier import SqlTier
     from sportsframe.cached_client import CachedSportsDataIOClient
     from sportsframe.clock import SYSTEM_CLOCK
     from sportsframe.settings import Settings

@@ -14,9 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sportsframe.client import SportsDataIOClient
+from sportsframe.api.client import SportsDataIOClient
 from sportsframe.emulator import EmulatorServer, FaultRule, start_emulator
-from sportsframe.endpoints import ENDPOINTS, BoundCall
 from sportsframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -29,6 +28,7 @@ from sportsframe.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from sportsframe.registry.endpoints import ENDPOINTS, BoundCall
 from sportsframe.settings import Settings
 
 KEY = "0123456789abcdef-secret-test-key"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sportsframe.endpoints import ENDPOINTS, patterns_for, week_patterns
 from sportsframe.errors import InvalidParameterError
+from sportsframe.registry.endpoints import ENDPOINTS, patterns_for, week_patterns
 
 
 def test_at_least_22_endpoints_with_spec_method_names() -> None:

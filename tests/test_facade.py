@@ -17,11 +17,11 @@ from pandas.testing import assert_frame_equal
 
 import sportsframe as sf
 from sportsframe import frames
-from sportsframe.datasets import DATASETS
 from sportsframe.emulator import EmulatorServer
 from sportsframe.errors import ConfigurationError, InvalidParameterError, OfflineCacheMissError
-from sportsframe.runner import run_sync
-from sportsframe.session import Session
+from sportsframe.facade.session import Session
+from sportsframe.loop import run_sync
+from sportsframe.registry.datasets import DATASETS
 
 # A moment after the 2024 season: every 2024 week is final and has data.
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -139,7 +139,7 @@ def test_sync_hot_hit_is_read_in_the_callers_thread(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import sportsframe.session as session_module
+    import sportsframe.facade.session as session_module
 
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         built = session.props(2024, 13)
@@ -368,7 +368,7 @@ def test_invalidation_reaches_other_processes_l0_within_100ms(
         assert session.injuries(2024, 4).attrs["served_from"] == "l0"
         script = (
             "import sys\n"
-            "from sportsframe.session import Session\n"
+            "from sportsframe.facade.session import Session\n"
             "with Session(source='emulator', base_url=sys.argv[1], namespace=sys.argv[2],\n"
             "             redis_url_override=sys.argv[3], home=sys.argv[4],\n"
             "             rate_limit=1000.0) as s:\n"
@@ -422,7 +422,7 @@ def test_dead_redis_and_postgres_still_answer_without_leaking_the_password(
 
 
 def test_l0_refuses_a_frame_read_before_an_invalidation() -> None:
-    from sportsframe.l0 import FrameCache
+    from sportsframe.facade.l0 import FrameCache
 
     cache = FrameCache(1 << 20)
     expires = datetime(2100, 1, 1, tzinfo=UTC)
@@ -495,7 +495,7 @@ def test_an_unreadable_stored_frame_in_postgres_is_rebuilt_from_the_entry(
 ) -> None:
     import psycopg
 
-    from sportsframe.cache import blob
+    from sportsframe.cache.sql import blob
 
     with pg_session as session:
         built = session.props(2024, 14)
@@ -516,7 +516,7 @@ def test_an_unreadable_stored_frame_in_postgres_is_rebuilt_from_the_entry(
 
 
 def test_l0_is_bounded_by_the_size_the_caller_reports() -> None:
-    from sportsframe.l0 import FrameCache
+    from sportsframe.facade.l0 import FrameCache
 
     cache = FrameCache(10_000)
     expires = datetime(2100, 1, 1, tzinfo=UTC)
@@ -539,7 +539,7 @@ def test_a_script_that_never_closes_its_session_exits_without_task_warnings(
     # A warm hit leaves its copy to Redis pending; the script then simply ends.
     script = (
         "import sys\n"
-        "from sportsframe.session import Session\n"
+        "from sportsframe.facade.session import Session\n"
         "s = Session(source='emulator', base_url=sys.argv[1], namespace=sys.argv[2],\n"
         "            redis_url_override=sys.argv[3], home=sys.argv[4], rate_limit=1000.0,\n"
         "            l0_max_bytes=0)\n"
@@ -562,7 +562,7 @@ def test_a_script_that_never_closes_its_session_exits_without_task_warnings(
 def test_a_sync_warm_hit_asks_redis_once(
     emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
 ) -> None:
-    from sportsframe.cache.hot import RedisTier
+    from sportsframe.cache.redis.tier import RedisTier
 
     calls: list[str] = []
     original = RedisTier.get_with_companion
@@ -609,7 +609,7 @@ def warm_session(
 def test_sync_warm_hit_is_read_in_the_callers_thread(
     warm_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sportsframe.session as session_module
+    import sportsframe.facade.session as session_module
 
     with warm_session as session:
         built = session.props(2024, 13)
@@ -640,7 +640,7 @@ def test_a_sync_warm_hit_overlapped_by_a_write_is_not_copied_over_it(
     import redis
 
     from sportsframe.cache import codec
-    from sportsframe.cache.warmsync import SyncWarmReader
+    from sportsframe.cache.sql.blocking import SyncWarmReader
 
     with warm_session as session:
         built = session.props(2024, 15)
@@ -683,7 +683,7 @@ def test_a_failing_sync_warm_read_falls_back_to_the_loop(
 ) -> None:
     import sqlite3
 
-    from sportsframe.cache.warmsync import SyncSqliteBackend
+    from sportsframe.cache.sql.blocking import SyncSqliteBackend
 
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         built = session.props(2024, 16)

@@ -11,8 +11,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from sportsframe import frames
-from sportsframe.endpoints import ENDPOINTS
-from sportsframe.frames import _CATEGORY_SETS, _TEAM_FIELDS, _models
+from sportsframe.frames.build import _CATEGORY_SETS, _TEAM_FIELDS, _models
+from sportsframe.registry.endpoints import ENDPOINTS
 
 
 def make_record(model: str, rnd: random.Random, depth: int = 0) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def test_season_type_is_a_category_from_the_int() -> None:
     ]
     frame = frames.build_frame_from_payload("injuries", rows)
     assert list(frame["season_type"]) == ["REG", "PRE", "POST"]
-    assert list(frame["season_type"].cat.categories) == list(frames.SEASON_TYPES)
+    assert list(frame["season_type"].cat.categories) == list(frames.SEASON_TYPE_CATEGORIES)
 
 
 def test_concatenating_weeks_keeps_categorical_dtypes() -> None:

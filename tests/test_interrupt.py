@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 import sportsframe as sf
-from sportsframe import runner, session
+from sportsframe import loop as runner
 from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.facade import session
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WEEKS = range(1, 9)

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from sportsframe.api.quota import MemoryQuota, SqlQuota
+from sportsframe.api.ratelimit import RedisRateLimiter, SlidingWindowLimiter, key_fingerprint
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import start_emulator
 from sportsframe.errors import QuotaExhaustedError
-from sportsframe.quota import MemoryQuota, SqlQuota
-from sportsframe.ratelimit import RedisRateLimiter, SlidingWindowLimiter, key_fingerprint
 
 
 def test_sliding_window_allows_rate_then_waits_for_the_oldest(clock: ManualClock) -> None:
@@ -89,9 +89,9 @@ async def test_falling_back_from_redis_keeps_the_starts_redis_granted() -> None:
 WORKER = """
 import asyncio, sys
 import redis.asyncio as redis
-from sportsframe.client import SportsDataIOClient
-from sportsframe.endpoints import ENDPOINTS
-from sportsframe.ratelimit import RedisRateLimiter
+from sportsframe.api.client import SportsDataIOClient
+from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.api.ratelimit import RedisRateLimiter
 from sportsframe.settings import Settings
 
 async def main(base_url, redis_url, key, barrier):

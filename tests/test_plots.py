@@ -17,9 +17,9 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from sportsframe import plots
+from sportsframe.api.quota import QuotaStatus
 from sportsframe.cache.stats import CacheStats, CacheStatsView
 from sportsframe.clock import ManualClock
-from sportsframe.quota import QuotaStatus
 
 
 def make_stats(clock: ManualClock) -> CacheStatsView:

@@ -14,9 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import sportsframe as sf
-from sportsframe.clock import ManualClock
-from sportsframe.emulator import EmulatorServer
-from sportsframe.quota import (
+from sportsframe.api.quota import (
     MemoryQuota,
     QuotaStatus,
     SqlQuota,
@@ -24,8 +22,10 @@ from sportsframe.quota import (
     next_month,
     quota_status,
 )
-from sportsframe.runner import run_sync
-from sportsframe.session import AsyncSession, Session
+from sportsframe.clock import ManualClock
+from sportsframe.emulator import EmulatorServer
+from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.loop import run_sync
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -22,11 +22,11 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 import sportsframe as sf
-from sportsframe.cache.warm import TypeEfficiency
+from sportsframe.cache.sql.tier import TypeEfficiency
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer
+from sportsframe.facade.session import Session
 from sportsframe.report import COLUMNS, EfficiencyReport
-from sportsframe.session import Session
 from tests.test_facade import make_session
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
-from sportsframe import frames, topandas
-from sportsframe.topandas import arrow_types_mapper, table_to_frame
+from sportsframe import frames
+from sportsframe.frames import topandas
+from sportsframe.frames.topandas import arrow_types_mapper, table_to_frame
 from tests.test_frames import FRAME_DATASETS, payload_for
 
 
@@ -180,7 +181,7 @@ def test_importing_sportsframe_needs_no_pandas_internals() -> None:
         "import sys, pandas\n"
         "sys.modules['pandas.api.internals'] = None\n"
         "import sportsframe, pyarrow as pa\n"
-        "from sportsframe.topandas import table_to_frame\n"
+        "from sportsframe.frames.topandas import table_to_frame\n"
         "print(table_to_frame(pa.table({'i': pa.array([1, None])}))['i'].dtype)\n"
     )
     done = subprocess.run(

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 
 import sportsframe as sf
-from sportsframe import signatures
-from sportsframe.datasets import DATASETS
-from sportsframe.docstrings import JOIN_KEYS, join_keys
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.endpoints import ParamKind
-from sportsframe.session import AsyncSession, Session
+from sportsframe.facade import signatures
+from sportsframe.facade.docstrings import JOIN_KEYS, join_keys
+from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.registry.datasets import DATASETS
+from sportsframe.registry.endpoints import ParamKind
 
 NAMES = sorted(DATASETS)
 HELPERS = [
@@ -242,7 +242,7 @@ def test_a_users_script_is_checked_by_mypy_strict(tmp_path: Path) -> None:
             [
                 frame,
                 frame,
-                f"sportsframe.signatures.ByWeek[typing.Coroutine[Any, Any, {frame}]]",
+                f"sportsframe.facade.signatures.ByWeek[typing.Coroutine[Any, Any, {frame}]]",
                 "int",
                 "int | None",
                 "dict[str, int]",

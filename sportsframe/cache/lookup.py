@@ -20,9 +20,9 @@ class Lookup:
 
     ``key`` is the key as stored (the registry key, prefixed ``emulator/`` for demo data);
     ``served_from`` the tier that answered: ``"hot"``, ``"warm"`` or ``"api"`` (a fresh upstream
-    call), the values of :class:`~sportsframe.policy.CacheTier`; ``stale`` is True when the entry
-    had expired (stale-if-error or offline); ``shared`` when this call joined another caller's
-    in-flight lookup.
+    call), the values of :class:`~sportsframe.registry.ttl.CacheTier`; ``stale`` is True when
+    the entry had expired (stale-if-error or offline); ``shared`` when this call joined
+    another caller's in-flight lookup.
     """
 
     key: str

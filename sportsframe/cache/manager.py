@@ -60,17 +60,17 @@ from sportsframe.cache.stats import CacheStats, TierStats
 from sportsframe.cache.sync import SyncCacheManager
 from sportsframe.cache.tier import CacheEntry, CompanionTier, Tier, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
-from sportsframe.endpoints import BoundCall
 from sportsframe.errors import OfflineCacheMissError, RateLimitedError, UpstreamError
-from sportsframe.policy import CacheDataType, CacheTier, effective_ttl
+from sportsframe.registry.endpoints import BoundCall
+from sportsframe.registry.ttl import CacheDataType, CacheTier, effective_ttl
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from sportsframe.cache.hotsync import SyncHotReader
-    from sportsframe.cache.warmsync import SyncWarmReader
+    from sportsframe.cache.redis.blocking import SyncHotReader
+    from sportsframe.cache.sql.blocking import SyncWarmReader
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -209,7 +209,7 @@ class CacheManager:
         or the embedded SQLite file under SPORTSFRAME_HOME. ``source`` defaults to
         ``settings.source``.
         """
-        from sportsframe.cache.warm import SqlTier
+        from sportsframe.cache.sql.tier import SqlTier
 
         hot = _hot_tier_from_settings(settings, clock)
         warm: Tier = SqlTier.from_settings(settings, clock)
@@ -852,8 +852,9 @@ class CacheManager:
 
     def sync_reader(self) -> SyncHotReader | None:
         """The hot tier's blocking reader for threads outside the event loop (see
-        :mod:`sportsframe.cache.hotsync`), or None: no Redis, a tier given a client rather than
-        a URL, a closed manager, or a hot breaker that is not closed (the async path probes)."""
+        :mod:`sportsframe.cache.redis.blocking`), or None: no Redis, a tier given a client
+        rather than a URL, a closed manager, or a hot breaker that is not closed (the async
+        path probes)."""
         factory = getattr(self.hot, "sync_reader", None)
         if factory is None or self._closed or self.hot_breaker.state is not BreakerState.CLOSED:
             return None
@@ -862,7 +863,7 @@ class CacheManager:
 
     def sync_warm_reader(self) -> SyncWarmReader | None:
         """The warm tier's blocking reader for threads outside the event loop (see
-        :mod:`sportsframe.cache.warmsync`), or None: a tier without one, a closed manager, or a
+        :mod:`sportsframe.cache.sql.blocking`), or None: a tier without one, a closed manager, or a
         warm breaker that is not closed (the async path probes)."""
         factory = getattr(self.warm, "sync_reader", None)
         if factory is None or self._closed or self.warm_breaker.state is not BreakerState.CLOSED:
@@ -973,7 +974,7 @@ class CacheManager:
     async def efficiency_report(self, now: datetime | None = None) -> list[Any]:
         """The warm tier's extended report per data type, judged at ``now`` (default: the
         manager's clock), after pending hit counts are written; [] without an SQL warm tier.
-        See :meth:`~sportsframe.cache.warm.SqlTier.efficiency_report` for the columns."""
+        See :meth:`~sportsframe.cache.sql.tier.SqlTier.efficiency_report` for the columns."""
         warm: object = self.warm
         report = getattr(warm, "efficiency_report", None)
         if not isinstance(warm, Analyzable) or report is None:
@@ -1032,7 +1033,7 @@ def _describe(tier: Tier | None) -> str:
 
 
 def _hot_tier_from_settings(settings: Settings, clock: Clock) -> Tier:
-    from sportsframe.cache.hot import MemoryTier, RedisTier, probe
+    from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
 
     if not settings.redis_enabled:
         memory: Tier = MemoryTier(settings.cache_max_size, clock)

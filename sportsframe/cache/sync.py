@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sportsframe.runner import run_sync
+from sportsframe.loop import run_sync
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from sportsframe.cache.lookup import Lookup
     from sportsframe.cache.manager import CacheManager, Loader
-    from sportsframe.endpoints import BoundCall
-    from sportsframe.policy import CacheDataType
+    from sportsframe.registry.endpoints import BoundCall
+    from sportsframe.registry.ttl import CacheDataType
 
 __all__ = ["SyncCacheManager"]
 
@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 class SyncCacheManager:
     """Blocking twin of :class:`CacheManager` for scripts: each method runs the async one on
-    sportsframe's background loop (:func:`sportsframe.runner.run_sync`)."""
+    sportsframe's background loop (:func:`sportsframe.loop.run_sync`)."""
 
     def __init__(self, manager: CacheManager) -> None:
         self._manager = manager

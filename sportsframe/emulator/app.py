@@ -27,8 +27,8 @@ from starlette.routing import Route
 
 from sportsframe.emulator.payloads import Payloads
 from sportsframe.emulator.world import World
-from sportsframe.endpoints import ENDPOINTS
 from sportsframe.league import TEAM_KEYS
+from sportsframe.registry.endpoints import ENDPOINTS
 
 __all__ = [
     "Emulator",

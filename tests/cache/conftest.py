@@ -60,8 +60,8 @@ async def build_tier(
     kind: str, request: pytest.FixtureRequest, clock: ManualClock, tmp_path: Path, namespace: str
 ) -> tuple[Any, Callable[[], Any]]:
     """(tier, async cleanup) for ``kind``; service-backed kinds use the shared fixtures."""
-    from sportsframe.cache.hot import MemoryTier, RedisTier
-    from sportsframe.cache.warm import SqlTier
+    from sportsframe.cache.redis.tier import MemoryTier, RedisTier
+    from sportsframe.cache.sql.tier import SqlTier
 
     if kind == "memory":
         tier: Any = MemoryTier(1000, clock)

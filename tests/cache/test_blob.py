@@ -8,7 +8,7 @@ import struct
 import pyarrow as pa
 import pytest
 
-from sportsframe.cache import blob
+from sportsframe.cache.sql import blob
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sportsframe.cache.glob import escape, glob_to_like, glob_to_regex, is_literal, matches
+from sportsframe.registry.glob import escape, glob_to_like, glob_to_regex, is_literal, matches
 
 CASES = [
     ("player_props:2024:*", "player_props:2024:18:True", True),

@@ -12,8 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from sportsframe.cache.hot import MemoryTier, RedisTier, probe
-from sportsframe.cache.hotsync import SyncHotReader
+from sportsframe.cache.redis.blocking import SyncHotReader
+from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings

@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
-from sportsframe.cache.hot import MemoryTier
 from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.redis.tier import MemoryTier
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
-from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
-from sportsframe.endpoints import ENDPOINTS
 from sportsframe.errors import (
     NotFoundError,
     OfflineCacheMissError,
@@ -33,7 +32,8 @@ from sportsframe.errors import (
     UpstreamTimeoutError,
 )
 from sportsframe.metrics import REGISTRY
-from sportsframe.policy import FINAL_TTL, TTL_POLICIES, CacheDataType
+from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.registry.ttl import FINAL_TTL, TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
 
 PROPS = CacheDataType.PLAYER_PROPS

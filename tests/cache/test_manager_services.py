@@ -23,12 +23,12 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
-from sportsframe.cache.hot import MemoryTier, RedisTier
 from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.redis.tier import MemoryTier, RedisTier
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import CacheEntry
-from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
-from sportsframe.policy import TTL_POLICIES, CacheDataType
+from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
 from tests.cache.servers import OwnRedis
 

@@ -13,9 +13,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import event
 
-from sportsframe.cache.pgreaders import PgReaders
+from sportsframe.cache.sql.pg import PgReaders
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
-from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
 from tests.cache.conftest import _psycopg_url
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from sportsframe.cache.sqlitereaders import SqliteReaders
+from sportsframe.cache.sql.sqlite import SqliteReaders
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import EntryNotLoadedError, TierUnavailable
-from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
 
 SLOW = (

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from sportsframe.cache.glob import escape
 from sportsframe.cache.tier import CacheEntry, Tier
 from sportsframe.clock import ManualClock
+from sportsframe.registry.glob import escape
 
 Make = Callable[..., CacheEntry]
 

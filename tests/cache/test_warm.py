@@ -16,9 +16,11 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import event, text
 
-from sportsframe.cache import blob, codec, warm
+from sportsframe.cache import codec
+from sportsframe.cache.sql import blob
+from sportsframe.cache.sql import tier as warm
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
-from sportsframe.cache.warm import SqlTier
 from sportsframe.clock import ManualClock
 from sportsframe.errors import ConfigurationError
 from sportsframe.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from sportsframe.cache.warm import SqlTier
+from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.clock import ManualClock
 
 

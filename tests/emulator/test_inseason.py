@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from sportsframe.client import SportsDataIOClient
+from sportsframe.api.client import SportsDataIOClient
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.endpoints import ENDPOINTS
+from sportsframe.registry.endpoints import ENDPOINTS
 from sportsframe.settings import Settings
 
 KEY = "inseason-test-key"

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from sportsframe.client import SportsDataIOClient
+from sportsframe.api.client import SportsDataIOClient
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.endpoints import ENDPOINTS
-from sportsframe.session import Session
+from sportsframe.facade.session import Session
+from sportsframe.registry.endpoints import ENDPOINTS
 from sportsframe.settings import Settings
 
 KEY = "league-test-key"

@@ -25,9 +25,9 @@ from typing import Any
 import fastjsonschema
 import pytest
 
-from sportsframe.client import SportsDataIOClient
+from sportsframe.api.client import SportsDataIOClient
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.endpoints import ENDPOINTS, BoundCall
+from sportsframe.registry.endpoints import ENDPOINTS, BoundCall
 from sportsframe.settings import Settings
 
 KEY = "openapi-test-key"

@@ -6,7 +6,7 @@ hit on a props week. :class:`SyncWarmReader` does the one statement of a hit in 
 thread instead, on connections of its own: plain ``sqlite3`` for the embedded SQLite file,
 psycopg's blocking connection for PostgreSQL.
 
-Like :class:`~sportsframe.cache.hotsync.SyncHotReader` it is read-only and answers only the
+Like :class:`~sportsframe.cache.redis.blocking.SyncHotReader` it is read-only and answers only the
 simple case: :meth:`SyncWarmReader.read` returns an entry when the key is stored, fresh by the
 clock and comes with a readable current companion, and None for anything else (a miss, an
 expired entry, no companion). The caller then takes the normal path through the loop, which
@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.sqlitereaders import open_reader, read_row
+from sportsframe.cache.sql.sqlite import open_reader, read_row
 from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
 from sportsframe.clock import Clock
 

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 import pandas as pd
 
-from sportsframe.datasets import Dataset
+from sportsframe.registry.datasets import Dataset
 
 __all__ = [
     "AsyncFrame",

@@ -24,20 +24,26 @@ import pyarrow as pa
 from pydantic import SecretStr
 
 from sportsframe import frames
+from sportsframe.api.quota import QuotaStatus, quota_status
 from sportsframe.cache.stats import CacheStatsView
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import SYSTEM_CLOCK, Clock
-from sportsframe.datasets import DATASETS, Dataset, expand, ints
-from sportsframe.docstrings import docstring
-from sportsframe.endpoints import ENDPOINTS, BoundCall, max_week, min_week, validate_argument
 from sportsframe.errors import ConfigurationError, InvalidParameterError
-from sportsframe.l0 import FrameCache, L0Coherence
-from sportsframe.quota import QuotaStatus, quota_status
+from sportsframe.facade.docstrings import docstring
+from sportsframe.facade.l0 import FrameCache, L0Coherence
+from sportsframe.facade.signatures import AsyncFrame, DatasetMethods, Seasons, Weeks, signature
+from sportsframe.loop import get_loop, run_sync
+from sportsframe.registry.datasets import DATASETS, Dataset, expand, ints
+from sportsframe.registry.endpoints import (
+    ENDPOINTS,
+    BoundCall,
+    max_week,
+    min_week,
+    validate_argument,
+)
 from sportsframe.report import EfficiencyReport
-from sportsframe.runner import get_loop, run_sync
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
-from sportsframe.signatures import AsyncFrame, DatasetMethods, Seasons, Weeks, signature
 
 if TYPE_CHECKING:
     from sportsframe.cache.tier import CacheEntry

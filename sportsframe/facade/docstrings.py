@@ -13,8 +13,8 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 
-from sportsframe.datasets import Dataset
-from sportsframe.signatures import signature
+from sportsframe.facade.signatures import signature
+from sportsframe.registry.datasets import Dataset
 
 __all__ = ["DATASET_JOIN_KEYS", "JOIN_KEYS", "KEY_COLUMNS", "docstring", "join_keys"]
 

@@ -31,16 +31,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sportsframe.cache import codec
-from sportsframe.cache.glob import escape, matches
 from sportsframe.cache.tier import MISSING, CacheEntry, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
+from sportsframe.registry.glob import escape, matches
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.cluster import RedisCluster
 
-    from sportsframe.cache.hotsync import SyncHotReader
+    from sportsframe.cache.redis.blocking import SyncHotReader
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -427,7 +427,7 @@ class RedisTier:
         event loop, or None when the tier was given a client rather than a URL."""
         if self._url is None or self._sync_reader is not None:
             return self._sync_reader
-        from sportsframe.cache.hotsync import SyncHotReader
+        from sportsframe.cache.redis.blocking import SyncHotReader
 
         with self._sync_reader_lock:  # the sync facade asks from many threads at once
             if self._sync_reader is None:

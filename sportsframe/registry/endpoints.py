@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from sportsframe.errors import InvalidParameterError
 from sportsframe.league import is_team_key
-from sportsframe.policy import CacheDataType
+from sportsframe.registry.ttl import CacheDataType
 
 __all__ = [
     "ENDPOINTS",

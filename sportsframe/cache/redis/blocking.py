@@ -25,7 +25,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.hot import READ_CHUNK, companion_key, current_companion
+from sportsframe.cache.redis.tier import READ_CHUNK, companion_key, current_companion
 from sportsframe.cache.tier import CacheEntry
 from sportsframe.clock import Clock
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sportsframe.endpoints import ENDPOINTS, BoundCall, Endpoint
 from sportsframe.errors import InvalidParameterError
+from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, Endpoint
 
 __all__ = ["DATASETS", "Dataset", "expand", "ints"]
 

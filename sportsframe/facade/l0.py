@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sportsframe.cache.glob import matches
 from sportsframe.clock import SYSTEM_CLOCK, Clock
+from sportsframe.registry.glob import matches
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -23,12 +23,12 @@ keeps values derived from an entry (the facade's finished frames, see
 :class:`~sportsframe.cache.tier.CompanionTier`): a companion is read in the same statement as its
 entry, joined on the entry's ``created_at``, so one written for an older version of the entry is
 never served; ``delete``, ``invalidate`` and ``cleanup`` remove companions with their entries (and
-any left without one). Companions are stored zstd-compressed (:mod:`~sportsframe.cache.blob`):
+any left without one). Companions are stored zstd-compressed (:mod:`~sportsframe.cache.sql.blob`):
 a props week's finished frame is a megabyte of Arrow, 70 KB packed, and moving the megabyte out of
 PostgreSQL cost more than the rest of a warm hit. On PostgreSQL that read (entry and companion in
-one joined SELECT) runs on :class:`~sportsframe.cache.pgreaders.PgReaders`, a few psycopg
+one joined SELECT) runs on :class:`~sportsframe.cache.sql.pg.PgReaders`, a few psycopg
 connections of the tier's own with binary results, rather than through SQLAlchemy's pool; on a
-SQLite file, on :class:`~sportsframe.cache.sqlitereaders.SqliteReaders` (plain ``sqlite3`` in a
+SQLite file, on :class:`~sportsframe.cache.sql.sqlite.SqliteReaders` (plain ``sqlite3`` in a
 worker thread). That statement leaves the entry's sidecar out when the companion is there.
 
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
@@ -84,18 +84,19 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from sportsframe.cache import blob, codec
-from sportsframe.cache.glob import LIKE_ESCAPE, glob_to_like, matches
-from sportsframe.cache.sqlitereaders import SqliteReaders
+from sportsframe.cache import codec
+from sportsframe.cache.sql import blob
+from sportsframe.cache.sql.blocking import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
+from sportsframe.cache.sql.sqlite import SqliteReaders
 from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
-from sportsframe.cache.warmsync import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
+from sportsframe.registry.glob import LIKE_ESCAPE, glob_to_like, matches
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from sportsframe.cache.pgreaders import PgReaders
+    from sportsframe.cache.sql.pg import PgReaders
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -412,7 +413,7 @@ class SqlTier:
             )
         if self.dialect == "postgresql":
             # psycopg is the postgres extra's: imported only when PostgreSQL is the warm tier.
-            from sportsframe.cache.pgreaders import PgReaders
+            from sportsframe.cache.sql.pg import PgReaders
 
             # The hit path's one statement runs on connections of its own (see pgreaders).
             _, connect_args = self._engine.dialect.create_connect_args(self.url)
@@ -796,7 +797,7 @@ class SqlTier:
 
     def sync_reader(self) -> SyncWarmReader | None:
         """A blocking reader of fresh hits with their companions for threads outside the
-        event loop (see :mod:`sportsframe.cache.warmsync`), or None: an in-memory SQLite
+        event loop (see :mod:`sportsframe.cache.sql.blocking`), or None: an in-memory SQLite
         database, a tier not used yet (its tables may not exist) or a closed one."""
         if self._sync_backend is None or not self._ready or self._closed:
             return None

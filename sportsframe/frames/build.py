@@ -34,11 +34,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as _compute
 
+from sportsframe.frames.topandas import table_to_frame
 from sportsframe.league import HISTORICAL_KEYS, TEAM_KEYS
-from sportsframe.topandas import table_to_frame
 
 __all__ = [
     "FRAME_BUILD_VERSION",
+    "SEASON_TYPE_CATEGORIES",
     "Column",
     "FrameSchema",
     "build_frame",
@@ -75,7 +76,9 @@ def _models() -> dict[str, list[dict[str, Any]]]:
 
 _SCALARS = {"int", "dec", "str", "bool", "dt"}
 
-SEASON_TYPES = ("REG", "PRE", "POST", "OFF", "STAR")  # SeasonType 1..5
+#: The five values of SportsDataIO's SeasonType (1..5), the categories of ``season_type``;
+#: a call accepts only the first three (:data:`sportsframe.registry.endpoints.SEASON_TYPES`).
+SEASON_TYPE_CATEGORIES = ("REG", "PRE", "POST", "OFF", "STAR")
 TEAMS_CATEGORIES = (*tuple(sorted(TEAM_KEYS | HISTORICAL_KEYS)), "BYE")
 POSITIONS = (
     "QB", "RB", "FB", "WR", "TE", "OL", "OT", "T", "G", "OG", "C", "LS", "DL", "DE", "DT", "NT",
@@ -185,7 +188,7 @@ def _scalar_fields(model: str) -> list[dict[str, Any]]:
 
 def _dtype(kind: str, field_name: str) -> Any:
     if field_name == "SeasonType" or kind == "season_type":
-        return pd.CategoricalDtype(list(SEASON_TYPES))
+        return pd.CategoricalDtype(list(SEASON_TYPE_CATEGORIES))
     if kind == "label":
         return pd.StringDtype(na_value=float("nan"))
     if kind == "str" and field_name in _TEAM_FIELDS:
@@ -299,7 +302,7 @@ def schema(dataset: str) -> FrameSchema:
 
 def _context_columns(dataset: str, present: set[str]) -> list[Column]:
     """season / season_type / week from the call, for week-keyed payloads that lack them."""
-    from sportsframe.endpoints import ENDPOINTS
+    from sportsframe.registry.endpoints import ENDPOINTS
 
     ep = ENDPOINTS.get(dataset)
     if ep is None or not ep.has_week or "week" in present:
@@ -307,7 +310,7 @@ def _context_columns(dataset: str, present: set[str]) -> list[Column]:
     return [
         Column("season", pd.Int64Dtype(), "call.season", "int", "", "context",
                _DESCRIPTIONS["season"]),
-        Column("season_type", pd.CategoricalDtype(list(SEASON_TYPES)), "call.season_type",
+        Column("season_type", pd.CategoricalDtype(list(SEASON_TYPE_CATEGORIES)), "call.season_type",
                "str", "", "context", _DESCRIPTIONS["season_type"]),
         Column("week", pd.Int64Dtype(), "call.week", "int", "", "context",
                _DESCRIPTIONS["week"]),
@@ -328,7 +331,7 @@ def _column(f: Mapping[str, Any], model: str, level: str, name: str) -> Column:
 
 
 def _grain(dataset: str) -> Grain:
-    from sportsframe.endpoints import ENDPOINTS
+    from sportsframe.registry.endpoints import ENDPOINTS
 
     if dataset in _GRAINS:
         return _GRAINS[dataset]
@@ -342,7 +345,7 @@ def _grain(dataset: str) -> Grain:
 
 def datasets() -> list[str]:
     """Every endpoint that has a frame."""
-    from sportsframe.endpoints import ENDPOINTS
+    from sportsframe.registry.endpoints import ENDPOINTS
 
     return sorted(n for n, e in ENDPOINTS.items() if e.shape != "scalar")
 
@@ -515,9 +518,9 @@ def _typed(col: Column, values: Arr | None, rows: int) -> Arr:
     kind = col.kind
     if kind == "season_type":
         codes = pc.subtract(pc.cast(values, pa.int32(), safe=False), 1)
-        valid = pc.and_(pc.greater_equal(codes, 0), pc.less(codes, len(SEASON_TYPES)))
+        valid = pc.and_(pc.greater_equal(codes, 0), pc.less(codes, len(SEASON_TYPE_CATEGORIES)))
         indices = pc.if_else(valid, codes, pa.scalar(None, pa.int32()))
-        return _pa.DictionaryArray.from_arrays(indices, pa.array(SEASON_TYPES))
+        return _pa.DictionaryArray.from_arrays(indices, pa.array(SEASON_TYPE_CATEGORIES))
     if kind == "dt":
         # Timestamps repeat a lot (a market's Created/Updated on each of its outcomes): parse
         # the distinct values once and spread them back.

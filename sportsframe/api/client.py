@@ -22,8 +22,9 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from sportsframe.api.quota import MemoryQuota, Quota
+from sportsframe.api.ratelimit import RateLimiter, SlidingWindowLimiter
 from sportsframe.clock import SYSTEM_CLOCK, Clock
-from sportsframe.endpoints import ENDPOINTS, BoundCall, Endpoint
 from sportsframe.errors import (
     APIError,
     AuthenticationError,
@@ -35,8 +36,7 @@ from sportsframe.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from sportsframe.quota import MemoryQuota, Quota
-from sportsframe.ratelimit import RateLimiter, SlidingWindowLimiter
+from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, Endpoint
 from sportsframe.settings import Settings
 
 __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "RETRY_BUDGET", "SportsDataIOClient"]

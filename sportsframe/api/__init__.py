@@ -1,0 +1,2 @@
+"""The SportsDataIO side: the HTTP client with its retries, the rate limiter and the monthly
+quota."""
