@@ -63,7 +63,7 @@ NOW = datetime(2025, 3, 1, tzinfo=UTC)  # the 2024 season is over: entries stay 
 def child(config: dict[str, Any]) -> dict[str, Any]:
     """One fresh process's timings (seconds), printed as JSON on stdout."""
     started = time.perf_counter()
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     imported = time.perf_counter()
     session = Session(
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     database = None if args.database_url == "none" else args.database_url
     from sportsframe import frames
     from sportsframe.emulator import start_emulator
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     namespace = new_namespace()
     home = Path(tempfile.mkdtemp(prefix="sfbench-"))
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _api_first(base_url: str, namespace: str, home: Path, database_url: str | None) -> float:
     """The first call of a week that no tier holds yet (the emulator answering), for scale."""
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     with Session(
         source="emulator",

@@ -41,7 +41,7 @@ from sportsframe import frames
 from sportsframe.cache import codec
 from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
 from sportsframe.emulator import start_emulator
-from sportsframe.facade.session import Session
+from sportsframe.facade.sync import Session
 
 
 def main() -> None:

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     from sportsframe.cache import codec
     from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
     from sportsframe.emulator import start_emulator
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     ns = new_namespace()
     home = Path(tempfile.mkdtemp(prefix="sfbench-"))

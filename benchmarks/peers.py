@@ -317,7 +317,7 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> str:
 def sportsframe_sessions(
     base_url: str, ns: str, redis_url: str, database_url: str | None, home: Path
 ) -> Iterator[tuple[Any, Any]]:
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     common = dict(
         source="emulator",

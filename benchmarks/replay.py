@@ -135,7 +135,7 @@ def run(
     """Replay ``requests`` under ``policy`` ("a" or "b") on fresh tiers; the figures."""
     from sportsframe.clock import ManualClock
     from sportsframe.emulator import start_emulator
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
     from sportsframe.registry.endpoints import ENDPOINTS
     from sportsframe.registry.ttl import TTL_POLICIES
 
@@ -152,7 +152,7 @@ def run(
     with ExitStack() as stack:
         if policy == "a":
             stack.enter_context(
-                mock.patch("sportsframe.cache.manager.effective_ttl", spec_ttl_only)
+                mock.patch("sportsframe.cache.writes.effective_ttl", spec_ttl_only)
             )
         stack.callback(shutil.rmtree, home, ignore_errors=True)
         stack.callback(drop_namespace, redis_url, namespace)

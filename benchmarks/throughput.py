@@ -67,7 +67,7 @@ def session_config(
 
 # -- (1) warm-up rate -----------------------------------------------------------------------------
 def warm_season(config: dict[str, Any], weeks: int, rate: float, emulator: Any) -> dict[str, Any]:
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     datasets = ("props", "odds", "injuries", "player_game_stats")
     with Session(**config, rate_limit=rate, monthly_quota=MONTHLY_QUOTA) as session:
@@ -131,7 +131,7 @@ def hammer(session: Any, seconds: float, offset: int, latencies: list[float]) ->
 
 
 def threads_case(config: dict[str, Any], threads: int, seconds: float, l0: bool) -> dict[str, Any]:
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     with Session(**config, rate_limit=1000.0, l0_max_bytes=(1 << 30) if l0 else 0) as session:
         hammer(session, 0.3, 0, [])  # warm-up: connections, L0
@@ -151,7 +151,7 @@ def threads_case(config: dict[str, Any], threads: int, seconds: float, l0: bool)
 
 def worker_main(config: dict[str, Any]) -> dict[str, Any]:
     """One process of the process case: a session, a warm-up, then a loop from ``start_at``."""
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     seconds, start_at = config.pop("seconds"), config.pop("start_at")
     offset = config.pop("offset")
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: Redis is not reachable at {args.redis_url} (the hot keys live there)")
         return 0
     from sportsframe.emulator import start_emulator
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     ns = new_namespace()
     home = tempfile.mkdtemp(prefix="sfbench-")

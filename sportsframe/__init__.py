@@ -34,7 +34,7 @@ from sportsframe.errors import (
     QuotaExhaustedError,
     SportsFrameError,
 )
-from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.signatures import (
     ByGame,
     ByPlayer,
@@ -46,6 +46,7 @@ from sportsframe.facade.signatures import (
     ByWeekProps,
     NoArguments,
 )
+from sportsframe.facade.sync import Session
 from sportsframe.registry.datasets import DATASETS
 from sportsframe.report import EfficiencyReport
 from sportsframe.settings import Settings

@@ -21,12 +21,16 @@ endpoint name) and a ``__getattr__`` declared for them only.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sportsframe.cache.lookup import Lookup
+from sportsframe.api.quota import QuotaStatus, quota_status
+from sportsframe.cache.entry import Lookup
 from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.stats import CacheStatsView
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
+from sportsframe.loop import get_loop
 from sportsframe.registry.endpoints import (
     ENDPOINTS,
     SEASON_TYPES,
@@ -37,14 +41,18 @@ from sportsframe.registry.endpoints import (
     patterns_for,
     week_patterns,
 )
+from sportsframe.registry.sources import source_key
 from sportsframe.settings import Settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from redis.asyncio import Redis
 
     from sportsframe.api.client import SportsDataIOClient
+    from sportsframe.cache.blocking import BlockingRead
 
-__all__ = ["CachedSportsDataIOClient"]
+__all__ = ["CacheStatsView", "CachedSportsDataIOClient"]
 
 _C = TypeVar("_C")
 
@@ -179,7 +187,7 @@ class CachedSportsDataIOClient:
                 source=source,
                 fingerprint=fingerprint,
                 clock=self.clock,
-                schema=getattr(self.manager.warm, "schema", None),
+                schema=self.manager.warm_schema,
             )
         else:
             quota = MemoryQuota(settings.monthly_quota, clock=self.clock)
@@ -203,7 +211,6 @@ class CachedSportsDataIOClient:
         allow_stale: bool = True,
         offline: bool | None = None,
         companion: str | None = None,
-        hot_absent: bool = False,
         **kwargs: Any,
     ) -> Lookup:
         """The cache entry for an endpoint call, with provenance (``served_from``, ``key``,
@@ -213,8 +220,7 @@ class CachedSportsDataIOClient:
         already bound call. ``refresh`` reloads from the API; ``offline`` serves only what the
         tiers hold (default: the ``offline`` setting); ``companion`` asks a hit to bring
         that companion too (see :meth:`CacheManager.attach`; an entry that came with it may be
-        deferred: ``await found.entry.load()`` before its payload); ``hot_absent`` starts the read
-        at the warm tier (see :meth:`CacheManager.fetch`).
+        deferred: ``await found.entry.load()`` before its payload).
         """
         if isinstance(name_or_call, BoundCall):
             if args or kwargs:
@@ -229,7 +235,6 @@ class CachedSportsDataIOClient:
             allow_stale=allow_stale,
             offline=offline,
             companion=companion,
-            hot_absent=hot_absent,
         )
 
     #: Alias of :meth:`fetch_entry`.
@@ -255,16 +260,112 @@ class CachedSportsDataIOClient:
 
         return await assembler(call, part)
 
+    # -- what the facade needs of the cache ------------------------------------------------------
+    def storage_key(self, key: str) -> str:
+        """``key`` as this client's source stores it (``emulator/...`` for demo data)."""
+        return self.manager.storage_key(key)
+
+    @property
+    def keeps_companions(self) -> bool:
+        """True when a tier can keep an entry's finished frame beside it (see :meth:`attach`)."""
+        return self.manager.keeps_companions
+
+    async def attach(self, found: Lookup, companion: str, data: bytes | memoryview) -> bool:
+        """Keep ``data`` (the finished frame of ``found``'s entry) beside that entry; see
+        :meth:`CacheManager.attach <sportsframe.cache.writes.WritePath.attach>`."""
+        return await self.manager.attach(found, companion, data)
+
+    async def load_payload(self, found: Lookup) -> bool:
+        """Make sure ``found``'s payload is at hand (a deferred entry reads it now); False when
+        the tier holds another version by now or cannot give it (then read the call again)."""
+        try:
+            return await found.entry.load()
+        except TierUnavailable:
+            return False
+
+    def read_blocking(self, keys: Sequence[str], companion: str) -> BlockingRead | None:
+        """Read ``keys`` (storage keys) with ``companion`` in the calling thread, outside the
+        event loop (see :mod:`sportsframe.cache.blocking`), or None when the tiers cannot be
+        read that way. Hand the read to :meth:`hand_over` when its answer serves."""
+        blocking = self.manager.blocking
+        return None if blocking is None else blocking.read(keys, companion)
+
+    def hand_over(self, read: BlockingRead) -> None:
+        """Record a blocking read whose answer served (hits, misses, copies to the hot tier) on
+        sportsframe's event loop, in one call from the calling thread."""
+        blocking = self.manager.blocking
+        if blocking is not None:
+            blocking.hand_over(read, get_loop())
+
+    def record_l0_hits(self, count: int, seconds: float) -> None:
+        """Count ``count`` calls the facade answered from L0 in ``seconds`` together (API calls
+        avoided). Must run on the event loop, like every other count."""
+        each = seconds / max(count, 1)
+        for _ in range(count):
+            self.manager.record_l0_hit(each)
+
+    def describe_tiers(self) -> tuple[str, str]:
+        """One line each naming the hot and the warm tier (no secrets)."""
+        return self.manager.describe_hot(), self.manager.describe_warm()
+
+    async def drop_hot(self, key: str) -> bool:
+        """Remove one entry from the hot tier only (the next read comes from the warm tier)."""
+        return await self.manager.drop_hot(key)
+
+    async def settle(self) -> None:
+        """Wait until every warm hit's copy to the hot tier is written."""
+        await self.manager.settle()
+
+    async def cleanup_expired(self) -> int:
+        """Delete warm-tier rows expired for longer than the grace window; returns the count."""
+        return await self.manager.cleanup_expired()
+
+    async def efficiency_report(self, now: datetime) -> list[Any]:
+        """The warm tier's report per data type at ``now`` (see
+        :meth:`~sportsframe.cache.sql.tier.SqlTier.efficiency_report`)."""
+        return await self.manager.efficiency_report(now)
+
+    async def quota_status(self) -> QuotaStatus:
+        """This month's API requests by the persisted quota shared by every process."""
+        return await quota_status(self.client.quota, clock=self.clock, source=self.manager.source)
+
     # -- statistics and invalidation --------------------------------------------------------------
-    def get_cache_stats(self) -> dict[str, Any]:
-        """The manager's statistics (the spec's shape; see :meth:`CacheManager.get_stats`)."""
-        return self.manager.get_stats()
+    def get_cache_stats(self) -> CacheStatsView:
+        """The manager's statistics (the spec's shape; see :meth:`CacheManager.get_stats`), as a
+        dict that shows as a table in Jupyter."""
+        return CacheStatsView(self.manager.get_stats())
 
     async def _invalidate(self, patterns: list[str]) -> int:
         removed = 0
         for pattern in dict.fromkeys(patterns):
             removed += await self.manager.invalidate(pattern)
         return removed
+
+    async def invalidate_endpoints(
+        self, names: Sequence[str] | None = None, *, season_type: str = "REG", **fixed: Any
+    ) -> tuple[int, list[str]]:
+        """Remove the entries of endpoints ``names`` (default: every endpoint) whose keys hold
+        the ``fixed`` values (``season=2024, week=18``; already validated), in every tier.
+
+        An assembled endpoint takes its parts with it (the props week its per-game props), and
+        an endpoint whose key has no place for a fixed value is left alone. Returns how many
+        entries were removed and the patterns, as stored, that matched them (for L0).
+        """
+        chosen = ENDPOINTS.values() if names is None else [ENDPOINTS[n] for n in names]
+        endpoints = {part.name: part for ep in chosen for part in _with_parts(ep)}.values()
+        patterns: list[str] = []
+        for ep in endpoints:
+            if not set(fixed) <= {p.name for p in ep.key_params}:
+                continue
+            if fixed:
+                patterns.append(ep.key_pattern(**fixed, season_type=season_type))
+            else:
+                patterns += [ep.name, f"{ep.name}:*"]
+        removed = 0
+        for pattern in patterns:
+            # The manager scopes the pattern to this client's source.
+            removed += await self.manager.invalidate(pattern)
+        return removed, [source_key(self.manager.source, p) for p in patterns]
 
     async def invalidate_week_data(self, season: int, week: int, season_type: str = "REG") -> int:
         """Remove every entry of one week (every week-keyed endpoint, both tiers); returns how
@@ -336,3 +437,11 @@ class _Loader:
 
     def __call__(self) -> Awaitable[Any]:
         return self.client._load(self.call, self.refresh, self.allow_stale, self.offline)
+
+
+def _with_parts(ep: Endpoint) -> Iterator[Endpoint]:
+    """``ep`` and the endpoints it is assembled from: clearing the props week also clears its
+    per-game parts."""
+    yield ep
+    if ep.name == "player_props":
+        yield ENDPOINTS["player_props_game"]

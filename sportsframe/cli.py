@@ -106,7 +106,7 @@ def _hours(text: str) -> float:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     overrides: dict[str, Any] = {}
     if getattr(args, "emulator", False):
@@ -141,7 +141,7 @@ def _ms(seconds: float) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A modeller's session against the local emulator: each dataset cold, then from each tier."""
-    from sportsframe.facade.session import Session
+    from sportsframe.facade.sync import Session
 
     latency = (0.0, 0.0) if args.no_latency else (0.2, 0.5)
     season, week = args.season, args.week

@@ -13,7 +13,6 @@ Each function draws from ``sf.cache_stats()`` (or the stats it is given), return
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -25,25 +24,13 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sportsframe.cache.stats import TIERS
+from sportsframe.figure import ChartFigure
 
 __all__ = ["ChartFigure", "hit_rate", "latency", "quota", "timeline"]
 
 #: The tiers in read order: (tier, label).
 _TIERS = (("l0", "L0"), ("hot", "hot"), ("warm", "warm"), ("api", "API"))
 _HIT, _MISS, _API, _ERROR, _LIMIT = "#2a9d8f", "#c5cad3", "#e76f51", "#9b2226", "#264653"
-
-
-class ChartFigure(Figure):
-    """A Figure that shows itself in Jupyter as a PNG.
-
-    The charts are built without pyplot (no global figure, nothing to close, no second copy
-    shown at the end of a cell), so they do not rely on the inline backend's hook to display.
-    """
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        return buffer.getvalue()
 
 
 def _stats(stats: Mapping[str, Any] | None) -> Mapping[str, Any]:

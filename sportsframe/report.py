@@ -211,7 +211,7 @@ class EfficiencyReport:
             The Figure drawn on (``ax.figure`` when ``ax`` is given).
         """
         if ax is None:
-            from sportsframe.plots import ChartFigure  # shows itself in Jupyter as a PNG
+            from sportsframe.figure import ChartFigure  # shows itself in Jupyter as a PNG
 
             height = 1.6 + 0.75 * max(len(self.frame), 1)
             fig = ChartFigure(figsize=(9, height), layout="constrained")

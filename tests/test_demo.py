@@ -98,7 +98,7 @@ def test_the_embedded_warm_tier_needs_no_postgres_driver(tmp_path: Path) -> None
     script = (
         "import sys\n"
         "sys.modules['psycopg'] = None  # as if it were not installed\n"
-        "from sportsframe.facade.session import Session\n"
+        "from sportsframe.facade.sync import Session\n"
         "with Session(source='emulator', home=sys.argv[1], redis_host='', l0_max_bytes=0,\n"
         "             rate_limit=1000.0) as s:\n"
         "    first = s.injuries(2024, 4)\n"

@@ -17,9 +17,10 @@ from pandas.testing import assert_frame_equal
 
 import sportsframe as sf
 from sportsframe import frames
+from sportsframe.cache.entry import entry_from_ipc
 from sportsframe.emulator import EmulatorServer
 from sportsframe.errors import ConfigurationError, InvalidParameterError, OfflineCacheMissError
-from sportsframe.facade.session import Session
+from sportsframe.facade.sync import Session
 from sportsframe.loop import run_sync
 from sportsframe.registry.datasets import DATASETS
 
@@ -139,7 +140,7 @@ def test_sync_hot_hit_is_read_in_the_callers_thread(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import sportsframe.facade.session as session_module
+    import sportsframe.facade.sync as session_module
 
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         built = session.props(2024, 13)
@@ -368,7 +369,7 @@ def test_invalidation_reaches_other_processes_l0_within_100ms(
         assert session.injuries(2024, 4).attrs["served_from"] == "l0"
         script = (
             "import sys\n"
-            "from sportsframe.facade.session import Session\n"
+            "from sportsframe.facade.sync import Session\n"
             "with Session(source='emulator', base_url=sys.argv[1], namespace=sys.argv[2],\n"
             "             redis_url_override=sys.argv[3], home=sys.argv[4],\n"
             "             rate_limit=1000.0) as s:\n"
@@ -539,7 +540,7 @@ def test_a_script_that_never_closes_its_session_exits_without_task_warnings(
     # A warm hit leaves its copy to Redis pending; the script then simply ends.
     script = (
         "import sys\n"
-        "from sportsframe.facade.session import Session\n"
+        "from sportsframe.facade.sync import Session\n"
         "s = Session(source='emulator', base_url=sys.argv[1], namespace=sys.argv[2],\n"
         "            redis_url_override=sys.argv[3], home=sys.argv[4], rate_limit=1000.0,\n"
         "            l0_max_bytes=0)\n"
@@ -609,7 +610,7 @@ def warm_session(
 def test_sync_warm_hit_is_read_in_the_callers_thread(
     warm_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sportsframe.facade.session as session_module
+    import sportsframe.facade.sync as session_module
 
     with warm_session as session:
         built = session.props(2024, 13)
@@ -639,7 +640,6 @@ def test_a_sync_warm_hit_overlapped_by_a_write_is_not_copied_over_it(
 ) -> None:
     import redis
 
-    from sportsframe.cache import codec
     from sportsframe.cache.sql.blocking import SyncWarmReader
 
     with warm_session as session:
@@ -647,18 +647,18 @@ def test_a_sync_warm_hit_overlapped_by_a_write_is_not_copied_over_it(
         session.settle()
         key = built.attrs["key"]
         session.drop_hot(key)
-        original = SyncWarmReader.read
+        original = SyncWarmReader.read_many
         refreshed: list[pd.DataFrame] = []
 
         def read_then_refresh(self: SyncWarmReader, *args: Any) -> Any:
-            entry = original(self, *args)
+            entries = original(self, *args)
             # Another caller refreshes the week while this read's answer is on its way.
             refreshed.append(session.props(2024, 15, refresh=True))
-            return entry
+            return entries
 
-        monkeypatch.setattr(SyncWarmReader, "read", read_then_refresh)
+        monkeypatch.setattr(SyncWarmReader, "read_many", read_then_refresh)
         stale = session.props(2024, 15)
-        monkeypatch.setattr(SyncWarmReader, "read", original)
+        monkeypatch.setattr(SyncWarmReader, "read_many", original)
         session.settle()
         assert stale.attrs["served_from"] == "warm"
         assert stale.attrs["fetched_at"] == built.attrs["fetched_at"]
@@ -671,7 +671,7 @@ def test_a_sync_warm_hit_overlapped_by_a_write_is_not_copied_over_it(
             raw.close()
         assert value is not None
         # Redis keeps the refreshed entry: the older one read before it was not copied over it.
-        assert codec.entry_from_ipc(value, lazy=True).created_at == newer
+        assert entry_from_ipc(value, lazy=True).created_at == newer
 
 
 def test_a_failing_sync_warm_read_falls_back_to_the_loop(
@@ -697,6 +697,7 @@ def test_a_failing_sync_warm_read_falls_back_to_the_loop(
         again = session.props(2024, 16)
         assert again.attrs["served_from"] == "warm"  # through the loop's own read
         assert_frame_equal(again, built)
-        reader = session.aio._client.manager.sync_warm_reader()  # type: ignore[union-attr]
+        warm = session.aio._client.manager.warm  # type: ignore[union-attr]
+        reader = warm.sync_reader()  # type: ignore[union-attr]
         assert reader is not None
         assert reader.quiet  # one failure, then the loop's path alone for a while

@@ -24,7 +24,8 @@ from sportsframe.api.quota import (
 )
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer
-from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.facade.session import AsyncSession
+from sportsframe.facade.sync import Session
 from sportsframe.loop import run_sync
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ import sportsframe as sf
 from sportsframe.cache.sql.tier import TypeEfficiency
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer
-from sportsframe.facade.session import Session
+from sportsframe.facade.sync import Session
 from sportsframe.report import COLUMNS, EfficiencyReport
 from tests.test_facade import make_session
 

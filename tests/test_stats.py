@@ -22,7 +22,7 @@ from sportsframe.cache.latency import (
 from sportsframe.cache.stats import CacheStats, CacheStatsView
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer
-from sportsframe.facade.session import Session
+from sportsframe.facade.sync import Session
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -20,7 +20,8 @@ import sportsframe as sf
 from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.facade import signatures
 from sportsframe.facade.docstrings import JOIN_KEYS, join_keys
-from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.facade.session import AsyncSession
+from sportsframe.facade.sync import Session
 from sportsframe.registry.datasets import DATASETS
 from sportsframe.registry.endpoints import ParamKind
 

@@ -38,7 +38,7 @@ import orjson
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from sportsframe.cache.tier import CacheEntry
+    from sportsframe.cache.entry import CacheEntry
 
 __all__ = [
     "COMPRESSION",
@@ -51,7 +51,6 @@ __all__ = [
     "Layout",
     "decode",
     "encode",
-    "entry_from_ipc",
     "envelope_of",
     "layout_of",
     "payload_to_table",
@@ -339,35 +338,3 @@ def read_envelope(value: bytes | bytearray | memoryview | pa.Table) -> Envelope:
     except _ARROW_ERRORS as exc:
         raise CodecError(f"not an Arrow IPC stream: {type(exc).__name__}") from None
     return _envelope_from_metadata(_check_metadata(schema.metadata))
-
-
-def entry_from_ipc(
-    value: bytes,
-    *,
-    hit_count: int = 0,
-    last_hit_at: datetime | None = None,
-    lazy: bool = False,
-) -> CacheEntry:
-    """A :class:`CacheEntry` decoded from a stream (its table and bytes both set, payload lazy).
-
-    With ``lazy`` only the schema message (the envelope) is read now and the table when first
-    asked for: for a reader that will most likely not need it (a hot hit that brought a current
-    companion).
-
-    Raises :class:`CodecError` if the stream (or, lazily, its envelope) does not decode.
-    """
-    from sportsframe.cache.tier import CacheEntry
-
-    table = None if lazy else decode(value)
-    env = read_envelope(value if table is None else table)
-    return CacheEntry(
-        env.key,
-        env.data_type,
-        env.created_at,
-        env.expires_at,
-        env.source,
-        hit_count,
-        last_hit_at,
-        _table=table,
-        _ipc=bytes(value),
-    )

@@ -14,19 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
 from sportsframe.cache.breaker import CircuitBreaker
-from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.tier import HitRecorder, TierUnavailable
 
 __all__ = [
     "HIT_FLUSH_INTERVAL",
     "HIT_FLUSH_KEYS",
     "HIT_MAX_PENDING",
     "HitBuffer",
-    "HitRecorder",
 ]
 
 log = logging.getLogger("sportsframe.cache")
@@ -37,15 +34,6 @@ HIT_FLUSH_INTERVAL = 5.0
 HIT_FLUSH_KEYS = 1000
 #: Most keys kept pending while the warm tier is unreachable.
 HIT_MAX_PENDING = 100_000
-
-
-@runtime_checkable
-class HitRecorder(Protocol):
-    """A tier that stores hit statistics (the SQL warm tier)."""
-
-    async def record_hits(self, hits: Mapping[str, tuple[int, datetime]]) -> None:
-        """Add ``count`` to each key's ``hit_count`` and set ``last_hit_at`` (one batch)."""
-        ...
 
 
 class HitBuffer:

@@ -10,7 +10,7 @@ from sportsframe.loop import run_sync
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from sportsframe.cache.lookup import Lookup
+    from sportsframe.cache.entry import Lookup
     from sportsframe.cache.manager import CacheManager, Loader
     from sportsframe.registry.endpoints import BoundCall
     from sportsframe.registry.ttl import CacheDataType

@@ -1,50 +1,59 @@
-"""The Tier protocol every cache tier implements, and the entry they store.
+"""The Tier protocol every cache tier implements, and the optional capabilities a tier may add.
 
-A tier stores :class:`CacheEntry` objects under *public* keys (``player_props:2024:18:True``, or
-``emulator/player_props:2024:18:True`` for demo data); namespacing (``sportsframe:v1:``) is the
-tier's business. Tiers keep an entry past its ``expires_at`` for the stale grace window so that
-stale-if-error has something to serve: ``get`` hides expired entries unless asked for them, and
-entries older than ``expires_at + grace`` are gone (Redis expires them natively; the SQL tier's
-``cleanup`` deletes them). Expiry is always judged by the tier's injected clock, never by a
-server's own idea of time, so TTL tests move a clock instead of sleeping.
+A tier stores :class:`~sportsframe.cache.entry.CacheEntry` objects under *public* keys
+(``player_props:2024:18:True``, or ``emulator/player_props:2024:18:True`` for demo data);
+namespacing (``sportsframe:v1:``) is the tier's business. Tiers keep an entry past its
+``expires_at`` for the stale grace window so that stale-if-error has something to serve: ``get``
+hides expired entries unless asked for them, and entries older than ``expires_at + grace`` are
+gone (Redis expires them natively; the SQL tier's ``cleanup`` deletes them). Expiry is always
+judged by the tier's injected clock, never by a server's own idea of time, so TTL tests move a
+clock instead of sleeping.
 
 A tier that cannot reach its server raises :class:`TierUnavailable`; the cache manager turns that
 into a miss and feeds its circuit breaker. Every other exception is a bug.
+
+:class:`Tier` is what every tier offers. The rest are capabilities, each declared here with
+every member the cache uses, and checked with ``isinstance``: :class:`CompanionTier` (values kept
+beside an entry), :class:`BlockingReadable` (a reader for threads outside the event loop),
+:class:`HitRecorder`, :class:`SizeBounded` and :class:`Reporting` (the SQL warm tier's
+statistics, eviction and reports), :class:`RedisBacked` and :class:`SqlBacked` (the connections
+other parts share: the rate limiter, the cross-process locks, the quota table).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sportsframe.errors import CacheUnavailableError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from sportsframe.cache.entry import CacheEntry
 
 __all__ = [
-    "MISSING",
-    "CacheEntry",
+    "BlockingReadable",
+    "BlockingReader",
     "CompanionTier",
-    "EntryNotLoadedError",
+    "HitRecorder",
+    "RedisBacked",
+    "Reporting",
+    "SizeBounded",
+    "SqlBacked",
     "Tier",
     "TierUnavailable",
+    "blocking_readable",
+    "companion_keeper",
     "error_reason",
+    "hit_recorder",
+    "redis_backed",
+    "reporting",
+    "size_bounded",
+    "sql_backed",
 ]
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-
-
-class EntryNotLoadedError(RuntimeError):
-    """A deferred entry's payload was asked for before ``await entry.load()``."""
 
 
 class TierUnavailable(CacheUnavailableError):  # noqa: N818 - a state, like ConnectionRefused
@@ -74,117 +83,16 @@ def error_reason(exc: BaseException, secret: str = "") -> str:
     return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
 
 
-@dataclass(eq=False)
-class CacheEntry:
-    """One cached API payload with its envelope.
-
-    An entry holds the payload in up to three forms and converts lazily between them, so each
-    tier pays only for the form it reads: ``payload`` (JSON-compatible Python object, the source
-    of truth), ``table`` (the Arrow table, one row per record) and ``ipc`` (the encoded Arrow IPC
-    stream, exactly the Redis value). Conversions live in :mod:`sportsframe.cache.codec`.
-    """
-
-    key: str
-    data_type: str
-    created_at: datetime
-    expires_at: datetime
-    source: str = "sportsdataio"
-    hit_count: int = 0
-    last_hit_at: datetime | None = None
-    _payload: Any = field(default=MISSING, repr=False)
-    _table: pa.Table | None = field(default=None, repr=False)
-    _ipc: bytes | None = field(default=None, repr=False)
-    #: A value derived from this very entry and kept beside it (see :class:`CompanionTier`),
-    #: set by a read that asked for one and found it current; None otherwise.
-    companion: bytes | memoryview | None = field(default=None, repr=False)
-    #: Set on a *deferred* entry (a companion read that skipped the payload): fetches the IPC
-    #: stream of this very entry, or None once the tier holds another version. See :meth:`load`.
-    _loader: Callable[[], Awaitable[bytes | None]] | None = field(default=None, repr=False)
-
-    async def load(self) -> bool:
-        """Make sure the payload is at hand: a deferred entry fetches it now (once). False when
-        it can no longer be had (the tier has replaced or removed this version since)."""
-        loader = self._loader
-        if loader is None:
-            return True
-        ipc = await loader()
-        if ipc is None:
-            return False
-        self._ipc, self._loader = ipc, None
-        return True
-
-    @property
-    def deferred(self) -> bool:
-        """True until :meth:`load` has fetched a deferred entry's payload."""
-        return self._loader is not None
-
-    @property
-    def payload(self) -> Any:
-        """The payload as the API served it (decoded from the table when needed)."""
-        if self._payload is MISSING:
-            import sportsframe.cache.codec as codec
-
-            self._payload = codec.table_to_payload(self.table)
-        return self._payload
-
-    @property
-    def table(self) -> pa.Table:
-        """The payload as an Arrow table with the envelope in its schema metadata."""
-        if self._table is None:
-            import sportsframe.cache.codec as codec
-
-            if self._loader is not None:
-                raise EntryNotLoadedError(f"{self.key}: await entry.load() first")
-            if self._ipc is not None:
-                self._table = codec.decode(self._ipc)
-            else:
-                self._table = codec.payload_to_table(self._payload, codec.envelope_of(self))
-        return self._table
-
-    @property
-    def ipc(self) -> bytes:
-        """The Arrow IPC stream bytes (the hot tier's value)."""
-        if self._ipc is None and self._loader is not None:
-            raise EntryNotLoadedError(f"{self.key}: await entry.load() first")
-        if self._ipc is None:
-            import sportsframe.cache.codec as codec
-
-            self._ipc = codec.encode(self.table)
-        return self._ipc
-
-    def has_payload(self) -> bool:
-        """True when the JSON payload is already decoded (no conversion needed)."""
-        return self._payload is not MISSING
-
-    def is_expired(self, now: datetime) -> bool:
-        """True once ``now`` is at or past ``expires_at``."""
-        return now >= self.expires_at
-
-    def remaining_ttl(self, now: datetime) -> float:
-        """Seconds until expiry (negative once expired)."""
-        return (self.expires_at - now).total_seconds()
-
-    @classmethod
-    def from_payload(
-        cls,
-        key: str,
-        payload: Any,
-        *,
-        data_type: str,
-        created_at: datetime,
-        expires_at: datetime,
-        source: str = "sportsdataio",
-    ) -> CacheEntry:
-        """A new entry for a payload just received from the API."""
-        return cls(key, data_type, created_at, expires_at, source, _payload=payload)
-
-
 @runtime_checkable
 class Tier(Protocol):
-    """What the cache manager needs of a tier. All methods may raise :class:`TierUnavailable`."""
+    """What the cache manager needs of every tier. Methods may raise :class:`TierUnavailable`."""
 
     #: ``"hot"`` or ``"warm"``: the label in stats, metrics and logs.
     name: str
+
+    def describe(self) -> str:
+        """One line naming the tier's backend for stats and logs (never a password)."""
+        ...
 
     async def get(self, key: str, *, include_stale: bool = False) -> CacheEntry | None:
         """The entry under ``key``; ``None`` if absent or expired (unless ``include_stale``)."""
@@ -258,3 +166,132 @@ class CompanionTier(Protocol):
     ) -> None:
         """Store ``data`` as ``entry``'s companion named ``companion``, expiring with it."""
         ...
+
+
+class BlockingReader(Protocol):
+    """Reads of one tier in the caller's thread, outside the event loop (see
+    :mod:`sportsframe.cache.blocking`). Each method raises :class:`TierUnavailable` when the
+    tier fails; after a failure the reader rests (``quiet``) for the breaker's reset period."""
+
+    @property
+    def quiet(self) -> bool:
+        """True while the reader rests after a failure, or once closed."""
+        ...
+
+    def read_many(self, keys: Sequence[str], companion: str) -> dict[str, CacheEntry]:
+        """As :meth:`CompanionTier.get_with_companion` with ``include_stale`` for each key: the
+        entries held (expired ones within their grace included), ``companion`` set where
+        current."""
+        ...
+
+    def close(self) -> None:
+        """Release the reader's connections; it reads nothing from then on."""
+        ...
+
+
+@runtime_checkable
+class BlockingReadable(Protocol):
+    """A tier that offers a :class:`BlockingReader` for threads outside the event loop."""
+
+    def sync_reader(self) -> BlockingReader | None:
+        """The tier's blocking reader (one per tier, made on first use), or None when the tier
+        cannot offer one (a client handed in rather than a URL, an in-memory database)."""
+        ...
+
+
+@runtime_checkable
+class HitRecorder(Protocol):
+    """A tier that stores hit statistics (the SQL warm tier)."""
+
+    async def record_hits(self, hits: Mapping[str, tuple[int, datetime]]) -> None:
+        """Add ``count`` to each key's ``hit_count`` and set ``last_hit_at`` (one batch)."""
+        ...
+
+
+@runtime_checkable
+class SizeBounded(Protocol):
+    """A tier that can evict down to a number of entries (the SQL warm tier)."""
+
+    async def enforce_max_size(self, max_entries: int, *, grace: float = 0.0) -> int:
+        """Evict beyond ``max_entries`` (expired past ``grace`` first); returns how many."""
+        ...
+
+
+@runtime_checkable
+class Reporting(Protocol):
+    """A tier that reports entries and hits per data type (the SQL warm tier)."""
+
+    async def analyze_efficiency(self) -> Sequence[Any]:
+        """One row per data type: ``data_type``, ``entries``, ``avg_hits``, ``last_access``."""
+        ...
+
+    async def efficiency_report(self, now: datetime | None = None) -> Sequence[Any]:
+        """The extended report per data type, judged at ``now``."""
+        ...
+
+
+@runtime_checkable
+class RedisBacked(Protocol):
+    """A tier on a Redis server whose client other parts share (the rate limiter, the
+    cross-process locks and L0's invalidation channel)."""
+
+    @property
+    def client(self) -> Redis:
+        """The tier's async Redis client."""
+        ...
+
+    #: The key prefix; locks and the rate limiter's window sit beside it.
+    namespace: str
+
+
+@runtime_checkable
+class SqlBacked(Protocol):
+    """A tier in a SQL database whose engine other parts share (the quota table, advisory
+    locks)."""
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The tier's SQLAlchemy engine."""
+        ...
+
+    #: The database schema the tier's tables live in (None: the default).
+    schema: str | None
+
+
+# The capabilities of a tier, asked for by name. (A type checker cannot narrow one protocol to
+# another with isinstance; from ``object`` it can.)
+
+
+def companion_keeper(tier: object) -> CompanionTier | None:
+    """``tier`` as a :class:`CompanionTier`, or None when it is not one."""
+    return tier if isinstance(tier, CompanionTier) else None
+
+
+def blocking_readable(tier: object) -> BlockingReadable | None:
+    """``tier`` as a :class:`BlockingReadable`, or None when it is not one."""
+    return tier if isinstance(tier, BlockingReadable) else None
+
+
+def hit_recorder(tier: object) -> HitRecorder | None:
+    """``tier`` as a :class:`HitRecorder`, or None when it is not one."""
+    return tier if isinstance(tier, HitRecorder) else None
+
+
+def size_bounded(tier: object) -> SizeBounded | None:
+    """``tier`` as a :class:`SizeBounded`, or None when it is not one."""
+    return tier if isinstance(tier, SizeBounded) else None
+
+
+def reporting(tier: object) -> Reporting | None:
+    """``tier`` as a :class:`Reporting`, or None when it is not one."""
+    return tier if isinstance(tier, Reporting) else None
+
+
+def redis_backed(tier: object) -> RedisBacked | None:
+    """``tier`` as a :class:`RedisBacked`, or None when it is not one."""
+    return tier if isinstance(tier, RedisBacked) else None
+
+
+def sql_backed(tier: object) -> SqlBacked | None:
+    """``tier`` as a :class:`SqlBacked`, or None when it is not one."""
+    return tier if isinstance(tier, SqlBacked) else None

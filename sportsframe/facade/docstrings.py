@@ -10,13 +10,22 @@ examples against the emulator.
 
 from __future__ import annotations
 
+import inspect
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sportsframe.facade.signatures import signature
 from sportsframe.registry.datasets import Dataset
 
-__all__ = ["DATASET_JOIN_KEYS", "JOIN_KEYS", "KEY_COLUMNS", "docstring", "join_keys"]
+__all__ = [
+    "DATASET_JOIN_KEYS",
+    "JOIN_KEYS",
+    "KEY_COLUMNS",
+    "describe_method",
+    "docstring",
+    "join_keys",
+]
 
 #: The columns that join one dataset to another; the frame schemas put them first.
 JOIN_KEYS = (
@@ -175,3 +184,16 @@ def docstring(ds: Dataset) -> str:
         *(f"    >>> {line.format(name=ds.name)}" for line in example),
     ]
     return "\n".join(lines)
+
+
+def describe_method(method: Callable[..., Any], owner: str, ds: Dataset) -> None:
+    """Name, document and sign the ``owner`` method made for the dataset ``ds`` (both sessions
+    make one per dataset from the dataset table)."""
+    sig = signature(ds)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__name__ = ds.name
+    method.__qualname__ = f"{owner}.{ds.name}"
+    method.__doc__ = docstring(ds)
+    method.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[self_param, *sig.parameters.values()]
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sportsframe.cache.tier import CacheEntry
+from sportsframe.cache.entry import CacheEntry
 from sportsframe.clock import ManualClock
 from tests.cache.servers import OwnRedis
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sportsframe.cache import codec
-from sportsframe.cache.tier import CacheEntry
+from sportsframe.cache.entry import CacheEntry, entry_from_ipc
 
 CREATED = datetime(2024, 12, 29, 17, 0, tzinfo=UTC)
 ENV = codec.Envelope(
@@ -157,7 +157,7 @@ def test_garbage_raises_codec_error(value: bytes) -> None:
     with pytest.raises(codec.CodecError):
         codec.decode(value)
     with pytest.raises(codec.CodecError):
-        codec.entry_from_ipc(value)
+        entry_from_ipc(value)
 
 
 def test_truncated_stream_raises_codec_error() -> None:
@@ -174,7 +174,7 @@ def test_envelope_from_a_prefix_of_the_stream() -> None:
 
 def test_entry_from_ipc_sets_table_and_bytes() -> None:
     value = _encode(RECORDS)
-    entry = codec.entry_from_ipc(value)
+    entry = entry_from_ipc(value)
     assert entry._ipc is value
     assert entry._table is not None
     assert not entry.has_payload()
@@ -192,7 +192,7 @@ def test_cache_entry_lazy_forms_agree() -> None:
         expires_at=ENV.expires_at,
     )
     assert codec.envelope_of(entry) == ENV
-    assert codec.entry_from_ipc(entry.ipc).payload == RECORDS
+    assert entry_from_ipc(entry.ipc).payload == RECORDS
 
 
 def test_with_envelope_replaces_the_envelope_only() -> None:

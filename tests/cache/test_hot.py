@@ -12,9 +12,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.redis.blocking import SyncHotReader
 from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
-from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings
 from tests.cache.servers import OwnRedis

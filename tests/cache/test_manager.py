@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
+from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.manager import CacheManager
 from sportsframe.cache.redis.tier import MemoryTier
 from sportsframe.cache.sql.tier import SqlTier
-from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.errors import (
     NotFoundError,
@@ -109,6 +110,9 @@ class Switch:
     async def ping(self) -> bool:
         return not self.down
 
+    def describe(self) -> str:
+        return f"switch over {self.tier.describe()}"
+
     async def record_hits(self, hits: Mapping[str, tuple[int, datetime]]) -> None:
         self._check()
         await self.tier.record_hits(hits)
@@ -120,6 +124,10 @@ class Switch:
     async def analyze_efficiency(self) -> Any:
         self._check()
         return await self.tier.analyze_efficiency()
+
+    async def efficiency_report(self, now: datetime | None = None) -> Any:
+        self._check()
+        return await self.tier.efficiency_report(now)
 
     async def close(self) -> None:
         await self.tier.close()

@@ -22,11 +22,13 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from sportsframe.cache.blocking import BlockingRead
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
+from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.readplan import EventKind, ReadEvent
 from sportsframe.cache.redis.tier import MemoryTier, RedisTier
 from sportsframe.cache.sql.tier import SqlTier
-from sportsframe.cache.tier import CacheEntry
 from sportsframe.clock import ManualClock
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
@@ -422,10 +424,10 @@ async def test_no_companion_for_a_stale_entry_or_a_memory_hot_tier(
 async def _deferred_warm_hit(manager: CacheManager, delay: pytest.MonkeyPatch | None) -> Any:
     """A warm hit of KEY that came with its stored frame (deferred: its payload unread). With
     ``delay``, its copy to Redis starts only after 0.2 s."""
-    from sportsframe.cache import manager as manager_module
+    from sportsframe.cache import promotion as promotion_module
 
     if delay is not None:
-        delay.setattr(manager_module, "PROMOTION_DELAY", 0.2)
+        delay.setattr(promotion_module, "PROMOTION_DELAY", 0.2)
     loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
     await manager.attach(loaded, "frame-x", b"finished frame")
     await manager.drop_hot(KEY)
@@ -477,7 +479,7 @@ async def test_a_deferred_copy_waits_on_nothing_while_the_warm_breaker_is_open(
 async def test_a_stale_warm_entry_served_offline_with_its_companion_loads_its_payload(
     manager: CacheManager, clock: ManualClock
 ) -> None:
-    from sportsframe.cache.tier import EntryNotLoadedError
+    from sportsframe.cache.entry import EntryNotLoadedError
 
     loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
     await manager.attach(loaded, "frame-x", b"finished frame")
@@ -494,20 +496,22 @@ async def test_a_stale_warm_entry_served_offline_with_its_companion_loads_its_pa
     assert found.payload == PAYLOAD
 
 
-async def _warm_hit_read_outside_the_loop(manager: CacheManager) -> tuple[str, CacheEntry, int]:
-    """(storage key, entry, change count before the read) of a warm hit of KEY with its
-    companion, read by the blocking reader in a thread, as the sync facade reads it."""
+async def _warm_hit_read_outside_the_loop(manager: CacheManager) -> tuple[str, BlockingRead]:
+    """(storage key, the read) of a warm hit of KEY with its companion, read by the blocking
+    driver in a thread, as the sync facade reads it (its events not recorded yet)."""
     if await manager.get(KEY) is None:
         loaded = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
         await manager.attach(loaded, "frame-x", b"finished frame")
     await manager.drop_hot(KEY)
-    reader = manager.sync_warm_reader()
-    assert reader is not None
+    blocking = manager.blocking
+    assert blocking is not None
     skey = manager.storage_key(KEY)
-    changes = manager.change_count
-    entry = await asyncio.to_thread(reader.read, skey, "frame-x")
-    assert entry is not None
-    return skey, entry, changes
+    read = await asyncio.to_thread(blocking.read, [skey], "frame-x")
+    assert read is not None
+    found = read.plan.found[skey]
+    assert found.served_from == "warm"
+    assert found.entry.companion is not None
+    return skey, read
 
 
 async def test_a_warm_hit_read_outside_the_loop_is_counted_and_copied_unless_a_change_overlapped(
@@ -515,37 +519,53 @@ async def test_a_warm_hit_read_outside_the_loop_is_counted_and_copied_unless_a_c
 ) -> None:
     # A change (here a write of another key) lands between the read and its report: the entry
     # read may be older than what the tiers hold by then, so it is not copied.
-    skey, entry, changes = await _warm_hit_read_outside_the_loop(manager)
+    skey, read = await _warm_hit_read_outside_the_loop(manager)
     await manager.set("teams:2024", [{"Key": "SF"}], CacheDataType.TEAMS)
     hits = manager.stats.warm.hits
-    manager.record_warm_hit(entry, "frame-x", 0.001, changes)
+    manager.record(read.plan, read.changes, calls=True)
     await manager.settle()
     assert manager.stats.warm.hits == hits + 1  # counted all the same
     assert await redis_client.get(f"{namespace}:{skey}") is None
 
     # Nothing overlapped: the hit is copied to Redis, behind the answer.
-    skey, entry, changes = await _warm_hit_read_outside_the_loop(manager)
-    manager.record_warm_hit(entry, "frame-x", 0.001, changes)
+    skey, read = await _warm_hit_read_outside_the_loop(manager)
+    manager.record(read.plan, read.changes, calls=True)
     await manager.settle()
     assert await redis_client.get(f"{namespace}:{skey}") is not None
 
 
-async def test_no_blocking_warm_reader_while_the_warm_breaker_is_open(
-    manager: CacheManager,
+async def test_the_blocking_read_skips_the_warm_tier_while_its_breaker_is_open(
+    manager: CacheManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await manager.fetch(KEY, PROPS, _load)
-    assert manager.sync_warm_reader() is not None
+    await manager.fetch(KEY, PROPS, _load, companion="frame-x")
+    await manager.drop_hot(KEY)
+    skey = manager.storage_key(KEY)
+    blocking = manager.blocking
+    assert blocking is not None
     for _ in range(FAILURE_THRESHOLD):
         manager.warm_breaker.failure("down")
-    assert manager.sync_warm_reader() is None  # the async path probes the tier
+    warm = manager.warm
+    assert isinstance(warm, SqlTier)
+    reader = warm.sync_reader()
+    assert reader is not None
+
+    def no_io(*args: Any) -> Any:
+        raise AssertionError("the blocking driver read a tier whose breaker is open")
+
+    monkeypatch.setattr(reader, "read_many", no_io)
+    read = await asyncio.to_thread(blocking.read, [skey], "frame-x")
+    assert read is not None
+    assert not read.plan.found  # the async path probes the tier
+    assert ReadEvent(EventKind.SKIP, "warm", skey) in read.plan.events
 
 
 async def test_a_warm_hit_reported_after_close_copies_nothing(
     manager: CacheManager, redis_client: Any, namespace: str
 ) -> None:
-    skey, entry, changes = await _warm_hit_read_outside_the_loop(manager)
+    skey, read = await _warm_hit_read_outside_the_loop(manager)
     await manager.close()  # another thread closes the session meanwhile
-    manager.record_warm_hit(entry, "frame-x", 0.001, changes)
-    assert not manager._promotions
+    assert manager.blocking is None
+    manager.record(read.plan, read.changes, calls=True)
+    assert not manager.promoter.pending
     await asyncio.sleep(0.05)
     assert await redis_client.get(f"{namespace}:{skey}") is None

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from sportsframe.cache.breaker import BreakerState, CircuitBreaker
-from sportsframe.cache.singleflight import (
+from sportsframe.cache.locks import (
     AdvisoryLock,
     CrossProcessLock,
     FileLockBackend,
     LockBackend,
     LockUnavailable,
     RedisLock,
-    SingleFlight,
 )
+from sportsframe.cache.singleflight import SingleFlight
 from sportsframe.clock import ManualClock
 
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from sportsframe.cache.entry import EntryNotLoadedError
 from sportsframe.cache.sql.sqlite import SqliteReaders
 from sportsframe.cache.sql.tier import SqlTier
-from sportsframe.cache.tier import EntryNotLoadedError, TierUnavailable
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 
 SLOW = (

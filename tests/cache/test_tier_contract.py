@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from sportsframe.cache.tier import CacheEntry, Tier
+from sportsframe.cache.entry import CacheEntry
+from sportsframe.cache.tier import Tier
 from sportsframe.clock import ManualClock
 from sportsframe.registry.glob import escape
 

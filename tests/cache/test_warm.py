@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import event, text
 
 from sportsframe.cache import codec
+from sportsframe.cache.entry import CacheEntry, entry_from_ipc
 from sportsframe.cache.sql import blob
 from sportsframe.cache.sql import tier as warm
 from sportsframe.cache.sql.tier import SqlTier
-from sportsframe.cache.tier import CacheEntry, TierUnavailable
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.errors import ConfigurationError
 from sportsframe.settings import Settings
@@ -159,7 +160,7 @@ async def test_missing_sidecar_is_served_from_data_and_repaired(
     assert found.payload == PAYLOAD
     ((arrow,),) = await _sql(sql_tier, f"SELECT arrow FROM {_qualified(sql_tier)}")
     assert arrow is not None
-    assert codec.entry_from_ipc(bytes(arrow)).payload == PAYLOAD
+    assert entry_from_ipc(bytes(arrow)).payload == PAYLOAD
 
 
 async def test_corrupt_sidecar_is_logged_and_served_from_data(
@@ -374,7 +375,7 @@ async def test_companion_is_read_with_its_entry(sql_tier: SqlTier, make_entry: M
 async def test_on_postgres_a_companion_hit_leaves_the_payload_for_later(
     pg_tier: SqlTier, clock: ManualClock, make_entry: Make
 ) -> None:
-    from sportsframe.cache.tier import EntryNotLoadedError
+    from sportsframe.cache.entry import EntryNotLoadedError
 
     entry = make_entry("player_props:2024:18:True", PAYLOAD)
     await pg_tier.set(entry)

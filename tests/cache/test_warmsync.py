@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from sportsframe.cache.breaker import RESET_PERIOD
+from sportsframe.cache.entry import EntryNotLoadedError
 from sportsframe.cache.sql.blocking import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
 from sportsframe.cache.sql.tier import SqlTier
-from sportsframe.cache.tier import EntryNotLoadedError, TierUnavailable
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from tests.cache.test_pgreaders import FreezingProxy
 

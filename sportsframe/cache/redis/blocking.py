@@ -25,8 +25,9 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
+from sportsframe.cache.entry import CacheEntry, entry_from_ipc
 from sportsframe.cache.redis.tier import READ_CHUNK, companion_key, current_companion
-from sportsframe.cache.tier import CacheEntry
+from sportsframe.cache.tier import TierUnavailable, error_reason
 from sportsframe.clock import Clock
 
 __all__ = ["SyncHotReader"]
@@ -120,7 +121,7 @@ class SyncHotReader:
             if raw is None or extra is None:
                 return None
             try:
-                entry = codec.entry_from_ipc(raw, lazy=True)
+                entry = entry_from_ipc(raw, lazy=True)
             except codec.CodecError:
                 return None  # the async path repairs it
             if now >= entry.expires_at:
@@ -129,6 +130,53 @@ class SyncHotReader:
             if entry.companion is None:
                 return None
             out.append(entry)
+        return out
+
+    @property
+    def quiet(self) -> bool:
+        """True while the reader rests after a failure, or once closed."""
+        return self._closed or self.clock.monotonic() < self._quiet_until
+
+    def read_many(self, keys: Sequence[str], companion: str) -> dict[str, CacheEntry]:
+        """The entries Redis holds under ``keys`` (expired ones within their grace included),
+        each with ``companion`` set when a current one is stored; one round trip. A value that
+        does not decode is left out (the loop's read removes it).
+
+        Raises:
+            TierUnavailable: Redis failed or did not answer in time; the reader then rests for
+                the breaker's reset period.
+        """
+        if self._closed:
+            raise TierUnavailable("hot", "the reader is closed")
+        names: list[str] = []
+        for key in keys:
+            names += [f"{self.namespace}:{key}", companion_key(self.namespace, companion, key)]
+        try:
+            client = self._connect()
+            if self.cluster:
+                # The two keys of a pair may live in different slots: a pipeline splits them.
+                pipe = client.pipeline(transaction=False)
+                for name in names:
+                    pipe.get(name)
+                values = pipe.execute()
+            else:
+                values = client.mget(names)
+        except (RedisError, RedisClusterException, OSError) as exc:
+            # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
+            self._quiet_until = self.clock.monotonic() + RESET_PERIOD
+            raise TierUnavailable("hot", error_reason(exc)) from None
+        out: dict[str, CacheEntry] = {}
+        for i, key in enumerate(keys):
+            raw, extra = values[2 * i], values[2 * i + 1]
+            if raw is None:
+                continue
+            try:
+                entry = entry_from_ipc(raw, lazy=True)
+            except codec.CodecError:
+                continue
+            if extra is not None:
+                entry.companion = current_companion(extra, entry)
+            out[key] = entry
         return out
 
     def close(self) -> None:

@@ -31,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sportsframe.cache import codec
-from sportsframe.cache.tier import MISSING, CacheEntry, TierUnavailable
+from sportsframe.cache.entry import MISSING, CacheEntry, entry_from_ipc
+from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
 from sportsframe.registry.glob import escape, matches
@@ -378,7 +379,7 @@ class RedisTier:
         if raw is None:
             return None
         try:
-            entry = codec.entry_from_ipc(raw, lazy=lazy)
+            entry = entry_from_ipc(raw, lazy=lazy)
         except codec.CodecError as exc:
             await self._drop_bad(rkey, exc)
             return None

@@ -35,8 +35,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sportsframe.cache.breaker import RESET_PERIOD
+from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.sql.sqlite import open_reader, read_row
-from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
+from sportsframe.cache.tier import TierUnavailable, error_reason
 from sportsframe.clock import Clock
 
 __all__ = ["SyncBackend", "SyncPgBackend", "SyncSqliteBackend", "SyncWarmReader"]
@@ -132,9 +133,32 @@ class SyncWarmReader:
         finally:
             self._slots.release()
         entry = None if row is None else self._to_entry(row)
-        if entry is None or self.clock.now() >= entry.expires_at:
+        if entry is None or entry.companion is None or self.clock.now() >= entry.expires_at:
             return None
         return entry
+
+    def read_many(self, keys: Sequence[str], companion: str) -> dict[str, CacheEntry]:
+        """The entries the tier holds under ``keys`` (expired ones within their grace
+        included), each deferred with ``companion`` set when a current one is stored.
+
+        Raises:
+            TierUnavailable: the tier failed, did not answer within the operation timeout, or
+                gave no free connection in time; or the reader rests after a failure.
+        """
+        out: dict[str, CacheEntry] = {}
+        for key in keys:
+            if self._resting():
+                raise TierUnavailable(self._tier, "resting after a failure")
+            if not self._slots.acquire(timeout=self._operation_timeout):
+                raise TierUnavailable(self._tier, "no free connection in time")
+            try:
+                row = self._fetch((companion, key), time.monotonic() + self._operation_timeout)
+            finally:
+                self._slots.release()
+            entry = None if row is None else self._to_entry(row)
+            if entry is not None:
+                out[key] = entry
+        return out
 
     def _fetch(self, params: tuple[str, str], deadline: float) -> Any | None:
         for attempt in (1, 2):

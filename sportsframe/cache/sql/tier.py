@@ -85,10 +85,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from sportsframe.cache import codec
+from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.sql import blob
 from sportsframe.cache.sql.blocking import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
 from sportsframe.cache.sql.sqlite import SqliteReaders
-from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
+from sportsframe.cache.tier import TierUnavailable, error_reason
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
 from sportsframe.registry.glob import LIKE_ESCAPE, glob_to_like, matches
@@ -785,11 +786,11 @@ class SqlTier:
 
         return await self._run(work, autocommit=True)
 
-    def _deferred_entry(self, row: Any) -> CacheEntry | None:
+    def _deferred_entry(self, row: Any, *, bare: bool = False) -> CacheEntry | None:
         """The deferred entry of a joined hit row (timestamps in UTC) with its companion, or
-        None when the row has no usable companion."""
+        None when the row has no usable companion (with ``bare``: the entry without one)."""
         data = None if row.companion is None else _unpack_companion(row.key, row.companion)
-        if data is None:
+        if data is None and not bare:
             return None
         entry = _row_entry(row, _loader=partial(self._sidecar_of, row.key, row.created_at))
         entry.companion = data
@@ -808,7 +809,7 @@ class SqlTier:
                 self._sync_reader = SyncWarmReader(
                     self._sync_backend,
                     sql=self._companion_sql,
-                    to_entry=lambda row: self._deferred_entry(_in_utc(row)),
+                    to_entry=lambda row: self._deferred_entry(_in_utc(row), bare=True),
                     clock=self.clock,
                     tier=_NAME,
                     size=2,

@@ -1,0 +1,112 @@
+"""The read plan's blocking driver: a cache read in the caller's thread, outside the event loop.
+
+The sync facade answers a repeated call from L0 in the caller's thread; when L0 misses (it is
+off, another process wrote the entry, the kernel restarted) the next places are Redis and the
+warm tier. Going through the event loop for those costs a thread hand-off and asyncio's chunked
+reads of a megabyte reply; the tiers' blocking readers
+(:class:`~sportsframe.cache.tier.BlockingReader`) do not. :meth:`BlockingReads.read` runs the
+same :class:`~sportsframe.cache.readplan.ReadPlan` as the loop's driver over those readers and
+returns it with its events unapplied: the caller
+decides whether the answer serves (the facade wants every part fresh with its finished frame)
+and then hands the events to the loop in one call (:meth:`BlockingReads.hand_over`), where the
+manager records them as if the loop had read. An answer that does not serve is dropped whole,
+events included, and the loop reads again: nothing is counted twice.
+
+Breakers belong to the loop. This driver only reads their state: a tier whose breaker is not
+closed, or whose reader rests after its own failure, is skipped, as an open breaker is skipped on
+the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from time import perf_counter
+from typing import TYPE_CHECKING, NamedTuple
+
+from sportsframe.cache.breaker import BreakerState
+from sportsframe.cache.guard import reason
+from sportsframe.cache.readplan import HOT, WARM, ReadPlan
+from sportsframe.cache.tier import Tier, TierUnavailable, blocking_readable
+
+if TYPE_CHECKING:
+    from sportsframe.cache.guard import TierGuard
+    from sportsframe.clock import Clock
+
+__all__ = ["BlockingRead", "BlockingReads"]
+
+
+class BlockingRead(NamedTuple):
+    """A finished plan read in the caller's thread, and the manager's change count from before
+    it (a warm hit is copied to the hot tier only if no change overlapped the read)."""
+
+    plan: ReadPlan
+    changes: int
+
+
+#: Records a read's events on the loop: ``record(plan, changes, calls=True)``.
+Recorder = Callable[..., None]
+
+
+class BlockingReads:
+    """The blocking driver over the tiers of one manager (see the module docstring).
+
+    Args:
+        hot, warm: the manager's guarded tiers (only their breakers' states are read here).
+        clock: the manager's clock (freshness).
+        changes: the manager's change count, read before each read.
+        record: the manager's event recorder, run on the loop by :meth:`hand_over`.
+    """
+
+    def __init__(
+        self,
+        hot: TierGuard[Tier],
+        warm: TierGuard[Tier],
+        clock: Clock,
+        changes: Callable[[], int],
+        record: Recorder,
+    ) -> None:
+        self._guards = {HOT: hot, WARM: warm}
+        self._tiers = tuple(g.name for g in (hot, warm) if g.tier is not None)
+        self.clock = clock
+        self._changes = changes
+        self._record = record
+        self._closed = False
+
+    def read(self, keys: Sequence[str], companion: str) -> BlockingRead | None:
+        """Read ``keys`` (storage keys), each with its current ``companion``, in this thread.
+
+        None when a tier the read reaches offers no blocking reader (an in-process memory
+        tier, a tier given a client rather than a URL, an in-memory database): the loop reads
+        instead. Never raises for a tier that is down: the plan records it.
+        """
+        if self._closed:
+            return None
+        changes = self._changes()
+        plan = ReadPlan(keys, self.clock.now(), tiers=self._tiers, companion=companion)
+        while (step := plan.next_read()) is not None:
+            guard = self._guards[step.tier]
+            readable = blocking_readable(guard.tier)
+            reader = None if readable is None else readable.sync_reader()
+            if reader is None:
+                return None
+            if guard.breaker.state is not BreakerState.CLOSED or reader.quiet:
+                plan.skip(step)
+                continue
+            started = perf_counter()
+            try:
+                entries = reader.read_many(step.keys, companion)
+            except TierUnavailable as exc:
+                plan.fail(step, reason(exc))
+                continue
+            plan.answer(step, entries, perf_counter() - started)
+        return BlockingRead(plan, changes)
+
+    def hand_over(self, read: BlockingRead, loop: asyncio.AbstractEventLoop) -> None:
+        """Record ``read``'s events on ``loop`` (the manager's), each key found counted as an
+        answered call. One call from this thread; the loop runs it when next idle."""
+        loop.call_soon_threadsafe(lambda: self._record(read.plan, read.changes, calls=True))
+
+    def close(self) -> None:
+        """Read nothing from now on (the manager is closing its tiers)."""
+        self._closed = True

@@ -1,0 +1,173 @@
+"""Copies of warm hits to the hot tier, written behind the answer, never over a newer change.
+
+A warm hit's copy to the hot tier (a props week: 1.1 MB with its finished frame) took about a
+sixth of a warm hit when the caller waited for it, and nothing the caller gets depends on it, so
+:meth:`Promoter.later` writes it in a background task, one per key at a time.
+
+Anything that removes or replaces entries (an invalidation, ``drop_hot``, a new entry written
+through) runs inside :meth:`Promoter.change`: it first waits for the pending copies, and a copy
+whose warm read overlapped any change is not written at all (:meth:`Promoter.allowed`), so a copy
+of an older entry never lands after a newer one or after a delete. Across processes the usual
+cache race remains: another process's refresh between this read and its copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from sportsframe.cache.tier import CompanionTier, Tier
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sportsframe.cache.entry import CacheEntry
+    from sportsframe.cache.guard import TierGuard
+    from sportsframe.cache.stats import CacheStats
+
+__all__ = ["PROMOTION_DELAY", "SETTLE_TIMEOUT", "Promoter"]
+
+log = logging.getLogger("sportsframe.cache")
+
+#: Seconds a warm hit's copy to the hot tier waits before it starts: long enough for the event
+#: loop to go idle and let a sync caller's thread take its answer first.
+PROMOTION_DELAY = 0.001
+#: Seconds a removal or write waits for pending copies at most (each copy has the hot tier's own
+#: timeouts; this bounds the wait even so).
+SETTLE_TIMEOUT = 5.0
+
+
+class Promoter:
+    """Writes warm hits to the hot tier behind the answer (see the module docstring).
+
+    Args:
+        hot, warm: the guarded tiers (a deferred warm entry loads its payload behind the warm
+            tier's breaker).
+        stats: the manager's current statistics (``promotions`` is counted there).
+        grace: seconds an entry is kept past its expiry for stale reads.
+    """
+
+    def __init__(
+        self,
+        hot: TierGuard[Tier],
+        warm: TierGuard[Tier],
+        stats: Callable[[], CacheStats],
+        grace: float,
+    ) -> None:
+        self.hot = hot
+        self.warm = warm
+        self._stats = stats
+        self.grace = grace
+        self.closed = False
+        self._hot_companions = isinstance(hot.tier, CompanionTier)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Bumped when a write or removal starts and again when it ends (see :meth:`allowed`).
+        self.changes = 0
+        self._changing = 0
+
+    @property
+    def pending(self) -> dict[str, asyncio.Task[None]]:
+        """The copies under way, by storage key."""
+        return self._tasks
+
+    def allowed(self, changes: int) -> bool:
+        """True when no write or removal started, ran or ended since ``changes`` was read: the
+        entry read then may be older than what a change put (or left absent) in the tiers."""
+        return self._changing == 0 and self.changes == changes
+
+    @contextlib.asynccontextmanager
+    async def change(self) -> AsyncIterator[None]:
+        """Marks a write or removal of entries; waits for pending copies first, so none lands
+        after it."""
+        self.changes += 1
+        self._changing += 1
+        try:
+            await self.settle()
+            yield
+        finally:
+            self._changing -= 1
+            self.changes += 1
+
+    def later(self, entry: CacheEntry, companion: str | None, changes: int) -> None:
+        """Copy ``entry`` (a warm hit read when the change count was ``changes``) with its
+        ``companion`` to the hot tier in a background task. One copy per key at a time: a
+        second warm hit while one is pending adds nothing."""
+        if self.closed or entry.key in self._tasks or not self.allowed(changes):
+            return
+        task = asyncio.get_running_loop().create_task(self._soon(entry, companion, changes))
+        self._tasks[entry.key] = task
+        task.add_done_callback(lambda done: self._done(entry.key, done))
+
+    def _done(self, skey: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(skey) is task:
+            del self._tasks[skey]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # The guards turn a tier outage into a breaker count; anything else is a bug, and a
+            # background task's error would otherwise surface only at garbage collection.
+            log.error("copying %s to the hot tier failed: %s", skey, type(exc).__name__)
+
+    async def _soon(self, entry: CacheEntry, companion: str | None, changes: int) -> None:
+        # The copy's Python work (a megabyte to frame for Redis) holds the GIL: started at once,
+        # it would make a sync caller, woken in its own thread, wait for it after all.
+        await asyncio.sleep(PROMOTION_DELAY)
+        if self.allowed(changes):
+            await self.now(entry, companion)
+
+    async def settle(self, skey: str | None = None) -> None:
+        """Wait until pending copies are written (``skey``'s only, when given), for at most
+        :data:`SETTLE_TIMEOUT` seconds. Copies pending on another event loop are not waited for
+        (they belong to that loop)."""
+        if skey is None:
+            tasks = list(self._tasks.values())
+        else:
+            task = self._tasks.get(skey)
+            tasks = [task] if task is not None else []
+        loop = asyncio.get_running_loop()
+        pending = [t for t in tasks if t.get_loop() is loop]
+        if pending:
+            await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
+
+    async def now(self, entry: CacheEntry, companion: str | None = None) -> None:
+        """Copy ``entry`` (and its companion, when it came with one) to the hot tier now."""
+        # A deferred entry (a warm hit that came with its companion) reads its payload now,
+        # behind the warm tier's breaker like any other read of it.
+        if entry.deferred:
+            read, loaded = await self.warm.read(lambda _: entry.load())
+            if not read or not loaded:
+                return  # the warm tier is down, or holds another version by now
+        # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
+        grace, data = self.grace, entry.companion
+        stored = self.hot.attempt(lambda tier: tier.set(entry, grace=grace))
+        if companion is not None and data is not None and self._hot_companions:
+            promoted, _ = await asyncio.gather(
+                stored,
+                self.hot.attempt(
+                    lambda tier: _companions(tier).set_companion(
+                        entry, companion, data, grace=grace
+                    )
+                ),
+            )
+        else:
+            promoted = await stored
+        if promoted:
+            self._stats().promotions += 1
+
+    async def many(self, entries: list[CacheEntry]) -> None:
+        """Copy warm hits to the hot tier now, in one round trip (the spec's ``get_multiple``)."""
+        grace = self.grace
+        if entries and await self.hot.attempt(lambda tier: tier.set_many(entries, grace=grace)):
+            self._stats().promotions += len(entries)
+
+    async def close(self) -> None:
+        """Stop taking copies and wait for the pending ones."""
+        self.closed = True
+        await self.settle()
+
+
+def _companions(tier: Tier) -> CompanionTier:
+    # Checked once by the Promoter (``_hot_companions``) before any companion is written.
+    assert isinstance(tier, CompanionTier)
+    return tier

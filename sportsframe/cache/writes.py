@@ -1,0 +1,154 @@
+"""The cache manager's write path: write-through of fetched payloads, companions and max size.
+
+A payload just paid for is written to both tiers with its data type's TTL
+(:func:`~sportsframe.registry.ttl.effective_ttl`), to the end even when the caller is cancelled
+meanwhile. A companion (a value derived from an entry, such as its finished frame) is kept beside
+the entry it was made from. CACHE_MAX_SIZE is enforced on the warm tier every few writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sportsframe.cache.entry import CacheEntry, Lookup
+from sportsframe.cache.readplan import WARM
+from sportsframe.cache.tier import Tier, companion_keeper, size_bounded
+from sportsframe.registry.ttl import CacheDataType, CacheTier, effective_ttl
+
+if TYPE_CHECKING:
+    from sportsframe.cache.guard import TierGuard
+    from sportsframe.cache.hits import HitBuffer
+    from sportsframe.cache.promotion import Promoter
+    from sportsframe.cache.stats import CacheStats
+    from sportsframe.clock import Clock
+    from sportsframe.settings import Settings
+
+__all__ = ["MAX_SIZE_CHECK_EVERY", "WritePath"]
+
+log = logging.getLogger("sportsframe.cache")
+
+#: CACHE_MAX_SIZE is enforced on the warm tier after this many writes (or a tenth of the maximum,
+#: whichever is smaller): the table may overshoot by that much between two checks, and a write
+#: pays for a ``COUNT`` only once in that many.
+MAX_SIZE_CHECK_EVERY = 100
+
+_API = CacheTier.API.value
+
+
+class WritePath:
+    """The write half of :class:`~sportsframe.cache.manager.CacheManager` (a mixin: the state
+    below is the manager's)."""
+
+    settings: Settings
+    clock: Clock
+    source: str
+    grace: float
+    stats: CacheStats
+    hot_guard: TierGuard[Tier]
+    warm_guard: TierGuard[Tier]
+    promoter: Promoter
+    _hits: HitBuffer
+    _writing: set[asyncio.Future[None]]
+    _writes_since_check: int
+    _max_size_every: int
+
+    @property
+    def keeps_companions(self) -> bool:
+        """True when a tier can keep companions (see :meth:`attach`)."""
+        return any(companion_keeper(g.tier) for g in (self.hot_guard, self.warm_guard))
+
+    async def attach(self, lookup: Lookup, companion: str, data: bytes | memoryview) -> bool:
+        """Keep ``data``, derived from ``lookup``'s entry, beside that entry.
+
+        It expires with the entry and is served (by ``fetch(..., companion=...)``) only while
+        that same entry is stored. It goes to the hot tier, and to the warm tier when the entry
+        came from the API or from a warm read that found none (a hot hit says nothing of what
+        the warm tier holds, and rewriting it on every hot hit would cost a write per read).
+        Nothing is stored for a stale entry or by a tier that is down: a companion is only
+        ever a shortcut. True if some tier stored it.
+        """
+        if lookup.stale:
+            return False
+        guards = [self.hot_guard]
+        if lookup.served_from in (_API, WARM):
+            guards.append(self.warm_guard)
+        entry, grace = lookup.entry, self.grace
+
+        async def store(tier: Tier) -> None:
+            keeper = companion_keeper(tier)
+            assert keeper is not None  # checked below, before any call
+            await keeper.set_companion(entry, companion, data, grace=grace)
+
+        writes = [g.attempt(store) for g in guards if companion_keeper(g.tier)]
+        return any(await asyncio.gather(*writes))
+
+    def _new_entry(
+        self, skey: str, payload: Any, data_type: CacheDataType, season: int | None
+    ) -> CacheEntry:
+        now = self.clock.now()
+        ttl = effective_ttl(
+            data_type,
+            default_ttl=self.settings.cache_default_ttl,
+            payload=payload,
+            season=season,
+            now=now,
+        )
+        return CacheEntry.from_payload(
+            skey,
+            payload,
+            data_type=data_type.value,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            source=self.source,
+        )
+
+    async def _write_through(self, entry: CacheEntry) -> None:
+        """Write a payload just paid for to both tiers, to the end even when the caller is
+        cancelled meanwhile (a Ctrl-C): the request is spent, and a cancelled write could leave
+        one tier with the new entry and the other without."""
+        task = asyncio.ensure_future(self._write(entry))
+        self._writing.add(task)
+        task.add_done_callback(self._written)
+        await asyncio.shield(task)
+
+    def _written(self, task: asyncio.Future[None]) -> None:
+        self._writing.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Tier outages are counted by the guards; only a bug gets here, and with the caller
+            # gone nobody else would see it.
+            log.error("writing a fetched entry failed: %s", type(exc).__name__)
+
+    async def _write(self, entry: CacheEntry) -> None:
+        self.stats.writes += 1
+        grace = self.grace
+        async with self.promoter.change():
+            await asyncio.gather(
+                self.hot_guard.attempt(lambda tier: tier.set(entry, grace=grace)),
+                self.warm_guard.attempt(lambda tier: tier.set(entry, grace=grace)),
+            )
+        if self.warm_guard.tier is not None:
+            self._writes_since_check += 1
+            if self._writes_since_check >= self._max_size_every:
+                await self.enforce_max_size()
+
+    async def enforce_max_size(self) -> int:
+        """Evict warm entries beyond CACHE_MAX_SIZE (expired past grace first, then least
+        recently hit); returns how many. The write path calls it every few writes."""
+        self._writes_since_check = 0
+        if size_bounded(self.warm_guard.tier) is None:
+            return 0
+        if not self.warm_guard.breaker.allow():
+            return 0
+        await self._hits.flush()  # eviction ranks by last_hit_at: make it current
+        maximum, grace = self.settings.cache_max_size, self.grace
+
+        async def evict(tier: Tier) -> int:
+            bounded = size_bounded(tier)
+            assert bounded is not None  # checked above
+            return await bounded.enforce_max_size(maximum, grace=grace)
+
+        _, evicted = await self.warm_guard.allowed(evict)
+        return evicted or 0

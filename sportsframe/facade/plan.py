@@ -1,0 +1,90 @@
+"""Arguments into calls: the bound registry calls of a dataset call, validated, with no I/O.
+
+``sf.props(2024, range(1, 9))`` is eight calls (one per week); ``sf.rosters(["KC", "BUF"])`` two.
+Every argument is checked here, before anything is read, so bad input fails fast with an
+:class:`~sportsframe.errors.InvalidParameterError`. A week left out (``week=None``) means "every
+week with data so far", which needs the current week: :func:`plan` then returns None for the
+calls and the session looks the week up (:func:`week_range` gives the bounds).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from sportsframe.errors import InvalidParameterError
+from sportsframe.registry.datasets import DATASETS, Dataset, expand, ints
+from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, max_week, min_week
+
+__all__ = ["CONTROL_ARGUMENTS", "bind", "plan", "planned", "week_range"]
+
+#: Arguments of a dataset method that steer the call rather than choose the data.
+CONTROL_ARGUMENTS = ("refresh", "progress")
+
+
+def bind(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a dataset method call by name, defaults applied (a wrong call is an
+    InvalidParameterError, like any other bad argument)."""
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise InvalidParameterError("arguments", (args, kwargs), str(exc)) from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def plan(
+    ds: Dataset, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[list[BoundCall] | None, list[int], dict[str, Any]]:
+    """(validated calls, or None when ``week=None`` needs the current week first; the seasons;
+    the other arguments)."""
+    ep = ds.endpoint
+    extra = {k: v for k, v in kwargs.items() if v is not None}
+    if not ep.typed_season:
+        extra.pop("season_type", None)
+    if ds.kind in ("week", "season"):
+        seasons = ints("season", args[0] if args else kwargs.get("season"))
+        extra.pop("season", None)
+        week_arg = extra.pop("week", None)
+        if len(args) > 1:
+            week_arg = args[1]
+        if ds.kind == "season":
+            return expand(ds, seasons=seasons, extra=extra), seasons, extra
+        if week_arg is None:
+            # Validate seasons and season type before the current week is looked up.
+            for season in seasons:
+                ENDPOINTS["scores"].bind(season=season, week=1, **extra)
+            return None, seasons, extra
+        weeks = ints("week", week_arg)
+        return expand(ds, seasons=seasons, weeks=weeks, extra=extra), seasons, extra
+    if ds.kind == "none":
+        return expand(ds, extra=extra), [], extra
+    param = ep.params[0].name
+    value = args[0] if args else extra.pop(param, None)
+    extra.pop(param, None)
+    if value is None:
+        raise InvalidParameterError(param, None, "is required", endpoint=ep.name)
+    return expand(ds, values=ints(param, value), extra=extra), [], extra
+
+
+def planned(dataset: str, values: dict[str, Any]) -> list[BoundCall] | None:
+    """The bound calls of a dataset method call given by name (``values``), when they need no
+    I/O to plan (else None)."""
+    args = {k: v for k, v in values.items() if k not in CONTROL_ARGUMENTS}
+    calls, _, _ = plan(DATASETS[dataset], (), args)
+    return calls
+
+
+def week_range(
+    season: int, season_type: str, current_season: int, current_week: int | None
+) -> list[int]:
+    """Every week of ``season`` with data so far, given the current season and week: all weeks
+    of a past season, up to the current week in the current one."""
+    lo, hi = min_week(season_type), max_week(season, season_type)
+    if season < current_season:
+        return list(range(lo, hi + 1))
+    if season > current_season:
+        raise InvalidParameterError("season", season, "has no weeks with data yet")
+    if current_week is None:
+        return list(range(lo, hi + 1))
+    return list(range(lo, min(current_week, hi) + 1))

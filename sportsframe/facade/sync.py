@@ -1,0 +1,216 @@
+"""``Session``: the sync facade (scripts, notebooks, threads) over :class:`AsyncSession`.
+
+A dataset call first tries to answer in the caller's thread, so that a hit never waits on the
+event loop: L0 (the finished frames of this process), then the shared tiers through the cached
+client's blocking read (:mod:`sportsframe.cache.blocking`), which serves when every part is
+fresh with its finished frame beside it. Anything else (a miss, a refresh, a part without its
+finished frame, a call that needs the current week first) runs on sportsframe's background
+event loop (:mod:`sportsframe.loop`), which works in scripts, from many threads at once and
+inside Jupyter's running loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable, Coroutine
+from time import perf_counter
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import pandas as pd
+
+from sportsframe import frames
+from sportsframe.facade.assemble import concat, finish_part, stored_frame
+from sportsframe.facade.docstrings import describe_method
+from sportsframe.facade.plan import bind, planned
+from sportsframe.facade.session import AsyncSession
+from sportsframe.facade.signatures import DatasetMethods, signature
+from sportsframe.loop import run_sync
+from sportsframe.registry.datasets import DATASETS, Dataset
+from sportsframe.registry.endpoints import BoundCall
+from sportsframe.settings import Settings
+
+__all__ = ["Session"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _blocking(
+    method: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Session, P], T]:
+    """The Session twin of an AsyncSession method: runs it on the background loop and waits."""
+
+    def call(self: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(method(self.aio, *args, **kwargs))
+
+    call.__name__ = method.__name__
+    call.__qualname__ = f"Session.{method.__name__}"
+    call.__doc__ = method.__doc__
+    call.__signature__ = _evaluated_signature(method)  # type: ignore[attr-defined]
+    return call
+
+
+def _evaluated_signature(method: Callable[..., Any]) -> inspect.Signature:
+    # Types rather than their names where they can be resolved at run time (for help()).
+    try:
+        return inspect.signature(method, eval_str=True)
+    except NameError:
+        return inspect.signature(method)
+
+
+class Session(DatasetMethods[pd.DataFrame]):
+    """The sync facade over :class:`AsyncSession` (same methods, plain return values).
+
+    Calls run on sportsframe's background event loop, so they work in scripts, from many threads
+    at once and inside Jupyter's running loop; hits are answered in the caller's thread.
+    """
+
+    def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
+        self.aio = AsyncSession(settings, **kwargs)
+
+    @property
+    def settings(self) -> Settings:
+        """The session's settings."""
+        return self.aio.settings
+
+    def __repr__(self) -> str:
+        return f"Session(source={self.settings.source!r}, offline={self.settings.offline})"
+
+    def close(self) -> None:
+        """Flush pending writes and close connections."""
+        with contextlib.suppress(RuntimeError):
+            run_sync(self.aio.aclose())
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the caller's thread ----------------------------------------------------------------------
+    def dataset(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame:
+        """The frame of the dataset method ``dataset`` called with ``values`` (by name): from
+        L0 or the tiers in this thread when they hold every part, else on the loop."""
+        # Planned once for both reads (no plan: a refresh, or a call that needs the current
+        # week first; both are the loop's work).
+        calls = None if values.get("refresh") else planned(dataset, values)
+        if calls is not None:
+            frame = self.cached_frame(dataset, calls)
+            if frame is None:
+                frame = self.tier_frame(dataset, calls)
+            if frame is not None:
+                return frame
+        return run_sync(self.aio.dataset(dataset, values))
+
+    def cached_frame(self, dataset: str, calls: list[BoundCall]) -> pd.DataFrame | None:
+        """The frame of ``calls`` from L0 alone, when every part is there (else None)."""
+        aio = self.aio
+        if not aio.l0.enabled:
+            return None
+        parts = []
+        started = perf_counter()  # one timing for the whole read: an L0 hit is ~0.1 ms
+        for call in calls:
+            frame = aio.l0.get(aio.key(call))
+            if frame is None:
+                return None
+            frame.attrs["served_from"] = "l0"
+            parts.append(frame)
+        aio.count_l0(len(parts), perf_counter() - started)
+        return concat(parts, DATASETS[dataset].endpoint_name)
+
+    def tier_frame(self, dataset: str, calls: list[BoundCall]) -> pd.DataFrame | None:
+        """The frame of ``calls`` from the shared tiers, read in this thread, when every part is
+        fresh with its finished frame beside it (else None: the loop reads instead).
+
+        A hit then costs one blocking MGET (and, for parts Redis lacks, one statement each) and
+        the conversion to pandas, with no hand-off to the event loop; the counts, hit records
+        and copies to Redis reach the manager through the loop, behind the answer.
+        """
+        aio = self.aio
+        client = aio.opened
+        if client is None:
+            return None
+        name = DATASETS[dataset].endpoint_name
+        keys = [aio.key(call) for call in calls]
+        # Read before the data: an invalidation landing while this thread converts must win.
+        generation = aio.l0.generation
+        read = client.read_blocking(keys, frames.companion_name(name))
+        if read is None or len(read.plan.found) != len(keys):
+            return None
+        built = []
+        for key in keys:
+            found = read.plan.found[key]
+            frame = stored_frame(found.entry)
+            if frame is None:
+                return None  # the loop's path rebuilds it
+            built.append((frame, found))
+        parts = [
+            finish_part(
+                aio.l0,
+                frame,
+                key=found.key,
+                endpoint_name=name,
+                call=call,
+                entry=found.entry,
+                served_from=found.served_from,
+                stale=False,
+                generation=generation,
+                nbytes=len(found.entry.companion or b""),  # the stream it was read from
+            )
+            for (frame, found), call in zip(built, calls, strict=True)
+        ]
+        # Last: the loop thread this wakes competes for the GIL with the work above.
+        client.hand_over(read)
+        return concat(parts, name)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    # The helpers of the module facade (the dataset methods are set below, one per dataset).
+    current_season = _blocking(AsyncSession.current_season)
+    current_week = _blocking(AsyncSession.current_week)
+    warm = _blocking(AsyncSession.warm)
+    warm_current = _blocking(AsyncSession.warm_current)
+    warm_upcoming = _blocking(AsyncSession.warm_upcoming)
+    clear_cache = _blocking(AsyncSession.clear_cache)
+    cache_stats = _blocking(AsyncSession.cache_stats)
+    cleanup = _blocking(AsyncSession.cleanup)
+    efficiency = _blocking(AsyncSession.efficiency)
+    quota = _blocking(AsyncSession.quota)
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other coroutine method of the AsyncSession, run on the background loop.
+        target = getattr(self.aio, name, None)
+        if name.startswith("_") or target is None or not inspect.iscoroutinefunction(target):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return run_sync(target(*args, **kwargs))
+
+        call.__name__ = name
+        call.__doc__ = target.__doc__
+        with contextlib.suppress(ValueError, TypeError):
+            call.__signature__ = inspect.signature(target)  # type: ignore[attr-defined]
+        return call
+
+    def __dir__(self) -> list[str]:
+        # With what __getattr__ serves, for tab completion.
+        served = [
+            name
+            for name in dir(AsyncSession)
+            if not name.startswith("_") and inspect.iscoroutinefunction(getattr(AsyncSession, name))
+        ]
+        return sorted({*super().__dir__(), *served})
+
+
+def _dataset_method(ds: Dataset) -> Callable[..., pd.DataFrame]:
+    name, sig = ds.name, signature(ds)
+
+    def method(self: Session, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        return self.dataset(name, bind(sig, args, kwargs))
+
+    describe_method(method, "Session", ds)
+    return method
+
+
+for _ds in DATASETS.values():
+    setattr(Session, _ds.name, _dataset_method(_ds))
