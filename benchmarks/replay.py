@@ -151,9 +151,7 @@ def run(
     started = time.perf_counter()
     with ExitStack() as stack:
         if policy == "a":
-            stack.enter_context(
-                mock.patch("sportsframe.cache.writes.effective_ttl", spec_ttl_only)
-            )
+            stack.enter_context(mock.patch("sportsframe.cache.writes.effective_ttl", spec_ttl_only))
         stack.callback(shutil.rmtree, home, ignore_errors=True)
         stack.callback(drop_namespace, redis_url, namespace)
         stack.callback(emulator.stop)
