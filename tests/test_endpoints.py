@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sportsframe.errors import InvalidParameterError
-from sportsframe.registry.endpoints import ENDPOINTS, patterns_for, week_patterns
+from sportsframe.registry import ENDPOINTS, patterns_for, week_patterns
 
 
 def test_at_least_22_endpoints_with_spec_method_names() -> None:

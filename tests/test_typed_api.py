@@ -21,8 +21,8 @@ from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.facade import signatures
 from sportsframe.facade.docstrings import JOIN_KEYS, join_keys
 from sportsframe.facade.session import AsyncSession, Session
+from sportsframe.registry import ParamKind
 from sportsframe.registry.datasets import DATASETS
-from sportsframe.registry.endpoints import ParamKind
 
 NAMES = sorted(DATASETS)
 HELPERS = [

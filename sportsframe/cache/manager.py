@@ -61,7 +61,7 @@ from sportsframe.cache.sync import SyncCacheManager
 from sportsframe.cache.tier import CacheEntry, CompanionTier, Tier, TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import OfflineCacheMissError, RateLimitedError, UpstreamError
-from sportsframe.registry.endpoints import BoundCall
+from sportsframe.registry import BoundCall
 from sportsframe.registry.ttl import CacheDataType, CacheTier, effective_ttl
 
 if TYPE_CHECKING:

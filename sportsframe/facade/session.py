@@ -34,14 +34,14 @@ from sportsframe.facade.docstrings import docstring
 from sportsframe.facade.l0 import FrameCache, L0Coherence
 from sportsframe.facade.signatures import AsyncFrame, DatasetMethods, Seasons, Weeks, signature
 from sportsframe.loop import get_loop, run_sync
-from sportsframe.registry.datasets import DATASETS, Dataset, expand, ints
-from sportsframe.registry.endpoints import (
+from sportsframe.registry import (
     ENDPOINTS,
     BoundCall,
     max_week,
     min_week,
     validate_argument,
 )
+from sportsframe.registry.datasets import DATASETS, Dataset, expand, ints
 from sportsframe.report import EfficiencyReport
 from sportsframe.settings import DEFAULT_BASE_URL, Settings
 

@@ -302,7 +302,7 @@ def schema(dataset: str) -> FrameSchema:
 
 def _context_columns(dataset: str, present: set[str]) -> list[Column]:
     """season / season_type / week from the call, for week-keyed payloads that lack them."""
-    from sportsframe.registry.endpoints import ENDPOINTS
+    from sportsframe.registry import ENDPOINTS
 
     ep = ENDPOINTS.get(dataset)
     if ep is None or not ep.has_week or "week" in present:
@@ -331,7 +331,7 @@ def _column(f: Mapping[str, Any], model: str, level: str, name: str) -> Column:
 
 
 def _grain(dataset: str) -> Grain:
-    from sportsframe.registry.endpoints import ENDPOINTS
+    from sportsframe.registry import ENDPOINTS
 
     if dataset in _GRAINS:
         return _GRAINS[dataset]
@@ -345,7 +345,7 @@ def _grain(dataset: str) -> Grain:
 
 def datasets() -> list[str]:
     """Every endpoint that has a frame."""
-    from sportsframe.registry.endpoints import ENDPOINTS
+    from sportsframe.registry import ENDPOINTS
 
     return sorted(n for n, e in ENDPOINTS.items() if e.shape != "scalar")
 
