@@ -11,7 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from sportsframe import frames
-from sportsframe.frames.build import _CATEGORY_SETS, _TEAM_FIELDS, _models
+from sportsframe.frames.schema import _CATEGORY_SETS, _TEAM_FIELDS, _models
 from sportsframe.registry import ENDPOINTS
 
 
