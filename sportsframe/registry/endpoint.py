@@ -72,7 +72,10 @@ Transform = Callable[[Any, Mapping[str, Any]], Any]
 
 @dataclass(frozen=True, kw_only=True)
 class Endpoint:
-    """One registered SportsDataIO endpoint (a row of the registry)."""
+    """One registered SportsDataIO endpoint (a row of the registry).
+
+    Keyword-only, so that every row of :mod:`.nfl` says which value is which.
+    """
 
     name: str
     method: str
