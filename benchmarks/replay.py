@@ -136,7 +136,7 @@ def run(
     from sportsframe.clock import ManualClock
     from sportsframe.emulator import start_emulator
     from sportsframe.facade.sync import Session
-    from sportsframe.registry.endpoints import ENDPOINTS
+    from sportsframe.registry import ENDPOINTS
     from sportsframe.registry.ttl import TTL_POLICIES
 
     clock = ManualClock(WINDOW_START)

@@ -2,7 +2,7 @@
 
 The spec's client wraps 20+ endpoints by hand, one identical body each. Here the methods are
 generated from the endpoint registry when the class is created: for every
-:class:`~sportsframe.registry.endpoints.Endpoint` there is an async method named ``Endpoint.method``
+:class:`~sportsframe.registry.endpoint.Endpoint` there is an async method named ``Endpoint.method``
 (``get_teams``, ``get_player_props_by_week``, ...) with the endpoint's parameters as its signature
 and its description as its docstring. Each one
 
@@ -31,7 +31,7 @@ from sportsframe.cache.stats import CacheStatsView
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.loop import get_loop
-from sportsframe.registry.endpoints import (
+from sportsframe.registry import (
     ENDPOINTS,
     SEASON_TYPES,
     BoundCall,

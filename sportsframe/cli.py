@@ -44,7 +44,7 @@ def _whole(text: str, what: str) -> int:
 def _registry_argument(name: str, what: str) -> Callable[[str], Any]:
     """An argparse type that checks ``name`` as the dataset functions do (before any I/O)."""
     from sportsframe.errors import InvalidParameterError
-    from sportsframe.registry.endpoints import validate_argument
+    from sportsframe.registry import validate_argument
 
     def convert(text: str) -> Any:
         value: Any = text if name == "team" else _whole(text, what)
@@ -58,7 +58,7 @@ def _registry_argument(name: str, what: str) -> Callable[[str], Any]:
 
 
 def _season(text: str) -> int:
-    from sportsframe.registry.endpoints import FIRST_SEASON, latest_season
+    from sportsframe.registry import FIRST_SEASON, latest_season
 
     checked: int = _registry_argument(
         "season", f"a season: give a year from {FIRST_SEASON} to {latest_season()}"

@@ -29,7 +29,7 @@ from sportsframe.cached_client import CachedSportsDataIOClient
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer, FaultRule, start_emulator
 from sportsframe.errors import InvalidParameterError, OfflineCacheMissError, UpstreamError
-from sportsframe.registry.endpoints import ENDPOINTS, Endpoint
+from sportsframe.registry import ENDPOINTS, Endpoint
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.registry import ENDPOINTS
 
 API_KEY = "test-key-0123456789abcdef"
 NOW = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ from sportsframe.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from sportsframe.registry.endpoints import ENDPOINTS, BoundCall
+from sportsframe.registry import ENDPOINTS, BoundCall
 from sportsframe.settings import Settings
 
 KEY = "0123456789abcdef-secret-test-key"

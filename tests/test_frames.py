@@ -11,8 +11,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from sportsframe import frames
-from sportsframe.frames.build import _CATEGORY_SETS, _TEAM_FIELDS, _models
-from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.frames.schema import _CATEGORY_SETS, _TEAM_FIELDS, _models
+from sportsframe.registry import ENDPOINTS
 
 
 def make_record(model: str, rnd: random.Random, depth: int = 0) -> dict[str, Any]:

@@ -90,7 +90,7 @@ WORKER = """
 import asyncio, sys
 import redis.asyncio as redis
 from sportsframe.api.client import SportsDataIOClient
-from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.registry import ENDPOINTS
 from sportsframe.api.ratelimit import RedisRateLimiter
 from sportsframe.settings import Settings
 

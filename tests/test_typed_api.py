@@ -22,8 +22,8 @@ from sportsframe.facade import signatures
 from sportsframe.facade.docstrings import JOIN_KEYS, join_keys
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.sync import Session
+from sportsframe.registry import ParamKind
 from sportsframe.registry.datasets import DATASETS
-from sportsframe.registry.endpoints import ParamKind
 
 NAMES = sorted(DATASETS)
 HELPERS = [

@@ -36,7 +36,7 @@ from sportsframe.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, Endpoint
+from sportsframe.registry import ENDPOINTS, BoundCall, Endpoint
 from sportsframe.settings import Settings
 
 __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "RETRY_BUDGET", "SportsDataIOClient"]

@@ -72,7 +72,7 @@ from sportsframe.cache.upkeep import Upkeep
 from sportsframe.cache.writes import MAX_SIZE_CHECK_EVERY, WritePath
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import OfflineCacheMissError, RateLimitedError, UpstreamError
-from sportsframe.registry.endpoints import BoundCall
+from sportsframe.registry import BoundCall
 from sportsframe.registry.sources import DEFAULT_SOURCE, source_prefix
 from sportsframe.registry.ttl import CacheDataType, CacheTier
 

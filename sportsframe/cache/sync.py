@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from sportsframe.cache.entry import Lookup
     from sportsframe.cache.manager import CacheManager, Loader
-    from sportsframe.registry.endpoints import BoundCall
+    from sportsframe.registry import BoundCall
     from sportsframe.registry.ttl import CacheDataType
 
 __all__ = ["SyncCacheManager"]

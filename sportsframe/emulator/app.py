@@ -28,7 +28,7 @@ from starlette.routing import Route
 from sportsframe.emulator.payloads import Payloads
 from sportsframe.emulator.world import World
 from sportsframe.league import TEAM_KEYS
-from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.registry import ENDPOINTS
 
 __all__ = [
     "Emulator",

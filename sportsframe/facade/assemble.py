@@ -19,7 +19,7 @@ from sportsframe import frames
 if TYPE_CHECKING:
     from sportsframe.cache.entry import CacheEntry
     from sportsframe.facade.l0 import FrameCache
-    from sportsframe.registry.endpoints import BoundCall
+    from sportsframe.registry import BoundCall
 
 __all__ = ["concat", "finish_part", "provenance", "stored_frame"]
 

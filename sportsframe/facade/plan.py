@@ -13,8 +13,8 @@ import inspect
 from typing import Any
 
 from sportsframe.errors import InvalidParameterError
+from sportsframe.registry import ENDPOINTS, BoundCall, max_week, min_week
 from sportsframe.registry.datasets import DATASETS, Dataset, expand, ints
-from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, max_week, min_week
 
 __all__ = ["CONTROL_ARGUMENTS", "bind", "plan", "planned", "week_range"]
 

@@ -32,8 +32,8 @@ from sportsframe.facade.l0 import FrameCache, L0Coherence
 from sportsframe.facade.plan import bind, plan, week_range
 from sportsframe.facade.signatures import AsyncFrame, DatasetMethods, signature
 from sportsframe.facade.warming import Warming
+from sportsframe.registry import ENDPOINTS, BoundCall, validate_argument
 from sportsframe.registry.datasets import DATASETS, Dataset, expand
-from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, validate_argument
 from sportsframe.registry.sources import source_key
 from sportsframe.report import EfficiencyReport
 from sportsframe.settings import DEFAULT_BASE_URL, Settings

@@ -26,8 +26,8 @@ from sportsframe.facade.plan import bind, planned
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.signatures import DatasetMethods, signature
 from sportsframe.loop import run_sync
+from sportsframe.registry import BoundCall
 from sportsframe.registry.datasets import DATASETS, Dataset
-from sportsframe.registry.endpoints import BoundCall
 from sportsframe.settings import Settings
 
 __all__ = ["Session"]

@@ -19,7 +19,7 @@ from sportsframe.registry.datasets import DATASETS, Dataset, expand
 if TYPE_CHECKING:
     from sportsframe.clock import Clock
     from sportsframe.facade.signatures import Seasons, Weeks
-    from sportsframe.registry.endpoints import BoundCall
+    from sportsframe.registry import BoundCall
 
 __all__ = ["WARM_DATASETS", "Warming"]
 

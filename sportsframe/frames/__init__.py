@@ -1,22 +1,27 @@
-"""Typed frames: the schema of each dataset, the build from a cached entry's Arrow table, the
-conversion to pandas, and the finished frame kept beside its entry."""
+"""Typed frames: the schema of each dataset (:mod:`.schema`), the build from a cached entry's Arrow
+table and the conversion to pandas (:mod:`.build`, :mod:`.topandas`), and the finished frame kept
+beside its entry (:mod:`.stored`)."""
 
 from sportsframe.frames.build import (
-    FRAME_BUILD_VERSION,
-    SEASON_TYPE_CATEGORIES,
-    Column,
-    FrameSchema,
     build_frame,
     build_frame_from_payload,
     build_table,
-    companion_name,
+    to_pandas,
+)
+from sportsframe.frames.schema import (
+    SEASON_TYPE_CATEGORIES,
+    Column,
+    FrameSchema,
     datasets,
     dictionary,
-    frame_from_ipc,
     schema,
     snake,
+)
+from sportsframe.frames.stored import (
+    FRAME_BUILD_VERSION,
+    companion_name,
+    frame_from_ipc,
     table_to_ipc,
-    to_pandas,
 )
 
 __all__ = [

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sportsframe.errors import InvalidParameterError
-from sportsframe.registry.endpoints import ENDPOINTS, BoundCall, Endpoint
+from sportsframe.registry.endpoint import BoundCall, Endpoint
+from sportsframe.registry.nfl import ENDPOINTS
 
 __all__ = ["DATASETS", "Dataset", "expand", "ints"]
 

@@ -33,7 +33,7 @@ from sportsframe.errors import (
     UpstreamTimeoutError,
 )
 from sportsframe.metrics import REGISTRY
-from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.registry import ENDPOINTS
 from sportsframe.registry.ttl import FINAL_TTL, TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
 

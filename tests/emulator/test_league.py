@@ -22,7 +22,7 @@ import pytest
 from sportsframe.api.client import SportsDataIOClient
 from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.facade.sync import Session
-from sportsframe.registry.endpoints import ENDPOINTS
+from sportsframe.registry import ENDPOINTS
 from sportsframe.settings import Settings
 
 KEY = "league-test-key"

@@ -27,7 +27,7 @@ import pytest
 
 from sportsframe.api.client import SportsDataIOClient
 from sportsframe.emulator import EmulatorServer, start_emulator
-from sportsframe.registry.endpoints import ENDPOINTS, BoundCall
+from sportsframe.registry import ENDPOINTS, BoundCall
 from sportsframe.settings import Settings
 
 KEY = "openapi-test-key"

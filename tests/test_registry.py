@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from sportsframe.errors import InvalidParameterError
-from sportsframe.registry.endpoints import ENDPOINTS, patterns_for, week_patterns
+from sportsframe.registry import ENDPOINTS, Endpoint, patterns_for, week_patterns
 
 
 def test_at_least_22_endpoints_with_spec_method_names() -> None:
@@ -72,3 +74,39 @@ def test_validation_names_the_argument(
 def test_historical_team_keys_are_accepted() -> None:
     for key in ("OAK", "SD", "STL", "kc"):
         ENDPOINTS["players"].bind(key)
+
+
+def test_a_row_names_each_of_its_values() -> None:
+    # The rows are read by people: an Endpoint takes keywords only, so each value says what it is.
+    teams = ENDPOINTS["teams"]
+    with pytest.raises(TypeError):
+        Endpoint(  # type: ignore[call-arg]
+            teams.name,
+            teams.method,
+            teams.path,
+            teams.params,
+            teams.data_type,
+            teams.model,
+            teams.shape,
+            teams.description,
+        )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sportsframe.registry",
+        "sportsframe.registry.params",
+        "sportsframe.registry.endpoint",
+        "sportsframe.registry.props",
+        "sportsframe.registry.nfl",
+        "sportsframe.frames",
+        "sportsframe.frames.schema",
+        "sportsframe.frames.build",
+        "sportsframe.frames.stored",
+    ],
+)
+def test_every_exported_name_exists(module: str) -> None:
+    loaded = importlib.import_module(module)
+    missing = [name for name in loaded.__all__ if not hasattr(loaded, name)]
+    assert missing == []

@@ -1,0 +1,59 @@
+"""The finished frame kept beside a cache entry: its name, and its bytes as Arrow IPC.
+
+A hit that finds the finished frame skips the build: it reads the stored table back zero-copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+
+from sportsframe.frames.build import to_pandas
+from sportsframe.frames.schema import arrow_type, schema
+
+__all__ = ["FRAME_BUILD_VERSION", "companion_name", "frame_from_ipc", "table_to_ipc"]
+
+
+#: Bump when the builder changes what it makes of the same payload: stored finished frames of
+#: an older build are then never read again (their companion name changes).
+FRAME_BUILD_VERSION = 1
+
+
+@cache
+def companion_name(dataset: str) -> str:
+    """The name under which a finished frame of ``dataset`` is kept beside its cache entry.
+
+    It fingerprints the build version and the declared columns and dtypes, so a frame stored by
+    another version of sportsframe is never mistaken for this version's.
+    """
+    sch = schema(dataset)
+    columns = [[c.name, str(c.dtype), str(arrow_type(c))] for c in sch.columns]
+    shape = [FRAME_BUILD_VERSION, columns]
+    digest = hashlib.sha256(orjson.dumps(shape)).hexdigest()[:12]
+    return f"frame-{dataset}-{digest}"
+
+
+def table_to_ipc(table: pa.Table) -> bytes:
+    """A finished frame table as one uncompressed Arrow IPC stream (any Arrow reader opens it;
+    uncompressed because reading it back is the hot path).
+
+    Text columns are stored as ``large_string``: pandas' Arrow-backed ``str`` arrays hold that
+    type, so reading them back takes no conversion.
+    """
+    fields = [
+        f.with_type(pa.large_string()) if pa.types.is_string(f.type) else f for f in table.schema
+    ]
+    table = table.cast(pa.schema(fields))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def frame_from_ipc(data: bytes | memoryview) -> pd.DataFrame:
+    """The frame stored by :func:`table_to_ipc` (zero-copy read, then :func:`to_pandas`)."""
+    return to_pandas(pa.ipc.open_stream(pa.py_buffer(data)).read_all())

@@ -1,0 +1,141 @@
+"""Endpoint parameters: their kinds, their validation, and the week bounds of a season.
+
+A bad argument raises :class:`~sportsframe.errors.InvalidParameterError` naming the argument and
+the endpoint, before any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from sportsframe.errors import InvalidParameterError
+from sportsframe.league import is_team_key
+
+__all__ = [
+    "FIRST_SEASON",
+    "REQUIRED",
+    "SEASON_TYPES",
+    "Param",
+    "ParamKind",
+    "latest_season",
+    "max_week",
+    "min_week",
+    "validate_value",
+]
+
+#: The season types a call accepts (the frames know two more: OFF and STAR).
+SEASON_TYPES = ("REG", "PRE", "POST")
+#: The first season a call may name.
+FIRST_SEASON = 2000
+#: The default of a parameter that has none (a sentinel: ``None`` is a valid default).
+REQUIRED: Any = object()
+
+
+class ParamKind(Enum):
+    """What a parameter is, which decides how it is validated and written."""
+
+    SEASON = "season"
+    SEASON_TYPE = "season_type"
+    WEEK = "week"
+    TEAM = "team"
+    ID = "id"  # player, score and game ids: positive integers
+    BOOL = "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One endpoint parameter.
+
+    ``path_name`` is the placeholder in the path template (``None`` for parameters that only
+    shape the key and the payload, such as ``include_alternate``).
+    """
+
+    name: str
+    kind: ParamKind
+    path_name: str | None = None
+    default: Any = REQUIRED
+
+    @property
+    def required(self) -> bool:
+        """True when the caller must give this argument (it has no default)."""
+        return self.default is REQUIRED
+
+
+def min_week(season_type: str) -> int:
+    """The first valid week of a season type (PRE starts at 0)."""
+    return 0 if season_type == "PRE" else 1
+
+
+def max_week(season: int, season_type: str) -> int:
+    """The last valid week: REG 18 from 2021 (17 before), PRE 4, POST 4."""
+    if season_type == "REG":
+        return 18 if season >= 2021 else 17
+    return 4
+
+
+def latest_season() -> int:
+    """The last season a call may name: next year (the schedule is out before it starts)."""
+    return datetime.now(UTC).year + 1
+
+
+def _check_int(name: str, value: Any, endpoint: str) -> int:
+    # bool is an int subclass: True as a week or id is a mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterError(
+            name, value, f"must be an integer, not {type(value).__name__}", endpoint=endpoint
+        )
+    return value
+
+
+def validate_value(param: Param, value: Any, endpoint: str) -> Any:
+    """``value`` checked and normalised for ``param`` (team and season type upper-cased).
+
+    A week is checked as an integer only: its range depends on the season and season type,
+    which :meth:`~sportsframe.registry.endpoint.Endpoint.bind` checks once all are known.
+    """
+    kind = param.kind
+    if kind is ParamKind.SEASON:
+        season = _check_int(param.name, value, endpoint)
+        latest = latest_season()
+        if not FIRST_SEASON <= season <= latest:
+            raise InvalidParameterError(
+                param.name,
+                value,
+                f"seasons run from {FIRST_SEASON} to {latest}",
+                endpoint=endpoint,
+            )
+        return season
+    if kind is ParamKind.SEASON_TYPE:
+        if not isinstance(value, str) or value.upper() not in SEASON_TYPES:
+            raise InvalidParameterError(
+                param.name, value, "must be one of 'REG', 'PRE', 'POST'", endpoint=endpoint
+            )
+        return value.upper()
+    if kind is ParamKind.WEEK:
+        return _check_int(param.name, value, endpoint)  # range checked with the season later
+    if kind is ParamKind.TEAM:
+        if not isinstance(value, str) or not is_team_key(value.upper()):
+            raise InvalidParameterError(
+                param.name,
+                value,
+                "must be a team key such as 'KC' or 'PHI' (see sportsframe.league.TEAMS)",
+                endpoint=endpoint,
+            )
+        return value.upper()
+    if kind is ParamKind.ID:
+        ident = _check_int(param.name, value, endpoint)
+        if ident <= 0:
+            raise InvalidParameterError(
+                param.name, value, "must be a positive integer", endpoint=endpoint
+            )
+        return ident
+    if kind is ParamKind.BOOL:
+        if not isinstance(value, bool):
+            raise InvalidParameterError(
+                param.name, value, "must be True or False", endpoint=endpoint
+            )
+        return value
+    raise AssertionError(kind)  # pragma: no cover
