@@ -1033,7 +1033,9 @@ def _describe(tier: Tier | None) -> str:
 
 
 def _hot_tier_from_settings(settings: Settings, clock: Clock) -> Tier:
-    from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
+    from sportsframe.cache.memory import MemoryTier
+    from sportsframe.cache.redis.client import probe
+    from sportsframe.cache.redis.tier import RedisTier
 
     if not settings.redis_enabled:
         memory: Tier = MemoryTier(settings.cache_max_size, clock)

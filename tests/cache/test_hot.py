@@ -1,5 +1,6 @@
-"""RedisTier specifics (bytes, PX, garbage repair, namespace, outages) and MemoryTier specifics
-(LRU, grace, isolation). The shared behaviour is in test_tier_contract.py."""
+"""RedisTier specifics (bytes, PX, garbage repair, namespace, outages, companions) and the
+blocking reader. The shared behaviour is in test_tier_contract.py, MemoryTier's in
+test_memory.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyarrow as pa
 import pytest
 
 from sportsframe.cache.redis.blocking import SyncHotReader
-from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
+from sportsframe.cache.redis.client import probe
+from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.tier import CacheEntry, TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings
@@ -179,47 +181,6 @@ def test_from_settings_and_describe_hide_the_password(clock: ManualClock) -> Non
     assert tier.client.get_connection_kwargs().get("decode_responses") is False
 
 
-# -- MemoryTier ------------------------------------------------------------------------------------
-async def test_memory_lru_evicts_the_least_recently_used(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(3, clock)
-    for key in ("a", "b", "c"):
-        await tier.set(make_entry(key, []))
-    assert await tier.get("a") is not None  # a is now the most recent
-    await tier.set(make_entry("d", []))
-    assert await tier.keys() == ["a", "c", "d"]
-    assert len(tier) == 3
-
-
-async def test_memory_drops_entries_after_expiry_plus_grace(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(10, clock)
-    await tier.set(make_entry("odds:2024:18", PAYLOAD, ttl=60), grace=100)
-    clock.advance(159)
-    assert await tier.get("odds:2024:18", include_stale=True) is not None
-    clock.advance(1)  # like Redis's own PX expiry, judged by the tier's clock
-    assert await tier.get("odds:2024:18", include_stale=True) is None
-    assert await tier.keys() == []
-
-
-async def test_memory_readers_cannot_change_the_cached_payload(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(10, clock)
-    payload = [{"PlayerID": 1}]
-    await tier.set(make_entry("players:SF", payload))
-    payload.append({"PlayerID": 99})  # the writer's object
-    first = await tier.get("players:SF")
-    assert first is not None
-    assert first.payload == [{"PlayerID": 1}]
-    first.payload.clear()  # a reader's object
-    second = await tier.get("players:SF")
-    assert second is not None
-    assert second.payload == [{"PlayerID": 1}]
-
-
 async def test_companion_is_read_with_its_entry_and_expires_with_it(
     redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str, clock: ManualClock
 ) -> None:
@@ -280,18 +241,6 @@ async def test_companion_of_an_expired_entry_is_not_written(
     clock.advance(11)
     await tier.set_companion(entry, "frame-teams-1", b"frame", grace=0)
     assert await client.exists(f"{namespace}#frame-teams-1:teams") == 0
-
-
-async def test_memory_tier_never_carries_a_companion_over(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(clock=clock)
-    entry = make_entry("teams", PAYLOAD)
-    entry.companion = b"from elsewhere"
-    await tier.set(entry)
-    found = await tier.get("teams")
-    assert found is not None
-    assert found.companion is None
 
 
 # -- the blocking reader of the sync facade ------------------------------------------------------

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
 from sportsframe.cache.manager import CacheManager
-from sportsframe.cache.redis.tier import MemoryTier, RedisTier
+from sportsframe.cache.memory import MemoryTier
+from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import CacheEntry
 from sportsframe.clock import ManualClock

@@ -12,22 +12,31 @@ circuit breakers. After a failure the reader stays quiet for the breaker's reset
 server that went away costs one timeout, not one per call.
 
 redis-py's blocking client is thread-safe (one connection per command from its pool), so one
-reader serves every thread of the process.
+reader serves every thread of the process. The client is built by
+:func:`~sportsframe.cache.redis.client.build_client` with the async tier's options, and the
+round trip and its decoding are :mod:`sportsframe.cache.redis.pairs`, shared with
+:meth:`RedisTier.get_with_companion <sportsframe.cache.redis.tier.RedisTier.get_with_companion>`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisClusterException, RedisError
 
 from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.redis.tier import READ_CHUNK, companion_key, current_companion
-from sportsframe.cache.tier import CacheEntry
+from sportsframe.cache.redis.client import build_client
+from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs, pair_keys
 from sportsframe.clock import Clock
+
+if TYPE_CHECKING:
+    import redis
+    import redis.cluster
+
+    from sportsframe.cache.tier import CacheEntry
 
 __all__ = ["SyncHotReader"]
 
@@ -58,7 +67,7 @@ class SyncHotReader:
         self.cluster = cluster
         self._url = url
         self._timeouts = (connect_timeout, socket_timeout)
-        self._client: Any = None
+        self._client: redis.Redis | redis.cluster.RedisCluster | None = None
         self._lock = threading.Lock()
         self._quiet_until = float("-inf")
         self._closed = False
@@ -66,21 +75,18 @@ class SyncHotReader:
     def __repr__(self) -> str:
         return f"SyncHotReader(namespace={self.namespace!r}, cluster={self.cluster})"
 
-    def _connect(self) -> Any:
+    def _connect(self) -> redis.Redis | redis.cluster.RedisCluster:
         with self._lock:
             if self._closed:
                 raise OSError("the reader is closed")
             if self._client is None:
-                import redis
-                from redis.cluster import RedisCluster
-
-                options: dict[str, Any] = {
-                    "socket_connect_timeout": self._timeouts[0],
-                    "socket_timeout": self._timeouts[1],
-                    "socket_read_size": READ_CHUNK,
-                }
-                factory: Any = RedisCluster if self.cluster else redis.Redis
-                self._client = factory.from_url(self._url, **options)
+                self._client = build_client(
+                    self._url,
+                    blocking=True,
+                    cluster=self.cluster,
+                    connect_timeout=self._timeouts[0],
+                    socket_timeout=self._timeouts[1],
+                )
             return self._client
 
     def read(
@@ -94,19 +100,9 @@ class SyncHotReader:
         """
         if not keys or self._closed or self.clock.monotonic() < self._quiet_until:
             return None
-        names: list[str] = []
-        for key in keys:
-            names += [f"{self.namespace}:{key}", companion_key(self.namespace, companion, key)]
+        names = pair_keys(self.namespace, companion, keys)
         try:
-            client = self._connect()
-            if self.cluster:
-                # The two keys of a pair may live in different slots: a pipeline splits them.
-                pipe = client.pipeline(transaction=False)
-                for name in names:
-                    pipe.get(name)
-                values = pipe.execute()
-            else:
-                values = client.mget(names)
+            values = fetch_pairs(self._connect(), names, self.cluster)
         except (RedisError, RedisClusterException, OSError):
             # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
             self._quiet_until = self.clock.monotonic() + RESET_PERIOD
@@ -120,13 +116,10 @@ class SyncHotReader:
             if raw is None or extra is None:
                 return None
             try:
-                entry = codec.entry_from_ipc(raw, lazy=True)
+                entry = entry_with_companion(raw, extra, now)
             except codec.CodecError:
                 return None  # the async path repairs it
-            if now >= entry.expires_at:
-                return None
-            entry.companion = current_companion(extra, entry)
-            if entry.companion is None:
+            if entry is None or entry.companion is None:
                 return None
             out.append(entry)
         return out
