@@ -90,6 +90,21 @@ async def test_garbage_value_is_a_miss_deleted_and_logged_once(
     assert "garbage" not in lines[0].getMessage()  # the value itself is never logged
 
 
+async def test_garbage_read_with_a_companion_is_a_miss_deleted_and_logged_once(
+    redis_pair: tuple[RedisTier, Any], namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    tier, client = redis_pair
+    raw_key = f"{namespace}:odds:2024:18"
+    await client.set(raw_key, b"\x00garbage, not an arrow stream")
+    await client.set(f"{namespace}#frame-odds-1:odds:2024:18", b"a companion of something")
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        assert await tier.get_with_companion("odds:2024:18", "frame-odds-1") is None
+        assert await client.exists(raw_key) == 0
+    lines = [r for r in caplog.records if r.name == "sportsframe.cache"]
+    assert len(lines) == 1
+    assert "undecodable" in lines[0].getMessage()
+
+
 async def test_garbage_in_get_many_and_ttl(
     redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str
 ) -> None:
