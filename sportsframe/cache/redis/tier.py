@@ -237,6 +237,8 @@ class RedisTier:
         event loop, or None when the tier was given a client rather than a URL."""
         if self._url is None or self._sync_reader is not None:
             return self._sync_reader
+        # Imported here, not at the top: blocking.py imports redis-py (a tenth of a second),
+        # which a process whose hot tier is in memory never needs.
         from sportsframe.cache.redis.blocking import SyncHotReader
 
         with self._sync_reader_lock:  # the sync facade asks from many threads at once
