@@ -169,7 +169,7 @@ def floor_child(config: dict[str, Any]) -> dict[str, Any]:
     import redis
 
     from sportsframe import frames
-    from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
+    from sportsframe.cache.redis.layout import COMPANION_STAMP_BYTES
 
     imported = time.perf_counter()
     out: dict[str, Any] = {"import": imported - started, "firsts": [], "repeats": []}

@@ -39,7 +39,7 @@ from _common import back_to_back, drop_namespace, ms, side_by_side
 
 from sportsframe import frames
 from sportsframe.cache import codec
-from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
+from sportsframe.cache.redis.layout import COMPANION_STAMP_BYTES
 from sportsframe.emulator import start_emulator
 from sportsframe.facade.sync import Session
 

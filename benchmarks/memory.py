@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sportsframe import frames
     from sportsframe.cache import codec
-    from sportsframe.cache.redis.tier import COMPANION_STAMP_BYTES
+    from sportsframe.cache.redis.layout import COMPANION_STAMP_BYTES
     from sportsframe.emulator import start_emulator
     from sportsframe.facade.sync import Session
 

@@ -32,7 +32,9 @@ log = logging.getLogger("sportsframe.cache")
 
 def hot_tier(settings: Settings, clock: Clock) -> Tier:
     """Redis when it is configured and answers, else the in-process memory tier."""
-    from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
+    from sportsframe.cache.memory import MemoryTier
+    from sportsframe.cache.redis.client import probe
+    from sportsframe.cache.redis.tier import RedisTier
 
     if not settings.redis_enabled:
         return MemoryTier(settings.cache_max_size, clock)

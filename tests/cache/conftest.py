@@ -60,7 +60,8 @@ async def build_tier(
     kind: str, request: pytest.FixtureRequest, clock: ManualClock, tmp_path: Path, namespace: str
 ) -> tuple[Any, Callable[[], Any]]:
     """(tier, async cleanup) for ``kind``; service-backed kinds use the shared fixtures."""
-    from sportsframe.cache.redis.tier import MemoryTier, RedisTier
+    from sportsframe.cache.memory import MemoryTier
+    from sportsframe.cache.redis.tier import RedisTier
     from sportsframe.cache.sql.tier import SqlTier
 
     if kind == "memory":

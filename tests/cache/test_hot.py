@@ -1,5 +1,6 @@
-"""RedisTier specifics (bytes, PX, garbage repair, namespace, outages) and MemoryTier specifics
-(LRU, grace, isolation). The shared behaviour is in test_tier_contract.py."""
+"""RedisTier specifics (bytes, PX, garbage repair, namespace, outages, companions) and the
+blocking reader. The shared behaviour is in test_tier_contract.py, MemoryTier's in
+test_memory.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.redis.blocking import SyncHotReader
-from sportsframe.cache.redis.tier import MemoryTier, RedisTier, probe
+from sportsframe.cache.redis.client import probe
+from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings
@@ -87,6 +89,21 @@ async def test_garbage_value_is_a_miss_deleted_and_logged_once(
     assert len(lines) == 1
     assert "undecodable" in lines[0].getMessage()
     assert "garbage" not in lines[0].getMessage()  # the value itself is never logged
+
+
+async def test_garbage_read_with_a_companion_is_a_miss_deleted_and_logged_once(
+    redis_pair: tuple[RedisTier, Any], namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    tier, client = redis_pair
+    raw_key = f"{namespace}:odds:2024:18"
+    await client.set(raw_key, b"\x00garbage, not an arrow stream")
+    await client.set(f"{namespace}#frame-odds-1:odds:2024:18", b"a companion of something")
+    with caplog.at_level(logging.WARNING, logger="sportsframe.cache"):
+        assert await tier.get_with_companion("odds:2024:18", "frame-odds-1") is None
+        assert await client.exists(raw_key) == 0
+    lines = [r for r in caplog.records if r.name == "sportsframe.cache"]
+    assert len(lines) == 1
+    assert "undecodable" in lines[0].getMessage()
 
 
 async def test_garbage_in_get_many_and_ttl(
@@ -180,47 +197,6 @@ def test_from_settings_and_describe_hide_the_password(clock: ManualClock) -> Non
     assert tier.client.get_connection_kwargs().get("decode_responses") is False
 
 
-# -- MemoryTier ------------------------------------------------------------------------------------
-async def test_memory_lru_evicts_the_least_recently_used(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(3, clock)
-    for key in ("a", "b", "c"):
-        await tier.set(make_entry(key, []))
-    assert await tier.get("a") is not None  # a is now the most recent
-    await tier.set(make_entry("d", []))
-    assert await tier.keys() == ["a", "c", "d"]
-    assert len(tier) == 3
-
-
-async def test_memory_drops_entries_after_expiry_plus_grace(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(10, clock)
-    await tier.set(make_entry("odds:2024:18", PAYLOAD, ttl=60), grace=100)
-    clock.advance(159)
-    assert await tier.get("odds:2024:18", include_stale=True) is not None
-    clock.advance(1)  # like Redis's own PX expiry, judged by the tier's clock
-    assert await tier.get("odds:2024:18", include_stale=True) is None
-    assert await tier.keys() == []
-
-
-async def test_memory_readers_cannot_change_the_cached_payload(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(10, clock)
-    payload = [{"PlayerID": 1}]
-    await tier.set(make_entry("players:SF", payload))
-    payload.append({"PlayerID": 99})  # the writer's object
-    first = await tier.get("players:SF")
-    assert first is not None
-    assert first.payload == [{"PlayerID": 1}]
-    first.payload.clear()  # a reader's object
-    second = await tier.get("players:SF")
-    assert second is not None
-    assert second.payload == [{"PlayerID": 1}]
-
-
 async def test_companion_is_read_with_its_entry_and_expires_with_it(
     redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str, clock: ManualClock
 ) -> None:
@@ -283,18 +259,6 @@ async def test_companion_of_an_expired_entry_is_not_written(
     assert await client.exists(f"{namespace}#frame-teams-1:teams") == 0
 
 
-async def test_memory_tier_never_carries_a_companion_over(
-    make_entry: Make, clock: ManualClock
-) -> None:
-    tier = MemoryTier(clock=clock)
-    entry = make_entry("teams", PAYLOAD)
-    entry.companion = b"from elsewhere"
-    await tier.set(entry)
-    found = await tier.get("teams")
-    assert found is not None
-    assert found.companion is None
-
-
 # -- the blocking reader of the sync facade ------------------------------------------------------
 @pytest.fixture
 async def reading(
@@ -312,7 +276,7 @@ async def reading(
         await tier.close()
 
 
-async def test_sync_reader_returns_entries_only_with_current_companions(
+async def test_sync_reader_sets_only_current_companions(
     reading: tuple[RedisTier, SyncHotReader], make_entry: Make, clock: ManualClock
 ) -> None:
     tier, reader = reading
@@ -321,36 +285,38 @@ async def test_sync_reader_returns_entries_only_with_current_companions(
     for entry in (week17, week18):
         await tier.set(entry, grace=600)
     keys = [week17.key, week18.key]
-    assert reader.read(keys, "frame-1") is None  # no companions yet
+
+    def companions() -> dict[str, bytes | None]:
+        found = reader.read_many(keys, "frame-1")
+        return {k: None if e.companion is None else bytes(e.companion) for k, e in found.items()}
+
+    assert companions() == {week17.key: None, week18.key: None}  # no companions yet
     await tier.set_companion(week17, "frame-1", b"frame 17", grace=600)
-    assert reader.read(keys, "frame-1") is None  # all or nothing
+    assert companions() == {week17.key: b"frame 17", week18.key: None}
     await tier.set_companion(week18, "frame-1", b"frame 18", grace=600)
-    found = reader.read(keys, "frame-1")
-    assert found is not None
-    assert [bytes(e.companion or b"") for e in found] == [b"frame 17", b"frame 18"]
-    assert [e.created_at for e in found] == [week17.created_at, week18.created_at]
-    assert found[0].payload == PAYLOAD  # the entry decodes when asked
-    clock.advance(61)  # week 18 expired (still stored for the grace window)
-    assert reader.read(keys, "frame-1") is None
-    assert reader.read([week17.key], "frame-1") is not None
+    found = reader.read_many(keys, "frame-1")
+    assert [bytes(found[k].companion or b"") for k in keys] == [b"frame 17", b"frame 18"]
+    assert [found[k].created_at for k in keys] == [week17.created_at, week18.created_at]
+    assert found[week17.key].payload == PAYLOAD  # the entry decodes when asked
+    clock.advance(61)  # week 18 expired: still stored for the grace window, and still read
+    assert reader.read_many(keys, "frame-1")[week18.key].expires_at < clock.now()
     clock.advance(1)
     await tier.set(make_entry(week17.key, PAYLOAD[:1]), grace=600)  # rewritten elsewhere
-    assert reader.read([week17.key], "frame-1") is None
+    assert companions()[week17.key] is None  # the companion is the old entry's
 
 
-async def test_sync_reader_reports_the_keys_redis_does_not_hold(
+async def test_sync_reader_leaves_out_the_keys_redis_does_not_hold(
     reading: tuple[RedisTier, SyncHotReader], make_entry: Make
 ) -> None:
     tier, reader = reading
     held = make_entry("player_props:2024:17:True", PAYLOAD)
     await tier.set(held)  # an entry without its companion: present, not absent
-    absent: set[str] = set()
-    assert reader.read([held.key, "player_props:2024:18:True"], "frame-1", absent) is None
-    assert absent == {"player_props:2024:18:True"}
+    found = reader.read_many([held.key, "player_props:2024:18:True"], "frame-1")
+    assert list(found) == [held.key]
     reader.close()
-    dead: set[str] = set()
-    assert reader.read(["teams"], "frame-1", dead) is None  # closed: nothing is known
-    assert dead == set()
+    assert reader.quiet
+    with pytest.raises(TierUnavailable, match="closed"):
+        reader.read_many(["teams"], "frame-1")  # closed: nothing is known
 
 
 def test_sync_reader_goes_quiet_after_a_failure(
@@ -375,12 +341,17 @@ def test_sync_reader_goes_quiet_after_a_failure(
 
     reader._connect = counted  # type: ignore[method-assign]
     try:
-        assert reader.read(["teams"], "frame-1") is None
+        with pytest.raises(TierUnavailable, match="ConnectionError"):
+            reader.read_many(["teams"], "frame-1")
         assert attempts == 1
-        assert reader.read(["teams"], "frame-1") is None  # quiet: not even tried
+        assert reader.quiet
+        with pytest.raises(TierUnavailable, match="resting"):
+            reader.read_many(["teams"], "frame-1")  # quiet: not even tried
         assert attempts == 1
         clock.advance(RESET_PERIOD)
-        assert reader.read(["teams"], "frame-1") is None
+        assert not reader.quiet
+        with pytest.raises(TierUnavailable):
+            reader.read_many(["teams"], "frame-1")
         assert attempts == 2
     finally:
         reader.close()
@@ -393,7 +364,7 @@ def test_a_tier_given_a_client_has_no_sync_reader(clock: ManualClock) -> None:
     assert tier.sync_reader() is None
 
 
-def test_sync_reader_on_a_server_that_is_no_cluster_answers_none(
+def test_sync_reader_on_a_server_that_is_no_cluster_fails_cleanly(
     redis_url: str, namespace: str, clock: ManualClock
 ) -> None:
 
@@ -406,9 +377,11 @@ def test_sync_reader_on_a_server_that_is_no_cluster_answers_none(
         socket_timeout=0.2,
     )
     try:
-        assert reader.read(["teams"], "frame-1") is None
+        with pytest.raises(TierUnavailable):
+            reader.read_many(["teams"], "frame-1")
         assert reader._quiet_until > clock.monotonic()
     finally:
         reader.close()
-    assert reader.read(["teams"], "frame-1") is None  # closed: never reconnects
+    with pytest.raises(TierUnavailable):
+        reader.read_many(["teams"], "frame-1")  # closed: never reconnects
     assert reader._client is None

@@ -21,7 +21,7 @@ import pytest
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.manager import CacheManager
-from sportsframe.cache.redis.tier import MemoryTier
+from sportsframe.cache.memory import MemoryTier
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock

@@ -26,8 +26,9 @@ from sportsframe.cache.blocking import BlockingRead
 from sportsframe.cache.breaker import FAILURE_THRESHOLD, RESET_PERIOD
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.memory import MemoryTier
 from sportsframe.cache.readplan import EventKind, ReadEvent
-from sportsframe.cache.redis.tier import MemoryTier, RedisTier
+from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.clock import ManualClock
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType

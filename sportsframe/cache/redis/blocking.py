@@ -1,34 +1,40 @@
 """Blocking reads of hot-tier entries with their companions, for threads outside the event loop.
 
-The sync facade answers a repeated call from L0 in the caller's thread; when L0 misses (it is
-off, another process wrote the entry, the kernel restarted) the next place is Redis. Going
-through the event loop for that costs a thread hand-off and asyncio's chunked reads of a
+The read plan's blocking driver (:mod:`sportsframe.cache.blocking`) reads Redis in the caller's
+thread: going through the event loop costs a thread hand-off and asyncio's chunked reads of a
 megabyte reply; a plain blocking MGET in the caller's thread does not. This reader does only
-that one thing, read-only and all or nothing: :meth:`SyncHotReader.read` returns entries when
-every key is stored, fresh by the clock and comes with a current companion, and None for
-anything else (a miss, an expired entry, a missing or stale companion, an unreachable server).
-The caller then takes the normal path, which decides what to do, counts misses and feeds the
-circuit breakers. After a failure the reader stays quiet for the breaker's reset period, so a
-server that went away costs one timeout, not one per call.
+that one thing, read-only: :meth:`SyncHotReader.read_many` returns what Redis holds, as the async
+tier's ``get_with_companion`` does, and the plan decides what is fresh. After a failure the reader
+stays quiet for the breaker's reset period, so a server that went away costs one timeout, not one
+per call.
 
 redis-py's blocking client is thread-safe (one connection per command from its pool), so one
-reader serves every thread of the process.
+reader serves every thread of the process. The client is built by
+:func:`~sportsframe.cache.redis.client.build_client` with the async tier's options, and the
+round trip and its decoding are :mod:`sportsframe.cache.redis.pairs`, shared with
+:meth:`RedisTier.get_with_companion <sportsframe.cache.redis.tier.RedisTier.get_with_companion>`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisClusterException, RedisError
 
 from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.entry import CacheEntry, entry_from_ipc
-from sportsframe.cache.redis.tier import READ_CHUNK, companion_key, current_companion
+from sportsframe.cache.redis.client import build_client
+from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs, pair_keys
 from sportsframe.cache.tier import TierUnavailable, error_reason
 from sportsframe.clock import Clock
+
+if TYPE_CHECKING:
+    import redis
+    import redis.cluster
+
+    from sportsframe.cache.entry import CacheEntry
 
 __all__ = ["SyncHotReader"]
 
@@ -59,7 +65,7 @@ class SyncHotReader:
         self.cluster = cluster
         self._url = url
         self._timeouts = (connect_timeout, socket_timeout)
-        self._client: Any = None
+        self._client: redis.Redis | redis.cluster.RedisCluster | None = None
         self._lock = threading.Lock()
         self._quiet_until = float("-inf")
         self._closed = False
@@ -67,70 +73,19 @@ class SyncHotReader:
     def __repr__(self) -> str:
         return f"SyncHotReader(namespace={self.namespace!r}, cluster={self.cluster})"
 
-    def _connect(self) -> Any:
+    def _connect(self) -> redis.Redis | redis.cluster.RedisCluster:
         with self._lock:
             if self._closed:
                 raise OSError("the reader is closed")
             if self._client is None:
-                import redis
-                from redis.cluster import RedisCluster
-
-                options: dict[str, Any] = {
-                    "socket_connect_timeout": self._timeouts[0],
-                    "socket_timeout": self._timeouts[1],
-                    "socket_read_size": READ_CHUNK,
-                }
-                factory: Any = RedisCluster if self.cluster else redis.Redis
-                self._client = factory.from_url(self._url, **options)
+                self._client = build_client(
+                    self._url,
+                    blocking=True,
+                    cluster=self.cluster,
+                    connect_timeout=self._timeouts[0],
+                    socket_timeout=self._timeouts[1],
+                )
             return self._client
-
-    def read(
-        self, keys: Sequence[str], companion: str, absent: set[str] | None = None
-    ) -> list[CacheEntry] | None:
-        """The entries of ``keys`` (storage keys), each with its current ``companion``, or None
-        unless every one of them is there and fresh.
-
-        ``absent``, when given, receives the keys Redis answered it does not hold (only from a
-        read that reached it): the caller need not ask Redis for those again.
-        """
-        if not keys or self._closed or self.clock.monotonic() < self._quiet_until:
-            return None
-        names: list[str] = []
-        for key in keys:
-            names += [f"{self.namespace}:{key}", companion_key(self.namespace, companion, key)]
-        try:
-            client = self._connect()
-            if self.cluster:
-                # The two keys of a pair may live in different slots: a pipeline splits them.
-                pipe = client.pipeline(transaction=False)
-                for name in names:
-                    pipe.get(name)
-                values = pipe.execute()
-            else:
-                values = client.mget(names)
-        except (RedisError, RedisClusterException, OSError):
-            # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
-            self._quiet_until = self.clock.monotonic() + RESET_PERIOD
-            return None
-        if absent is not None:
-            absent.update(key for i, key in enumerate(keys) if values[2 * i] is None)
-        now = self.clock.now()
-        out: list[CacheEntry] = []
-        for i in range(len(keys)):
-            raw, extra = values[2 * i], values[2 * i + 1]
-            if raw is None or extra is None:
-                return None
-            try:
-                entry = entry_from_ipc(raw, lazy=True)
-            except codec.CodecError:
-                return None  # the async path repairs it
-            if now >= entry.expires_at:
-                return None
-            entry.companion = current_companion(extra, entry)
-            if entry.companion is None:
-                return None
-            out.append(entry)
-        return out
 
     @property
     def quiet(self) -> bool:
@@ -143,44 +98,37 @@ class SyncHotReader:
         does not decode is left out (the loop's read removes it).
 
         Raises:
-            TierUnavailable: Redis failed or did not answer in time; the reader then rests for
-                the breaker's reset period.
+            TierUnavailable: Redis failed or did not answer in time (the reader then rests for
+                the breaker's reset period), or the reader rests or is closed (no I/O).
         """
         if self._closed:
             raise TierUnavailable("hot", "the reader is closed")
-        names: list[str] = []
-        for key in keys:
-            names += [f"{self.namespace}:{key}", companion_key(self.namespace, companion, key)]
+        if self.quiet:
+            raise TierUnavailable("hot", "resting after a failure")
         try:
-            client = self._connect()
-            if self.cluster:
-                # The two keys of a pair may live in different slots: a pipeline splits them.
-                pipe = client.pipeline(transaction=False)
-                for name in names:
-                    pipe.get(name)
-                values = pipe.execute()
-            else:
-                values = client.mget(names)
+            values = fetch_pairs(
+                self._connect(), pair_keys(self.namespace, companion, keys), self.cluster
+            )
         except (RedisError, RedisClusterException, OSError) as exc:
             # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
             self._quiet_until = self.clock.monotonic() + RESET_PERIOD
             raise TierUnavailable("hot", error_reason(exc)) from None
+        now = self.clock.now()
         out: dict[str, CacheEntry] = {}
         for i, key in enumerate(keys):
-            raw, extra = values[2 * i], values[2 * i + 1]
+            raw = values[2 * i]
             if raw is None:
                 continue
             try:
-                entry = entry_from_ipc(raw, lazy=True)
+                entry = entry_with_companion(raw, values[2 * i + 1], now, include_stale=True)
             except codec.CodecError:
-                continue
-            if extra is not None:
-                entry.companion = current_companion(extra, entry)
-            out[key] = entry
+                continue  # the loop's read removes it
+            if entry is not None:
+                out[key] = entry
         return out
 
     def close(self) -> None:
-        """Close the pooled connections; the reader answers None from then on."""
+        """Close the pooled connections; the reader reads nothing from then on."""
         with self._lock:
             self._closed = True
             client, self._client = self._client, None
