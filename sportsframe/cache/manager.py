@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from sportsframe.cache.redis.blocking import SyncHotReader
-    from sportsframe.cache.sql.blocking import SyncWarmReader
+    from sportsframe.cache.sql.pool import SyncWarmReader
     from sportsframe.settings import Settings
 
 __all__ = [
@@ -863,8 +863,8 @@ class CacheManager:
 
     def sync_warm_reader(self) -> SyncWarmReader | None:
         """The warm tier's blocking reader for threads outside the event loop (see
-        :mod:`sportsframe.cache.sql.blocking`), or None: a tier without one, a closed manager, or a
-        warm breaker that is not closed (the async path probes)."""
+        :class:`~sportsframe.cache.sql.pool.SyncWarmReader`), or None: a tier without one, a
+        closed manager, or a warm breaker that is not closed (the async path probes)."""
         factory = getattr(self.warm, "sync_reader", None)
         if factory is None or self._closed or self.warm_breaker.state is not BreakerState.CLOSED:
             return None

@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.sql.blocking import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
+from sportsframe.cache.sql.pool import SyncWarmReader
+from sportsframe.cache.sql.postgres import PgBackend
+from sportsframe.cache.sql.sqlite import SqliteBackend
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import EntryNotLoadedError, TierUnavailable
 from sportsframe.clock import ManualClock
-from tests.cache.test_pgreaders import FreezingProxy
+from tests.cache.test_sql_pool_postgres import FreezingProxy
 
 PAYLOAD = [{"PlayerID": 1, "Value": 7.5}, {"PlayerID": 2, "Value": None}]
 KEY = "player_props:2024:18:False"
@@ -108,7 +110,7 @@ def _slow_reader(db: str, clock: ManualClock, timeout: float) -> SyncWarmReader:
         " SELECT count(*), ?, ? FROM n"
     )
     return SyncWarmReader(
-        SyncSqliteBackend(db),
+        SqliteBackend(db),
         sql=slow,
         to_entry=lambda row: None,
         clock=clock,
@@ -269,7 +271,7 @@ async def test_an_error_of_the_statement_on_a_pooled_connection_is_not_retried(
     assert reader.quiet
 
 
-class _CountingPgBackend(SyncPgBackend):
+class _CountingPgBackend(PgBackend):
     """Counts the connections it opens."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
