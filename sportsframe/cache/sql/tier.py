@@ -49,14 +49,12 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-import orjson
-from sqlalchemy import LargeBinary, bindparam, delete, event, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sportsframe.cache.sql import blob, dialect, maintenance, report
 from sportsframe.cache.sql.hit import (
@@ -64,21 +62,19 @@ from sportsframe.cache.sql.hit import (
     deferred_entry,
     entry_statement,
     hit_statement,
-    row_entry,
     sidecar_entry,
     warm_row,
 )
 from sportsframe.cache.sql.maintenance import BATCH_SIZE
-from sportsframe.cache.sql.pool import AsyncReaders, SyncWarmReader
+from sportsframe.cache.sql.pool import SyncWarmReader
+from sportsframe.cache.sql.read import entry_columns, read_entries
 from sportsframe.cache.sql.report import EfficiencyRow, TypeEfficiency
 from sportsframe.cache.sql.schema import build_tables, create_schema
-from sportsframe.cache.sql.sqlite import AsyncSqliteBackend, SqliteBackend
 from sportsframe.cache.tier import CacheEntry, TierUnavailable, error_reason
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.registry.glob import matches
 
 if TYPE_CHECKING:
-    from sportsframe.cache.sql.pool import Backend
     from sportsframe.settings import Settings
 
 __all__ = ["CONNECT_TIMEOUT", "OPERATION_TIMEOUT", "SqlTier"]
@@ -126,26 +122,14 @@ class SqlTier:
         self.schema = schema
         self.operation_timeout = operation_timeout
         self.dialect = self.url.get_backend_name()
-        kwargs: dict[str, Any] = {
-            # A round trip per checkout; the hit path does not check out from this pool
-            # (AsyncReaders), and the quota table and advisory locks share it.
-            "pool_pre_ping": True,
-            "json_serializer": dialect.json_dumps,
-            "json_deserializer": orjson.loads,
-        }
-        if self.dialect == "postgresql":
-            kwargs["connect_args"] = {"connect_timeout": max(2, int(connect_timeout))}
-            kwargs["pool_size"] = pool_size
-            kwargs["max_overflow"] = pool_size
-            kwargs["pool_timeout"] = operation_timeout
-        elif self.dialect == "sqlite":
-            database = self.url.database
-            if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self._engine = create_async_engine(self.url, **kwargs)
-        if self.dialect == "sqlite":
-            event.listen(self._engine.sync_engine, "connect", dialect.sqlite_pragmas)
+        self._engine = dialect.create_engine(
+            self.url,
+            connect_timeout=max(2, int(connect_timeout)),
+            operation_timeout=operation_timeout,
+            pool_size=pool_size,
+        )
         self.table, self.meta_table, self.companions = build_tables(schema)
+        self._select_entry = entry_columns(self.table)
         self._ready = False
         self._init_lock = asyncio.Lock()
         self._sync_reader: SyncWarmReader | None = None
@@ -156,54 +140,14 @@ class SqlTier:
         mark = "%s" if self.dialect == "postgresql" else "?"
         self._hit_sql = hit_statement(entries, companions, mark)
         self._entry_sql = entry_statement(entries, mark)
-        # The point reads' own connections, async and blocking (see _point_readers).
-        self._readers: AsyncReaders | None = None
-        self._sync_backend: Backend[Any] | None = None
-        self._point_readers(pool_size, max(2, int(connect_timeout)))
-        self._select_entry = select(
-            self.table.c.key,
-            self.table.c.data_type,
-            self.table.c.created_at,
-            self.table.c.expires_at,
-            self.table.c.source,
-            self.table.c.hit_count,
-            self.table.c.last_hit_at,
-            self.table.c.arrow,
+        # The hit path's own connections, async and blocking: None for an in-memory database.
+        self._readers, self._sync_backend = dialect.point_readers(
+            self._engine,
+            tier=_NAME,
+            size=max(2, pool_size),
+            connect_timeout=max(2, int(connect_timeout)),
+            operation_timeout=operation_timeout,
         )
-
-    def _point_readers(self, pool_size: int, connect_timeout: int) -> None:
-        """The hit path's connections: psycopg on PostgreSQL, sqlite3 on a SQLite file (an
-        in-memory database has none: another connection would see another database)."""
-        database = self.url.database or ""
-        if self.dialect == "sqlite" and database not in ("", ":memory:"):
-            if database.startswith("file:"):
-                return
-            # The very file SQLAlchemy opens (a relative path resolved now, as it resolves it).
-            (path, *_), _ = self._engine.dialect.create_connect_args(self.url)
-            self._readers = AsyncReaders(
-                AsyncSqliteBackend(str(path), size=4),
-                tier=_NAME,
-                size=4,
-                operation_timeout=self.operation_timeout,
-            )
-            self._sync_backend = SqliteBackend(str(path))
-        elif self.dialect == "postgresql":
-            # psycopg is the postgres extra's: imported only when PostgreSQL is the warm tier.
-            from sportsframe.cache.sql.postgres import AsyncPgBackend, PgBackend
-
-            _, connect_args = self._engine.dialect.create_connect_args(self.url)
-            # A connect_timeout in the URL gives way to the tier's, as in the engine's own
-            # connect_args (given twice it would be a TypeError at connect).
-            connect_args = {k: v for k, v in connect_args.items() if k != "connect_timeout"}
-            self._readers = AsyncReaders(
-                AsyncPgBackend(connect_args, connect_timeout=connect_timeout),
-                tier=_NAME,
-                # As many as the pool keeps: every point read runs here (hits with or without
-                # their companions), SQLAlchemy's pool serves writes and maintenance.
-                size=max(2, pool_size),
-                operation_timeout=self.operation_timeout,
-            )
-            self._sync_backend = PgBackend(connect_args, connect_timeout=connect_timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> SqlTier:
@@ -288,51 +232,11 @@ class SqlTier:
         return dialect.like(self.table if table is None else table, pattern, self.dialect)
 
     # -- reading -----------------------------------------------------------------------------------
-    async def _from_json(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[CacheEntry]:
-        """Entries for rows without a usable sidecar, read from ``data`` (sidecars repaired)."""
-        t = self.table
-        keys = [row.key for row in rows]
-        data = dict((await conn.execute(select(t.c.key, t.c.data).where(t.c.key.in_(keys)))).all())
-        out: list[CacheEntry] = []
-        repairs: list[dict[str, Any]] = []
-        for row in rows:
-            if row.key not in data:
-                continue
-            entry = row_entry(row, _payload=data[row.key])
-            out.append(entry)
-            repairs.append({"b_key": row.key, "b_arrow": entry.ipc})
-        if repairs:
-            stmt = (
-                update(t)
-                .where(t.c.key == bindparam("b_key"))
-                .values(arrow=bindparam("b_arrow", type_=LargeBinary))
-            )
-            await conn.execute(stmt, repairs)
-        return out
-
     async def _read(
         self, conn: AsyncConnection, keys: Sequence[str], include_stale: bool
     ) -> dict[str, CacheEntry]:
-        rows = (await conn.execute(self._select_entry.where(self.table.c.key.in_(keys)))).all()
-        now = self.clock.now()
-        out: dict[str, CacheEntry] = {}
-        fallback: list[Any] = []
-        for row in rows:
-            if not include_stale and now >= row.expires_at:
-                continue
-            entry, problem = sidecar_entry(row, row.arrow)
-            if entry is not None:
-                out[row.key] = entry
-                continue
-            if problem is not None:
-                log.warning(
-                    "unreadable warm-tier sidecar under %s (%s); using data", row.key, problem
-                )
-            fallback.append(row)
-        if fallback:
-            for entry in await self._from_json(conn, fallback):
-                out[entry.key] = entry
-        return out
+        now = None if include_stale else self.clock.now()
+        return await read_entries(conn, self._select_entry, self.table, keys, now=now)
 
     async def get(self, key: str, *, include_stale: bool = False) -> CacheEntry | None:
         """The entry under ``key`` from its Arrow sidecar (``data`` only when that is missing).
