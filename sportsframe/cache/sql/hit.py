@@ -22,6 +22,7 @@ from sportsframe.cache.sql import blob
 from sportsframe.cache.tier import CacheEntry
 
 __all__ = [
+    "COLUMNS",
     "DECODE_ERRORS",
     "WarmRow",
     "deferred_entry",
@@ -34,7 +35,16 @@ __all__ = [
 
 log = logging.getLogger("sportsframe.cache")
 
-_COLUMNS: Final = ("key", "data_type", "created_at", "expires_at", "source", "hit_count")
+#: The entry columns every warm read selects (a :class:`WarmRow`'s but the last).
+COLUMNS: Final = (
+    "key",
+    "data_type",
+    "created_at",
+    "expires_at",
+    "source",
+    "hit_count",
+    "last_hit_at",
+)
 _EPOCH: Final = datetime.min.replace(tzinfo=UTC)
 
 #: What :func:`warm_row` raises for a row that is not a warm row.
@@ -50,7 +60,7 @@ def hit_statement(entries: str, companions: str, mark: str) -> str:
         mark: the driver's parameter marker (``?`` or ``%s``); the parameters are
             (companion name, key).
     """
-    columns = ", ".join(f"e.{name}" for name in (*_COLUMNS, "last_hit_at"))
+    columns = ", ".join(f"e.{name}" for name in COLUMNS)
     return (
         f"SELECT {columns}, c.data AS companion FROM {entries} e LEFT JOIN {companions} c"
         f" ON c.key = e.key AND c.name = {mark} AND c.created_at = e.created_at"
@@ -61,7 +71,7 @@ def hit_statement(entries: str, companions: str, mark: str) -> str:
 def entry_statement(entries: str, mark: str) -> str:
     """The same columns as :func:`hit_statement` with the entry's sidecar last instead of a
     companion; the one parameter is the key."""
-    return f"SELECT {', '.join(_COLUMNS)}, last_hit_at, arrow FROM {entries} WHERE key = {mark}"
+    return f"SELECT {', '.join(COLUMNS)}, arrow FROM {entries} WHERE key = {mark}"
 
 
 class WarmRow(NamedTuple):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import LargeBinary, Select, Table, bindparam, select, update
 
-from sportsframe.cache.sql.hit import row_entry, sidecar_entry
+from sportsframe.cache.sql.hit import COLUMNS, row_entry, sidecar_entry
 from sportsframe.cache.tier import CacheEntry
 
 if TYPE_CHECKING:
@@ -24,18 +24,9 @@ log = logging.getLogger("sportsframe.cache")
 
 
 def entry_columns(table: Table) -> Select[Any]:
-    """SELECT of an entry's row without its payload (``data``), sidecar included."""
-    c = table.c
-    return select(
-        c.key,
-        c.data_type,
-        c.created_at,
-        c.expires_at,
-        c.source,
-        c.hit_count,
-        c.last_hit_at,
-        c.arrow,
-    )
+    """SELECT of an entry's row without its payload (``data``): :data:`~.hit.COLUMNS` and the
+    sidecar, as :func:`~sportsframe.cache.sql.hit.entry_statement`."""
+    return select(*(table.c[name] for name in COLUMNS), table.c.arrow)
 
 
 async def read_entries(
