@@ -39,6 +39,10 @@ def open_reader(path: str) -> sqlite3.Connection:
     return conn
 
 
+def _first_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any | None:
+    return conn.execute(sql, params).fetchone()
+
+
 class SqliteBackend:
     """Read-only ``sqlite3`` connections to the warm tier's file, for the blocking driver."""
 
@@ -63,7 +67,7 @@ class SqliteBackend:
         """The first row, or None; a statement still running at ``deadline`` is interrupted."""
         conn.set_progress_handler(lambda: time.monotonic() >= deadline, self.PROGRESS_STEPS)
         try:
-            return conn.execute(sql, params).fetchone()
+            return _first_row(conn, sql, params)
         finally:
             conn.set_progress_handler(None, 0)
 
@@ -113,12 +117,10 @@ class AsyncSqliteBackend:
         """The first row, read in a worker thread; interrupted past ``deadline`` (the loop's
         time) or when the caller is cancelled."""
         loop = asyncio.get_running_loop()
-        left = max(0.0, deadline - loop.time())
-        work = loop.run_in_executor(
-            self.threads, self._sync.fetch, conn, sql, params, time.monotonic() + left
-        )
+        # No progress handler: past its time the statement is interrupted from here.
+        work = loop.run_in_executor(self.threads, _first_row, conn, sql, params)
         try:
-            done, _ = await asyncio.wait({work}, timeout=left)
+            done, _ = await asyncio.wait({work}, timeout=max(0.0, deadline - loop.time()))
         except asyncio.CancelledError:
             self._abandon(conn, work)  # the caller gave up: so does the statement
             raise
