@@ -59,10 +59,8 @@ async def test_a_statement_past_its_time_is_interrupted(db: str) -> None:
 
 async def test_a_row_that_does_not_parse_is_tier_unavailable(db: str) -> None:
     readers = _sqlite_readers(db, tier="warm", size=1, operation_timeout=2)
-    with pytest.raises(TierUnavailable):
-        await readers.fetch_row(
-            "SELECT 1", (), warm_row
-        )  # one column, not a row of the joined read
+    with pytest.raises(TierUnavailable):  # one column, not a row of the joined read
+        await readers.fetch_row("SELECT 1", (), warm_row)
     assert await readers.fetch_row(ROW, (), warm_row) is not None  # and the slot is free again
     await readers.close()
 
