@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from sportsframe.cache.sql.tier import TypeEfficiency
+from sportsframe.cache.sql.report import TypeEfficiency
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -102,8 +102,8 @@ class EfficiencyReport:
     def from_rows(
         cls, rows: Iterable[Any], *, generated_at: datetime, monthly_quota: int
     ) -> EfficiencyReport:
-        """The report of the warm tier's rows (:class:`~sportsframe.cache.sql.tier.TypeEfficiency`,
-        or tuples in its order)."""
+        """The report of the warm tier's rows
+        (:class:`~sportsframe.cache.sql.report.TypeEfficiency`, or tuples in its order)."""
         raw = pd.DataFrame.from_records(
             [tuple(row) for row in rows], columns=list(TypeEfficiency._fields)
         )

@@ -640,7 +640,7 @@ def test_a_sync_warm_hit_overlapped_by_a_write_is_not_copied_over_it(
 ) -> None:
     import redis
 
-    from sportsframe.cache.sql.blocking import SyncWarmReader
+    from sportsframe.cache.sql.pool import SyncWarmReader
 
     with warm_session as session:
         built = session.props(2024, 15)
@@ -683,7 +683,7 @@ def test_a_failing_sync_warm_read_falls_back_to_the_loop(
 ) -> None:
     import sqlite3
 
-    from sportsframe.cache.sql.blocking import SyncSqliteBackend
+    from sportsframe.cache.sql.sqlite import SqliteBackend
 
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         built = session.props(2024, 16)
@@ -693,7 +693,7 @@ def test_a_failing_sync_warm_read_falls_back_to_the_loop(
         def broken(*args: Any) -> Any:
             raise sqlite3.OperationalError("disk I/O error")
 
-        monkeypatch.setattr(SyncSqliteBackend, "fetch", broken)
+        monkeypatch.setattr(SqliteBackend, "fetch", broken)
         again = session.props(2024, 16)
         assert again.attrs["served_from"] == "warm"  # through the loop's own read
         assert_frame_equal(again, built)

@@ -22,7 +22,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 import sportsframe as sf
-from sportsframe.cache.sql.tier import TypeEfficiency
+from sportsframe.cache.sql.report import TypeEfficiency
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade.sync import Session

@@ -18,8 +18,7 @@ from sqlalchemy import event, text
 
 from sportsframe.cache import codec
 from sportsframe.cache.entry import CacheEntry, entry_from_ipc
-from sportsframe.cache.sql import blob
-from sportsframe.cache.sql import tier as warm
+from sportsframe.cache.sql import blob, maintenance, schema
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
@@ -101,7 +100,7 @@ async def test_postgres_table_is_the_spec_table(
         )
         assert default[0][0] == "0"
         (version,) = await _sql(tier, f'SELECT value FROM "{pg_schema}".sportsframe_meta')
-        assert version[0] == warm.WARM_SCHEMA_VERSION
+        assert version[0] == schema.WARM_SCHEMA_VERSION
     finally:
         await tier.close()
 
@@ -130,9 +129,9 @@ async def test_a_hit_reads_the_sidecar_not_the_json(
     assert readers is not None
     fetch_row = readers.fetch_row
 
-    async def seen(sql: str, params: Any) -> Any:
+    async def seen(sql: str, params: Any, *decode: Any) -> Any:
         statements.append(sql)
-        return await fetch_row(sql, params)
+        return await fetch_row(sql, params, *decode)
 
     monkeypatch.setattr(readers, "fetch_row", seen)
     event.listen(sql_tier.engine.sync_engine, "before_cursor_execute", record)
@@ -261,7 +260,7 @@ async def test_analyze_efficiency(sql_tier: SqlTier, make_entry: Make, clock: Ma
 async def test_cleanup_works_in_batches(
     sql_tier: SqlTier, make_entry: Make, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(warm, "CLEANUP_BATCH", 4)
+    monkeypatch.setattr(maintenance, "CLEANUP_BATCH", 4)
     await sql_tier.set_many([make_entry(f"odds:{i}", [], ttl=10) for i in range(10)])
     await sql_tier.set(make_entry("teams:2024", [], ttl=1000))
     clock.advance(11)

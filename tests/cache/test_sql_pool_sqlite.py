@@ -1,5 +1,5 @@
-"""SqliteReaders, the warm tier's hit-path connections on a SQLite file: bounded in time,
-read-only, failing as TierUnavailable, and used by the tier's companion reads."""
+"""The warm tier's point-read pool (AsyncReaders) on a SQLite file: bounded in time, read-only,
+failing as TierUnavailable, and used by the tier's companion reads."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import event
 
 from sportsframe.cache.entry import EntryNotLoadedError
-from sportsframe.cache.sql.sqlite import SqliteReaders
+from sportsframe.cache.sql.hit import warm_row
+from sportsframe.cache.sql.pool import AsyncReaders
+from sportsframe.cache.sql.sqlite import AsyncSqliteBackend
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
@@ -26,6 +28,13 @@ SLOW = (
 ROW = "SELECT 'k', 't', '2024-01-01 00:00:00.000000', '2024-01-02 00:00:00', 's', 0, NULL, x'00'"
 
 
+def _sqlite_readers(db: str, *, tier: str, size: int, operation_timeout: float) -> AsyncReaders:
+    """Readers of the file ``db``, as SqlTier builds them."""
+    return AsyncReaders(
+        AsyncSqliteBackend(db, size=size), tier=tier, size=size, operation_timeout=operation_timeout
+    )
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = tmp_path / "warm.sqlite3"
@@ -35,32 +44,32 @@ def db(tmp_path: Path) -> str:
 
 
 async def test_a_statement_past_its_time_is_interrupted(db: str) -> None:
-    readers = SqliteReaders(db, tier="warm", size=1, operation_timeout=0.3)
+    readers = _sqlite_readers(db, tier="warm", size=1, operation_timeout=0.3)
     started = time.monotonic()
     with pytest.raises(TierUnavailable):
-        await readers.fetch_row(SLOW, ())
+        await readers.fetch_row(SLOW, (), warm_row)
     assert time.monotonic() - started < 1.5
     # The one slot is free again, on a new connection.
-    row = await asyncio.wait_for(readers.fetch_row(ROW, ()), 2)
+    row = await asyncio.wait_for(readers.fetch_row(ROW, (), warm_row), 2)
     assert row is not None
     assert row.created_at.tzinfo is not None
     await readers.close()
     # And the interrupted statement has stopped: no worker thread is still counting.
-    await asyncio.wait_for(asyncio.to_thread(readers._threads.shutdown, True), 2)
+    await asyncio.wait_for(asyncio.to_thread(readers.backend.threads.shutdown, True), 2)
 
 
 async def test_a_row_that_does_not_parse_is_tier_unavailable(db: str) -> None:
-    readers = SqliteReaders(db, tier="warm", size=1, operation_timeout=2)
-    with pytest.raises(TierUnavailable):
-        await readers.fetch_row("SELECT 1", ())  # one column, not a row of the joined read
-    assert await readers.fetch_row(ROW, ()) is not None  # and the slot is free again
+    readers = _sqlite_readers(db, tier="warm", size=1, operation_timeout=2)
+    with pytest.raises(TierUnavailable):  # one column, not a row of the joined read
+        await readers.fetch_row("SELECT 1", (), warm_row)
+    assert await readers.fetch_row(ROW, (), warm_row) is not None  # and the slot is free again
     await readers.close()
 
 
 async def test_the_connections_refuse_to_write(db: str) -> None:
-    readers = SqliteReaders(db, tier="warm", size=1, operation_timeout=2)
+    readers = _sqlite_readers(db, tier="warm", size=1, operation_timeout=2)
     with pytest.raises(TierUnavailable, match=r"readonly|read-only|query_only"):
-        await readers.fetch_row("INSERT INTO t VALUES (1)", ())
+        await readers.fetch_row("INSERT INTO t VALUES (1)", (), warm_row)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
     await readers.close()
@@ -69,31 +78,31 @@ async def test_the_connections_refuse_to_write(db: str) -> None:
 async def test_a_file_that_is_no_database_is_tier_unavailable(tmp_path: Path) -> None:
     bad = tmp_path / "not.sqlite3"
     bad.write_bytes(b"this is not a database file" * 100)
-    readers = SqliteReaders(str(bad), tier="warm", size=1, operation_timeout=2)
+    readers = _sqlite_readers(str(bad), tier="warm", size=1, operation_timeout=2)
     with pytest.raises(TierUnavailable, match="DatabaseError"):
         await readers.fetch_row(
-            "SELECT 'k', 't', 'x', 'x', 's', 0, NULL, NULL FROM sqlite_master", ()
+            "SELECT 'k', 't', 'x', 'x', 's', 0, NULL, NULL FROM sqlite_master", (), warm_row
         )
     await readers.close()
 
 
 async def test_a_missing_file_is_tier_unavailable_and_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "gone.sqlite3"
-    readers = SqliteReaders(str(missing), tier="warm", size=1, operation_timeout=2)
+    readers = _sqlite_readers(str(missing), tier="warm", size=1, operation_timeout=2)
     with pytest.raises(TierUnavailable):
-        await readers.fetch_row(ROW, ())
+        await readers.fetch_row(ROW, (), warm_row)
     assert not missing.exists()
     await readers.close()
 
 
 async def test_a_cancelled_read_interrupts_its_statement(db: str) -> None:
-    readers = SqliteReaders(db, tier="warm", size=1, operation_timeout=30)
-    slow = asyncio.create_task(readers.fetch_row(SLOW, ()))
+    readers = _sqlite_readers(db, tier="warm", size=1, operation_timeout=30)
+    slow = asyncio.create_task(readers.fetch_row(SLOW, (), warm_row))
     await asyncio.sleep(0.2)
     slow.cancel()
     with pytest.raises(asyncio.CancelledError):
         await slow
-    assert await asyncio.wait_for(readers.fetch_row(ROW, ()), 2) is not None  # slot free
+    assert await asyncio.wait_for(readers.fetch_row(ROW, (), warm_row), 2) is not None  # slot free
     await readers.close()
     # The cancelled statement stopped too: no worker thread is still counting.
     await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 2)

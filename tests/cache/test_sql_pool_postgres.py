@@ -1,5 +1,5 @@
-"""PgReaders, the warm tier's hit-path connections on PostgreSQL: bounded, reused, and failing
-as the rest of the tier does (TierUnavailable in bounded time, nothing secret shown)."""
+"""The warm tier's point-read pool (AsyncReaders) on PostgreSQL: bounded, reused, and failing as
+the rest of the tier does (TierUnavailable in bounded time, nothing secret shown)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import event
 
-from sportsframe.cache.sql.pg import PgReaders
+from sportsframe.cache.sql.pool import AsyncReaders
+from sportsframe.cache.sql.postgres import AsyncPgBackend
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
@@ -22,27 +23,26 @@ from tests.cache.conftest import _psycopg_url
 PID = "SELECT pg_backend_pid() AS pid, pg_sleep(%s) AS held"
 
 
-def _readers(url: str, *, size: int = 2, operation_timeout: float = 5.0) -> PgReaders:
+def _readers(url: str, *, size: int = 2, operation_timeout: float = 5.0) -> AsyncReaders:
     """Readers connecting where ``url`` (a libpq URI) points, as SqlTier builds them."""
     from psycopg.conninfo import conninfo_to_dict
 
-    return PgReaders(
-        conninfo_to_dict(url),
+    return AsyncReaders(
+        AsyncPgBackend(conninfo_to_dict(url), connect_timeout=2),
         tier="warm",
         size=size,
-        connect_timeout=2,
         operation_timeout=operation_timeout,
     )
 
 
 @pytest.fixture
-async def readers(postgres_url: str) -> AsyncIterator[PgReaders]:
+async def readers(postgres_url: str) -> AsyncIterator[AsyncReaders]:
     pool = _readers(_psycopg_url(postgres_url), size=2)
     yield pool
     await pool.close()
 
 
-async def test_callers_beyond_the_size_wait_for_a_connection(readers: PgReaders) -> None:
+async def test_callers_beyond_the_size_wait_for_a_connection(readers: AsyncReaders) -> None:
     rows = await asyncio.gather(*(readers.fetch_row(PID, (0.05,)) for _ in range(6)))
     assert len({row.pid for row in rows}) <= 2  # six reads, two connections
     again = await readers.fetch_row(PID, (0,))
@@ -50,12 +50,12 @@ async def test_callers_beyond_the_size_wait_for_a_connection(readers: PgReaders)
     assert again.pid in {row.pid for row in rows}  # reused, not reopened
 
 
-async def test_no_row_is_none(readers: PgReaders) -> None:
+async def test_no_row_is_none(readers: AsyncReaders) -> None:
     assert await readers.fetch_row("SELECT 1 AS one WHERE false", ()) is None
 
 
 async def test_a_cancelled_read_closes_its_connection_and_frees_its_slot(
-    readers: PgReaders,
+    readers: AsyncReaders,
 ) -> None:
     first = await readers.fetch_row(PID, (0,))
     assert first is not None
@@ -195,7 +195,7 @@ async def test_a_server_that_never_answers_is_tier_unavailable_in_bounded_time(
     await pool.close()
 
 
-async def test_after_close_a_read_is_tier_unavailable(readers: PgReaders) -> None:
+async def test_after_close_a_read_is_tier_unavailable(readers: AsyncReaders) -> None:
     await readers.fetch_row(PID, (0,))
     await readers.close()
     with pytest.raises(TierUnavailable):

@@ -17,15 +17,31 @@ from typing import Any
 import pytest
 
 from sportsframe.cache.breaker import RESET_PERIOD
-from sportsframe.cache.entry import EntryNotLoadedError
-from sportsframe.cache.sql.blocking import SyncPgBackend, SyncSqliteBackend, SyncWarmReader
+from sportsframe.cache.entry import CacheEntry, EntryNotLoadedError
+from sportsframe.cache.sql.pool import SyncWarmReader
+from sportsframe.cache.sql.postgres import PgBackend
+from sportsframe.cache.sql.sqlite import SqliteBackend
 from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
-from tests.cache.test_pgreaders import FreezingProxy
+from tests.cache.test_sql_pool_postgres import FreezingProxy
 
 PAYLOAD = [{"PlayerID": 1, "Value": 7.5}, {"PlayerID": 2, "Value": None}]
 KEY = "player_props:2024:18:False"
+
+
+def hit(reader: SyncWarmReader, key: str, companion: str) -> CacheEntry | None:
+    """What the sync facade takes from a one-key blocking read: the entry when it is fresh with
+    its companion, else None; None too while the reader rests (it reads nothing then)."""
+    try:
+        entry = reader.read_many([key], companion).get(key)
+    except TierUnavailable as exc:
+        if "resting" in str(exc):
+            return None
+        raise
+    if entry is None or entry.companion is None or reader.clock.now() >= entry.expires_at:
+        return None
+    return entry
 
 
 async def _stored(tier: SqlTier, make_entry: Any, companion: bytes | None = b"frame") -> Any:
@@ -42,7 +58,7 @@ async def test_a_fresh_hit_comes_deferred_with_its_companion(
     stored = await _stored(sql_tier, make_entry)
     reader = sql_tier.sync_reader()
     assert reader is not None
-    found = await asyncio.to_thread(reader.read, KEY, "frame-1")
+    found = await asyncio.to_thread(hit, reader, KEY, "frame-1")
     assert found is not None
     assert bytes(found.companion or b"") == b"frame"
     assert (found.key, found.created_at, found.expires_at) == (
@@ -63,13 +79,13 @@ async def test_a_miss_an_expired_entry_or_no_companion_is_none(
     await _stored(sql_tier, make_entry, companion=None)
     reader = sql_tier.sync_reader()
     assert reader is not None
-    assert await asyncio.to_thread(reader.read, "teams:2024", "frame-1") is None  # absent
-    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None  # no companion
+    assert await asyncio.to_thread(hit, reader, "teams:2024", "frame-1") is None  # absent
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is None  # no companion
     await _stored(sql_tier, make_entry)
-    assert await asyncio.to_thread(reader.read, KEY, "frame-2") is None  # another companion
-    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-2") is None  # another companion
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None
     clock.advance(301)
-    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None  # expired
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is None  # expired
     assert not reader.quiet  # none of these is a failure
 
 
@@ -81,7 +97,7 @@ async def test_a_companion_of_an_older_version_is_no_hit(
     await sql_tier.set(make_entry(KEY, PAYLOAD[:1]))  # rewritten: the old frame is not its own
     reader = sql_tier.sync_reader()
     assert reader is not None
-    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is None
 
 
 async def test_no_reader_before_first_use_in_memory_or_after_close(
@@ -95,7 +111,7 @@ async def test_no_reader_before_first_use_in_memory_or_after_close(
     assert tier.sync_reader() is reader  # one per tier
     await tier.close()
     assert tier.sync_reader() is None
-    assert reader.read(KEY, "frame-1") is None  # closed with its tier
+    assert hit(reader, KEY, "frame-1") is None  # closed with its tier
     memory = SqlTier("sqlite+aiosqlite:///:memory:", clock=clock)
     await memory.set(make_entry(KEY, PAYLOAD))
     assert memory.sync_reader() is None  # another connection would see another database
@@ -109,7 +125,7 @@ def _slow_reader(db: str, clock: ManualClock, timeout: float) -> SyncWarmReader:
         " SELECT count(*), ?, ? FROM n"
     )
     return SyncWarmReader(
-        SyncSqliteBackend(db),
+        SqliteBackend(db),
         sql=slow,
         to_entry=lambda row: None,
         clock=clock,
@@ -126,11 +142,11 @@ def test_a_sqlite_statement_past_its_deadline_is_interrupted_and_the_reader_rest
     reader = _slow_reader(db, clock, timeout=0.3)
     started = time.monotonic()
     with pytest.raises(TierUnavailable, match=r"no answer within 0\.3 s"):
-        reader.read(KEY, "frame-1")
+        hit(reader, KEY, "frame-1")
     assert time.monotonic() - started < 3.0  # the deadline (0.3 s), not the minutes it counts
     assert reader.quiet
     # Resting: None at once, where another try would have raised after its own timeout.
-    assert reader.read(KEY, "frame-1") is None
+    assert hit(reader, KEY, "frame-1") is None
     clock.advance(RESET_PERIOD + 1)
     assert not reader.quiet
     reader.close()
@@ -164,18 +180,18 @@ async def test_a_postgres_server_that_stops_answering_costs_one_timeout_then_res
         proxy,
         reader,
     ):
-        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None  # connected
+        assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None  # connected
         proxy.flowing.clear()  # the server stops answering
         started = time.monotonic()
         with pytest.raises(TierUnavailable, match=r"no answer within 0\.5 s"):
-            await asyncio.wait_for(asyncio.to_thread(reader.read, KEY, "frame-1"), 5)
+            await asyncio.wait_for(asyncio.to_thread(hit, reader, KEY, "frame-1"), 5)
         assert time.monotonic() - started < 3.0  # the deadline, not psycopg's wait forever
         # Resting: None, where another try at the frozen server would have raised.
-        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is None
+        assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is None
         proxy.flowing.set()
         clock.advance(RESET_PERIOD + 1)
         # Back, on a new connection (the one that timed out was closed, not reused).
-        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+        assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None
 
 
 async def test_eight_threads_share_the_readers_connections(
@@ -186,7 +202,7 @@ async def test_eight_threads_share_the_readers_connections(
     assert reader is not None
 
     def many(_: int) -> list[Any]:
-        return [reader.read(KEY, "frame-1") for _ in range(10)]
+        return [hit(reader, KEY, "frame-1") for _ in range(10)]
 
     def run() -> list[list[Any]]:
         with ThreadPoolExecutor(8) as pool:
@@ -208,13 +224,13 @@ async def test_callers_waiting_behind_a_timed_out_read_do_not_wait_again(
         reader,
     ):
         reader._slots = threading.BoundedSemaphore(1)  # one connection
-        assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+        assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None
         proxy.flowing.clear()
 
         def timed() -> tuple[str, float]:
             started = time.monotonic()
             try:
-                reader.read(KEY, "frame-1")
+                hit(reader, KEY, "frame-1")
             except TierUnavailable:
                 return "timeout", time.monotonic() - started
             return "none", time.monotonic() - started
@@ -238,12 +254,12 @@ async def test_a_pooled_connection_the_server_dropped_is_replaced_at_once(
     await _stored(tier, make_entry)
     reader = tier.sync_reader()
     assert reader is not None
-    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None
     (pooled,) = reader._idle
     dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as admin:  # as a server restart would
         admin.execute("SELECT pg_terminate_backend(%s)", (pooled.info.backend_pid,))
-    found = await asyncio.to_thread(reader.read, KEY, "frame-1")
+    found = await asyncio.to_thread(hit, reader, KEY, "frame-1")
     assert found is not None
     assert not reader.quiet
     assert reader._idle[0] is not pooled
@@ -263,14 +279,14 @@ async def test_an_error_of_the_statement_on_a_pooled_connection_is_not_retried(
     await _stored(pg_tier_for_sync, make_entry)
     reader = pg_tier_for_sync.sync_reader()
     assert reader is not None
-    assert await asyncio.to_thread(reader.read, KEY, "frame-1") is not None  # pooled now
+    assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None  # pooled now
     reader._sql = "SELECT 1/0, %s, %s"  # fails on the server; the connection stays fine
     with pytest.raises(TierUnavailable, match="DivisionByZero"):
-        await asyncio.to_thread(reader.read, KEY, "frame-1")
+        await asyncio.to_thread(hit, reader, KEY, "frame-1")
     assert reader.quiet
 
 
-class _CountingPgBackend(SyncPgBackend):
+class _CountingPgBackend(PgBackend):
     """Counts the connections it opens."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -298,11 +314,11 @@ def test_an_unreachable_postgres_is_tried_once_and_logged_without_the_password(
         operation_timeout=5.0,
     )
     with caplog.at_level("WARNING", logger="sportsframe"), pytest.raises(TierUnavailable) as caught:
-        reader.read(KEY, "frame-1")
+        hit(reader, KEY, "frame-1")
     assert "no answer within" not in str(caught.value)  # refused at once: no timeout
     assert backend.connects == 1  # a refused connect is no dropped pooled connection
     assert any("blocking read failed" in r.getMessage() for r in caplog.records)
     assert reader.quiet
-    assert reader.read(KEY, "frame-1") is None  # resting
+    assert hit(reader, KEY, "frame-1") is None  # resting
     assert "hunter2" not in str(caught.value) + caplog.text + repr(reader) + repr(backend)
     reader.close()

@@ -1,0 +1,81 @@
+"""The warm tier's general read through SQLAlchemy: entries from their Arrow sidecars, or from
+``data`` (the JSON source of truth) where a sidecar is missing or unreadable, the sidecar then
+rewritten. The hit path reads on the tier's own connections instead (see
+:mod:`~sportsframe.cache.sql.hit`) and comes here only for rows it cannot serve."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import LargeBinary, Select, Table, bindparam, select, update
+
+from sportsframe.cache.entry import CacheEntry
+from sportsframe.cache.sql.hit import COLUMNS, row_entry, sidecar_entry
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["entry_columns", "read_entries"]
+
+log = logging.getLogger("sportsframe.cache")
+
+
+def entry_columns(table: Table) -> Select[Any]:
+    """SELECT of an entry's row without its payload (``data``): :data:`~.hit.COLUMNS` and the
+    sidecar, as :func:`~sportsframe.cache.sql.hit.entry_statement`."""
+    return select(*(table.c[name] for name in COLUMNS), table.c.arrow)
+
+
+async def read_entries(
+    conn: AsyncConnection,
+    columns: Select[Any],
+    table: Table,
+    keys: Sequence[str],
+    *,
+    now: datetime | None,
+) -> dict[str, CacheEntry]:
+    """The entries stored under ``keys`` (``columns`` is :func:`entry_columns` of ``table``),
+    expired ones left out unless ``now`` is None."""
+    rows = (await conn.execute(columns.where(table.c.key.in_(keys)))).all()
+    out: dict[str, CacheEntry] = {}
+    fallback: list[Any] = []
+    for row in rows:
+        if now is not None and now >= row.expires_at:
+            continue
+        entry, problem = sidecar_entry(row, row.arrow)
+        if entry is not None:
+            out[row.key] = entry
+            continue
+        if problem is not None:
+            log.warning("unreadable warm-tier sidecar under %s (%s); using data", row.key, problem)
+        fallback.append(row)
+    if fallback:
+        for entry in await _from_json(conn, table, fallback):
+            out[entry.key] = entry
+    return out
+
+
+async def _from_json(conn: AsyncConnection, table: Table, rows: Sequence[Any]) -> list[CacheEntry]:
+    """Entries for rows without a usable sidecar, read from ``data`` (sidecars repaired)."""
+    t = table
+    keys = [row.key for row in rows]
+    data = dict((await conn.execute(select(t.c.key, t.c.data).where(t.c.key.in_(keys)))).all())
+    out: list[CacheEntry] = []
+    repairs: list[dict[str, Any]] = []
+    for row in rows:
+        if row.key not in data:
+            continue
+        entry = row_entry(row, _payload=data[row.key])
+        out.append(entry)
+        repairs.append({"b_key": row.key, "b_arrow": entry.ipc})
+    if repairs:
+        stmt = (
+            update(t)
+            .where(t.c.key == bindparam("b_key"))
+            .values(arrow=bindparam("b_arrow", type_=LargeBinary))
+        )
+        await conn.execute(stmt, repairs)
+    return out
