@@ -105,7 +105,7 @@ async def main(iterations: int, redis_url: str, database_url: str) -> dict[str, 
                 payload = await sdio.get_player_props_by_week(2024, week, alternates)
                 sizes[(week, alternates)] = _outcomes(payload)
         week, alternates = _pick_week(sizes)
-        lookup = await sdio.lookup("player_props", 2024, week, alternates)
+        lookup = await sdio.fetch_entry("player_props", 2024, week, alternates)
         key = lookup.key
         payload = lookup.payload
         (raw_key,) = [

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sportsframe.api.quota import QuotaStatus, quota_status
-from sportsframe.cache.entry import Lookup
+from sportsframe.cache.entry import CacheEntry, Lookup
 from sportsframe.cache.manager import CacheManager
 from sportsframe.cache.stats import CacheStatsView
 from sportsframe.cache.tier import TierUnavailable
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from sportsframe.api.client import SportsDataIOClient
     from sportsframe.cache.blocking import BlockingRead
 
-__all__ = ["CacheStatsView", "CachedSportsDataIOClient"]
+__all__ = ["CacheEntry", "CacheStatsView", "CachedSportsDataIOClient", "Lookup"]
 
 _C = TypeVar("_C")
 
@@ -131,7 +131,7 @@ class CachedSportsDataIOClient:
 
         async with CachedSportsDataIOClient() as sdio:
             props = await sdio.get_player_props_by_week(2024, 18)
-            entry = await sdio.lookup("player_props", 2024, 18)   # with provenance
+            entry = await sdio.fetch_entry("player_props", 2024, 18)   # with provenance
             entry.served_from                                       # "hot"
     """
 
@@ -236,9 +236,6 @@ class CachedSportsDataIOClient:
             offline=offline,
             companion=companion,
         )
-
-    #: Alias of :meth:`fetch_entry`.
-    lookup = fetch_entry
 
     async def call(self, name: str, *args: Any, refresh: bool = False, **kwargs: Any) -> Any:
         """The payload of endpoint ``name`` called with ``args`` (typed access to any endpoint)."""

@@ -46,7 +46,7 @@ COLUMNS: Final = (
     "total_hits",
     "last_hit",
     "payload_bytes",
-    "sidecar_bytes",
+    "arrow_bytes",
     "frame_bytes",
     "stored_bytes",
     "api_calls_saved",
@@ -58,7 +58,7 @@ _COUNTS: Final = (
     "expired",
     "total_hits",
     "payload_bytes",
-    "sidecar_bytes",
+    "arrow_bytes",
     "frame_bytes",
     "stored_bytes",
     "api_calls_saved",
@@ -86,7 +86,7 @@ class EfficiencyReport:
         frame: one row per data type (the index, ``data_type``), sorted. Columns: ``entries``,
             ``live`` and ``expired`` (at ``generated_at``), ``avg_hits`` and ``total_hits``
             (``hit_count``), ``last_hit`` (UTC, NaT if never hit), ``payload_bytes`` (the JSON
-            payloads), ``sidecar_bytes`` (their Arrow copies), ``frame_bytes`` (the stored
+            payloads), ``arrow_bytes`` (their Arrow copies), ``frame_bytes`` (the stored
             finished frames), ``stored_bytes`` (the three together), ``api_calls_saved`` (the
             hits) and ``quota_share`` (``api_calls_saved`` over ``monthly_quota``; NaN for a
             zero quota).
@@ -108,9 +108,7 @@ class EfficiencyReport:
             [tuple(row) for row in rows], columns=list(TypeEfficiency._fields)
         )
         frame = raw.set_index("data_type").sort_index()
-        frame["stored_bytes"] = (
-            frame["payload_bytes"] + frame["sidecar_bytes"] + frame["frame_bytes"]
-        )
+        frame["stored_bytes"] = frame["payload_bytes"] + frame["arrow_bytes"] + frame["frame_bytes"]
         frame["api_calls_saved"] = frame["total_hits"]
         frame = frame.astype(dict.fromkeys(_COUNTS, "int64") | {"avg_hits": "float64"})
         frame["last_hit"] = pd.to_datetime(frame["last_hit"], utc=True)

@@ -192,7 +192,7 @@ async def test_the_spec_integration_flow(stack: Stack) -> None:
 
 
 async def test_lookup_gives_provenance(stack: Stack) -> None:
-    first = await stack.sdio.lookup("player_props", 2024, 18)
+    first = await stack.sdio.fetch_entry("player_props", 2024, 18)
     second = await stack.sdio.fetch_entry("player_props", 2024, 18)
     assert (first.served_from, second.served_from) == ("api", "hot")
     info = second.provenance()
@@ -312,7 +312,7 @@ async def test_stale_if_error_then_typed_error_past_grace(
         fresh = await built.sdio.get_injuries_by_week(2025, 2)
         clock.advance(TTL_POLICIES[CacheDataType.INJURIES] + 60)
         emulator.faults.add(FaultRule(kind="status", status=503, times=1000))
-        found = await built.sdio.lookup("injuries", 2025, 2)
+        found = await built.sdio.fetch_entry("injuries", 2025, 2)
         assert found.stale
         assert found.payload == fresh
         clock.advance(3600)
@@ -345,7 +345,7 @@ async def test_offline_mode_never_reaches_the_emulator(
     offline = emulator_settings(emulator, tmp_path, namespace, offline=True)
     built = Stack(offline, redis_url, postgres_url, schema, clock=clock, api_clock=SYSTEM_CLOCK)
     try:
-        found = await built.sdio.lookup("injuries", 2025, 2)
+        found = await built.sdio.fetch_entry("injuries", 2025, 2)
         assert found.stale
         assert found.payload == injuries
         with pytest.raises(OfflineCacheMissError, match="injuries"):
@@ -396,7 +396,7 @@ async def test_embedded_default_needs_no_configuration(
     async with CachedSportsDataIOClient() as sdio:
         assert type(sdio.manager.hot).__name__ == "MemoryTier"
         props = await sdio.get_player_props_by_week(2024, 18)
-        again = await sdio.lookup("player_props", 2024, 18)
+        again = await sdio.fetch_entry("player_props", 2024, 18)
         assert again.payload == props
         assert again.served_from == "hot"
         assert sdio.get_cache_stats()["locks"].get("file", 0) >= 1

@@ -32,7 +32,7 @@ from tests.test_facade import make_session
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 #: Plain SQL per dialect: per data type, entries, expired at the parameter, hits, last hit and
-#: the bytes of the payloads and sidecars; then the companions of the entries' current versions.
+#: the bytes of the payloads and Arrow copies; then the companions of the entries' current versions.
 PLAIN_SQL = {
     "sqlite": (
         "SELECT data_type, COUNT(*), SUM(julianday(expires_at) <= julianday(?)), SUM(hit_count),"
@@ -105,7 +105,7 @@ def _plain_counts(dialect: str, query: Query, now: datetime) -> pd.DataFrame:
             "total_hits",
             "last_hit",
             "payload_bytes",
-            "sidecar_bytes",
+            "arrow_bytes",
         ],
     ).set_index("data_type")
     companions: dict[str, int] = dict(query(companions_sql, ()))
@@ -138,7 +138,7 @@ def test_efficiency_equals_plain_sql_with_expired_entries_and_flushed_hits(
     frame = report.frame
     assert list(frame.columns) == list(COLUMNS)
     assert list(frame.index) == list(plain.index)
-    for column in ("entries", "expired", "total_hits", "payload_bytes", "sidecar_bytes"):
+    for column in ("entries", "expired", "total_hits", "payload_bytes", "arrow_bytes"):
         assert frame[column].tolist() == plain[column].astype(int).tolist(), column
     assert frame["frame_bytes"].tolist() == plain["frame_bytes"].tolist()
     assert (frame["live"] + frame["expired"]).tolist() == plain["entries"].tolist()
@@ -146,7 +146,7 @@ def test_efficiency_equals_plain_sql_with_expired_entries_and_flushed_hits(
     assert frame["avg_hits"].tolist() == pytest.approx(
         (plain["total_hits"] / plain["entries"]).tolist()
     )
-    stored = plain["payload_bytes"] + plain["sidecar_bytes"] + plain["frame_bytes"]
+    stored = plain["payload_bytes"] + plain["arrow_bytes"] + plain["frame_bytes"]
     assert frame["stored_bytes"].tolist() == stored.astype(int).tolist()
     assert frame["api_calls_saved"].tolist() == frame["total_hits"].tolist()
     quota = session.settings.monthly_quota

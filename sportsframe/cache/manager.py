@@ -16,20 +16,17 @@ The rules of the first two steps are the read plan's (:mod:`sportsframe.cache.re
 here on the event loop (:meth:`CacheManager.read`) and in the caller's thread by the blocking
 driver (:mod:`sportsframe.cache.blocking`); both hand the plan's events to :meth:`record`.
 
-Failure rules: a tier that is down is a miss, never an error. Each tier has a
-:class:`~sportsframe.cache.breaker.CircuitBreaker` and every call to it goes through its
-:class:`~sportsframe.cache.guard.TierGuard`; while the breaker is open the tier is skipped
-without any network call, and the outage shows in ``get_stats()`` (``errors`` / ``degraded`` per
-tier) and in one log line. Offline mode never calls the loader: it serves whatever the tiers
-hold, flagged stale when expired, and raises :class:`~sportsframe.errors.OfflineCacheMissError`
-on a miss.
+Failure rules: a tier that is down is a miss, never an error. Every call to a tier goes through
+its :class:`~sportsframe.cache.guard.TierGuard` (a circuit breaker and the tier's statistics); an
+open breaker skips the tier without I/O. Offline mode never calls the loader: it serves what the
+tiers hold, flagged stale when expired, or raises
+:class:`~sportsframe.errors.OfflineCacheMissError`.
 
-Keys are the registry's keys (``player_props:2024:18:True``); a manager whose source is not
-``sportsdataio`` stores them under ``{source}/`` (``emulator/player_props:2024:18:True``) so demo
-data can never answer a call meant for the real service. Every method takes keys and patterns with
-or without that prefix; :class:`~sportsframe.cache.entry.Lookup` results carry the key as stored.
+Keys are the registry's, stored under the source's prefix (:mod:`sportsframe.registry.sources`);
+every method takes keys and patterns with or without it.
 
-The manager's other jobs live beside it: writes (:mod:`~sportsframe.cache.writes`), copies of
+The manager's other jobs live beside it: the load of a miss (:mod:`~sportsframe.cache.loading`),
+writes (:mod:`~sportsframe.cache.writes`), copies of
 warm hits (:mod:`~sportsframe.cache.promotion`), removals and maintenance
 (:mod:`~sportsframe.cache.upkeep`), the specification's key-value API
 (:mod:`~sportsframe.cache.spec`) and the tiers the settings describe
@@ -42,20 +39,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from sportsframe.cache import build
 from sportsframe.cache.blocking import BlockingReads
 from sportsframe.cache.breaker import CircuitBreaker
-from sportsframe.cache.entry import CacheEntry, Lookup
-from sportsframe.cache.guard import TierGuard, reason
+from sportsframe.cache.entry import Lookup
+from sportsframe.cache.guard import TierGuard
 from sportsframe.cache.hits import HitBuffer
+from sportsframe.cache.loading import STALE_OK_ERRORS, Loader, LoadJob, LoadPath
 from sportsframe.cache.locks import CrossProcessLock
 from sportsframe.cache.promotion import SETTLE_TIMEOUT, Promoter
-from sportsframe.cache.readplan import HOT, WARM, EventKind, ReadPlan, TierRead
+from sportsframe.cache.readplan import HOT, WARM
 from sportsframe.cache.singleflight import SingleFlight
 from sportsframe.cache.spec import SpecApi, as_data_type
 from sportsframe.cache.stats import CacheStats
@@ -69,9 +65,9 @@ from sportsframe.cache.tier import (
     sql_backed,
 )
 from sportsframe.cache.upkeep import Upkeep
-from sportsframe.cache.writes import MAX_SIZE_CHECK_EVERY, WritePath
+from sportsframe.cache.writes import MAX_SIZE_CHECK_EVERY
 from sportsframe.clock import SYSTEM_CLOCK, Clock
-from sportsframe.errors import OfflineCacheMissError, RateLimitedError, UpstreamError
+from sportsframe.errors import OfflineCacheMissError
 from sportsframe.registry import BoundCall
 from sportsframe.registry.sources import DEFAULT_SOURCE, source_prefix
 from sportsframe.registry.ttl import CacheDataType, CacheTier
@@ -86,16 +82,11 @@ __all__ = ["STALE_OK_ERRORS", "CacheManager", "Loader"]
 
 log = logging.getLogger("sportsframe.cache")
 
-#: Loads a payload from upstream (the API client, or an assembler over cached parts).
-Loader = Callable[[], Awaitable[Any]]
-
-#: Upstream failures after which an entry expired less than ``stale_grace`` ago may be served.
-STALE_OK_ERRORS: tuple[type[BaseException], ...] = (UpstreamError, RateLimitedError, TimeoutError)
 
 _API = CacheTier.API.value
 
 
-class CacheManager(SpecApi, WritePath, Upkeep):
+class CacheManager(LoadPath, SpecApi, Upkeep):
     """Read-through / write-through cache over a hot and a warm tier (either may be ``None``).
 
     Args:
@@ -189,17 +180,6 @@ class CacheManager(SpecApi, WritePath, Upkeep):
         sql = sql_backed(self.warm)
         return None if sql is None else sql.schema
 
-    def storage_key(self, key: str) -> str:
-        """``key`` as stored: prefixed ``{source}/`` unless it already is.
-
-        Raises ValueError for a key of another source (sources never mix).
-        """
-        if self.prefix:
-            return key if key.startswith(self.prefix) else self.prefix + key
-        if "/" in key:
-            raise ValueError(f"a key of another source was given to the {self.source} cache")
-        return key
-
     def describe_hot(self) -> str:
         """One line naming the hot tier (no secrets)."""
         return "none" if self.hot is None else self.hot.describe()
@@ -209,93 +189,6 @@ class CacheManager(SpecApi, WritePath, Upkeep):
         return "none" if self.warm is None else self.warm.describe()
 
     # -- the read path ---------------------------------------------------------------------------
-    async def read(
-        self,
-        keys: Sequence[str],
-        *,
-        companion: str | None = None,
-        count_misses: bool = True,
-        promote_now: list[CacheEntry] | None = None,
-    ) -> ReadPlan:
-        """Read ``keys`` (storage keys) through the tiers on the event loop: the read plan's
-        async driver. The plan's events are recorded before it returns (see :meth:`record`);
-        ``promote_now`` collects the warm hits to copy instead of copying them behind."""
-        plan = ReadPlan(
-            keys,
-            self.clock.now(),
-            tiers=self._tier_names,
-            companion=companion,
-            count_misses=count_misses,
-        )
-        changes = self.promoter.changes  # before any read: see Promoter.allowed
-        while (step := plan.next_read()) is not None:
-            breaker = self._guard_of[step.tier].breaker
-            if not breaker.allow():
-                plan.skip(step)
-                continue
-            started = perf_counter()
-            try:
-                entries = await self._read_tier(step)
-            except TierUnavailable as exc:
-                plan.fail(step, reason(exc))
-                continue
-            except BaseException:
-                breaker.release_probe()
-                raise
-            plan.answer(step, entries, perf_counter() - started)
-        self.record(plan, changes, promote_now=promote_now)
-        return plan
-
-    async def _read_tier(self, step: TierRead) -> dict[str, CacheEntry]:
-        tier = self._guard_of[step.tier].tier
-        assert tier is not None  # the plan reads only the tiers present
-        if len(step.keys) > 1:
-            return await tier.get_many(step.keys, include_stale=True)
-        key = step.keys[0]
-        keeper = companion_keeper(tier) if step.tier in self._companion_tiers else None
-        if step.companion is not None and keeper is not None:
-            entry = await keeper.get_with_companion(key, step.companion, include_stale=True)
-        else:
-            entry = await tier.get(key, include_stale=True)
-        return {} if entry is None else {key: entry}
-
-    def record(
-        self,
-        plan: ReadPlan,
-        changes: int,
-        *,
-        calls: bool = False,
-        promote_now: list[CacheEntry] | None = None,
-    ) -> None:
-        """Apply a read plan's events: tier statistics, breakers, hit counts and copies of warm
-        hits to the hot tier (``changes``: :attr:`change_count` from before the read; a copy is
-        dropped when a change overlapped the read). With ``calls``, each key found is also an
-        answered call (a read the blocking driver served). Must run on the event loop."""
-        hits, now, companion = self._hits, plan.now, plan.companion
-        for event in plan.events:
-            guard = self._guard_of[event.tier]
-            kind = event.kind
-            if kind is EventKind.HIT:
-                guard.stats.hit(event.seconds)
-                hits.record(event.key, now)
-            elif kind is EventKind.ANSWERED:
-                guard.breaker.success()
-            elif kind is EventKind.MISS:
-                guard.stats.miss(event.seconds)
-            elif kind is EventKind.SKIP:
-                guard.stats.skip()
-            elif kind is EventKind.DOWN:
-                guard.breaker.failure(event.reason)
-                guard.stats.error()
-            elif event.entry is not None:  # PROMOTE
-                if promote_now is not None:
-                    promote_now.append(event.entry)
-                else:
-                    self.promoter.later(event.entry, companion, changes)
-        if calls:
-            for _ in plan.found:
-                self.stats.call_hit()
-
     @property
     def change_count(self) -> int:
         """A number that moves whenever a write or removal of entries starts or ends; read it
@@ -372,7 +265,7 @@ class CacheManager(SpecApi, WritePath, Upkeep):
             raise OfflineCacheMissError(key.rsplit("/", 1)[-1].split(":", 1)[0], {})
         if loader is None:
             raise TypeError("fetch() needs a loader unless offline")
-        job = _LoadJob(self, skey, dtype, loader, season, refresh, allow_stale, stale)
+        job = LoadJob(self, skey, dtype, loader, season, refresh, allow_stale, stale)
         try:
             lookup, shared = await self._flights.run((skey, refresh, allow_stale), job.run)
         except BaseException:
@@ -384,54 +277,6 @@ class CacheManager(SpecApi, WritePath, Upkeep):
             self.stats.call_hit()
             return replace(lookup, shared=True)
         return lookup
-
-    async def _load(
-        self,
-        skey: str,
-        data_type: CacheDataType,
-        loader: Loader,
-        season: int | None,
-        refresh: bool,
-        allow_stale: bool,
-        stale: Lookup | None,
-    ) -> Lookup:
-        async with self._locks.hold(skey) as backend:
-            if backend is not None:
-                self.lock_counts[backend] = self.lock_counts.get(backend, 0) + 1
-            if not refresh:
-                # Another process may have loaded the key while this one waited for the lock.
-                plan = await self.read((skey,), count_misses=False)
-                found = plan.found.get(skey)
-                if found is not None:
-                    self.stats.call_hit()
-                    return found
-                stale = plan.stale.get(skey) or stale
-            self.stats.call_miss()
-            started = perf_counter()
-            try:
-                payload = await loader()
-            except STALE_OK_ERRORS as exc:
-                self.stats.api_call(perf_counter() - started, ok=False)
-                if allow_stale and stale is not None:
-                    age = (self.clock.now() - stale.entry.expires_at).total_seconds()
-                    if age <= self.grace:
-                        log.warning(
-                            "serving %s from the %s tier, expired %.0f s ago, after %s",
-                            skey,
-                            stale.served_from,
-                            age,
-                            type(exc).__name__,
-                        )
-                        self.stats.stale_served += 1
-                        return stale
-                raise
-            except BaseException:
-                self.stats.api_call(perf_counter() - started, ok=False)
-                raise
-            self.stats.api_call(perf_counter() - started, ok=True)
-            entry = self._new_entry(skey, payload, data_type, season)
-            await self._write_through(entry)
-            return Lookup(skey, entry, _API)
 
     async def settle(self, key: str | None = None) -> None:
         """Wait until pending copies of warm hits to the hot tier are written (``key``'s only,
@@ -498,18 +343,3 @@ class CacheManager(SpecApi, WritePath, Upkeep):
             f"CacheManager(hot={type(self.hot).__name__}, warm={type(self.warm).__name__}, "
             f"source={self.source!r})"
         )
-
-
-class _LoadJob:
-    """The leader's work for one flight; ``started`` tells a leader from callers who joined."""
-
-    __slots__ = ("args", "manager", "started")
-
-    def __init__(self, manager: CacheManager, *args: Any) -> None:
-        self.manager = manager
-        self.args = args
-        self.started = False
-
-    async def run(self) -> Lookup:
-        self.started = True
-        return await self.manager._load(*self.args)

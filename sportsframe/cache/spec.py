@@ -7,18 +7,16 @@ read plan as :meth:`~sportsframe.cache.manager.CacheManager.fetch` and never cal
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from sportsframe.cache.writes import WritePath
 from sportsframe.registry.ttl import CacheDataType
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from sportsframe.cache.entry import CacheEntry, Lookup
-    from sportsframe.cache.promotion import Promoter
-    from sportsframe.cache.readplan import ReadPlan
-    from sportsframe.cache.stats import CacheStats
 
 __all__ = ["SpecApi", "as_data_type"]
 
@@ -28,31 +26,9 @@ def as_data_type(value: CacheDataType | str) -> CacheDataType:
     return value if isinstance(value, CacheDataType) else CacheDataType(value)
 
 
-class SpecApi:
-    """The specification's API of :class:`~sportsframe.cache.manager.CacheManager` (a mixin:
-    the state and the primitives below are the manager's)."""
-
-    stats: CacheStats
-    promoter: Promoter
-
-    if TYPE_CHECKING:
-
-        def storage_key(self, key: str) -> str: ...
-
-        async def read(
-            self,
-            keys: Sequence[str],
-            *,
-            companion: str | None = None,
-            count_misses: bool = True,
-            promote_now: list[CacheEntry] | None = None,
-        ) -> ReadPlan: ...
-
-        def _new_entry(
-            self, skey: str, payload: Any, data_type: CacheDataType, season: int | None
-        ) -> CacheEntry: ...
-
-        async def _write(self, entry: CacheEntry) -> None: ...
+class SpecApi(WritePath):
+    """The specification's API of the cache manager, one of its parts:
+    the state it works on is declared by :class:`~sportsframe.cache.core.ManagerCore`."""
 
     async def get(self, key: str, data_type: CacheDataType | str | None = None) -> Any | None:
         """The payload under ``key`` (hot, then warm with promotion); ``None`` on a miss.

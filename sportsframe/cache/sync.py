@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from sportsframe.cache.entry import Lookup
-    from sportsframe.cache.manager import CacheManager, Loader
+    from sportsframe.cache.loading import Loader
+    from sportsframe.cache.manager import CacheManager
     from sportsframe.registry import BoundCall
     from sportsframe.registry.ttl import CacheDataType
 

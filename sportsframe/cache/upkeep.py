@@ -11,13 +11,11 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sportsframe.cache.core import ManagerCore
 from sportsframe.cache.tier import Tier, reporting
 
 if TYPE_CHECKING:
     from sportsframe.cache.guard import TierGuard
-    from sportsframe.cache.hits import HitBuffer
-    from sportsframe.cache.promotion import Promoter
-    from sportsframe.clock import Clock
 
 __all__ = ["DELETE_CHUNK", "Upkeep"]
 
@@ -26,21 +24,9 @@ __all__ = ["DELETE_CHUNK", "Upkeep"]
 DELETE_CHUNK = 32
 
 
-class Upkeep:
-    """Removals and maintenance of :class:`~sportsframe.cache.manager.CacheManager` (a mixin:
-    the state below is the manager's)."""
-
-    clock: Clock
-    prefix: str
-    grace: float
-    hot_guard: TierGuard[Tier]
-    warm_guard: TierGuard[Tier]
-    promoter: Promoter
-    _hits: HitBuffer
-
-    if TYPE_CHECKING:
-
-        def storage_key(self, key: str) -> str: ...
+class Upkeep(ManagerCore):
+    """Removals and maintenance of the cache manager, one of its parts:
+    the state it works on is declared by :class:`~sportsframe.cache.core.ManagerCore`."""
 
     def _guards(self) -> tuple[TierGuard[Tier], ...]:
         return tuple(g for g in (self.hot_guard, self.warm_guard) if g.tier is not None)

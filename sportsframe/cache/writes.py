@@ -13,18 +13,14 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from sportsframe.cache.core import ManagerCore
 from sportsframe.cache.entry import CacheEntry, Lookup
 from sportsframe.cache.readplan import WARM
 from sportsframe.cache.tier import Tier, companion_keeper, size_bounded
 from sportsframe.registry.ttl import CacheDataType, CacheTier, effective_ttl
 
 if TYPE_CHECKING:
-    from sportsframe.cache.guard import TierGuard
-    from sportsframe.cache.hits import HitBuffer
-    from sportsframe.cache.promotion import Promoter
-    from sportsframe.cache.stats import CacheStats
-    from sportsframe.clock import Clock
-    from sportsframe.settings import Settings
+    pass
 
 __all__ = ["MAX_SIZE_CHECK_EVERY", "WritePath"]
 
@@ -38,22 +34,9 @@ MAX_SIZE_CHECK_EVERY = 100
 _API = CacheTier.API.value
 
 
-class WritePath:
-    """The write half of :class:`~sportsframe.cache.manager.CacheManager` (a mixin: the state
-    below is the manager's)."""
-
-    settings: Settings
-    clock: Clock
-    source: str
-    grace: float
-    stats: CacheStats
-    hot_guard: TierGuard[Tier]
-    warm_guard: TierGuard[Tier]
-    promoter: Promoter
-    _hits: HitBuffer
-    _writing: set[asyncio.Future[None]]
-    _writes_since_check: int
-    _max_size_every: int
+class WritePath(ManagerCore):
+    """The write half of the cache manager, one of its parts: the state it works on is declared by
+    :class:`~sportsframe.cache.core.ManagerCore`."""
 
     @property
     def keeps_companions(self) -> bool:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from sportsframe import frames
 
 if TYPE_CHECKING:
-    from sportsframe.cache.entry import CacheEntry
+    from sportsframe.cached_client import CacheEntry, Lookup
     from sportsframe.facade.l0 import FrameCache
     from sportsframe.registry import BoundCall
 
@@ -38,24 +38,17 @@ def stored_frame(entry: CacheEntry) -> pd.DataFrame | None:
         return None
 
 
-def provenance(
-    key: str,
-    endpoint_name: str,
-    call: BoundCall,
-    entry: CacheEntry,
-    *,
-    served_from: str,
-    stale: bool,
-) -> dict[Hashable | None, Any]:
+def provenance(found: Lookup, endpoint_name: str, call: BoundCall) -> dict[Hashable | None, Any]:
     """``df.attrs`` of one part: where the frame came from."""
+    entry = found.entry
     return {
-        "key": key,
+        "key": found.key,
         "endpoint": endpoint_name,
         "params": call.params,
-        "served_from": served_from,
+        "served_from": found.served_from,
         "fetched_at": entry.created_at,
         "expires_at": entry.expires_at,
-        "stale": stale,
+        "stale": found.stale,
         "source": entry.source,
     }
 
@@ -63,24 +56,28 @@ def provenance(
 def finish_part(
     l0: FrameCache,
     frame: pd.DataFrame,
+    found: Lookup,
     *,
-    key: str,
     endpoint_name: str,
     call: BoundCall,
-    entry: CacheEntry,
-    served_from: str,
-    stale: bool,
     generation: int,
     nbytes: int,
 ) -> pd.DataFrame:
-    """Give ``frame`` (the part of ``call`` stored under ``key``) its provenance and, when it is
+    """Give ``frame`` (the part of ``call``, read as ``found``) its provenance and, when it is
     fresh, keep it in ``l0``. ``generation``: L0's generation from before the part's data was
     read (an invalidation landing meanwhile wins); ``nbytes``: the size L0 charges for it."""
-    attrs = provenance(key, endpoint_name, call, entry, served_from=served_from, stale=stale)
-    if not stale:
+    attrs = provenance(found, endpoint_name, call)
+    if not found.stale:
         # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
         # Put before the frame has attrs: pandas would deep-copy them.
-        l0.put(key, frame, entry.expires_at, attrs=attrs, generation=generation, nbytes=nbytes)
+        l0.put(
+            found.key,
+            frame,
+            found.entry.expires_at,
+            attrs=attrs,
+            generation=generation,
+            nbytes=nbytes,
+        )
     frame.attrs = attrs
     return frame
 

@@ -216,14 +216,14 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
     ) -> pd.DataFrame:
         companion = frames.companion_name(name)
         generation = self.l0.generation
-        result = await client.lookup(call, refresh=refresh, companion=companion)
+        result = await client.fetch_entry(call, refresh=refresh, companion=companion)
         frame = stored_frame(result.entry)
         if frame is not None:
             nbytes = len(result.entry.companion or b"")  # the Arrow stream it was read from
         else:
             if not await client.load_payload(result):
                 # Replaced in the warm tier since it was read: read it again, whole.
-                result = await client.lookup(call, refresh=refresh)
+                result = await client.fetch_entry(call, refresh=refresh)
             table = frames.build_table(name, result.entry.table, call.values)
             frame = frames.to_pandas(table)
             nbytes = table.nbytes
@@ -234,12 +234,9 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
         return finish_part(
             self.l0,
             frame,
-            key=result.key,
+            result,
             endpoint_name=name,
             call=call,
-            entry=result.entry,
-            served_from=result.served_from,
-            stale=result.stale,
             generation=generation,
             nbytes=nbytes,
         )
@@ -295,7 +292,7 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
     async def _scalar(self, name: str) -> Any:
         self._check_credentials()
         client = await self.client()
-        result = await client.lookup(ENDPOINTS[name].bind())
+        result = await client.fetch_entry(ENDPOINTS[name].bind())
         return result.entry.payload
 
     async def clear_cache(

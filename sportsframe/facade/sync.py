@@ -146,17 +146,15 @@ class Session(DatasetMethods[pd.DataFrame]):
                 return None  # the loop's path rebuilds it
             built.append((frame, found))
         parts = [
+            # L0 charges the size of the Arrow stream the frame was read from.
             finish_part(
                 aio.l0,
                 frame,
-                key=found.key,
+                found,
                 endpoint_name=name,
                 call=call,
-                entry=found.entry,
-                served_from=found.served_from,
-                stale=False,
                 generation=generation,
-                nbytes=len(found.entry.companion or b""),  # the stream it was read from
+                nbytes=len(found.entry.companion or b""),
             )
             for (frame, found), call in zip(built, calls, strict=True)
         ]

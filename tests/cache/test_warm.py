@@ -1,4 +1,4 @@
-"""SqlTier specifics: the spec's table on real PostgreSQL, the Arrow sidecar read path, hit
+"""SqlTier specifics: the spec's table on real PostgreSQL, the Arrow copy read path, hit
 counts, eviction order, the efficiency report, layout versioning and outages."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ async def test_data_holds_the_payload_as_received(sql_tier: SqlTier, make_entry:
 
 
 # -- the read path ---------------------------------------------------------------------------------
-async def test_a_hit_reads_the_sidecar_not_the_json(
+async def test_a_hit_reads_the_arrow_copy_not_the_json(
     sql_tier: SqlTier, make_entry: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await sql_tier.set(make_entry("player_props:2024:18:True", PAYLOAD))
@@ -149,7 +149,7 @@ async def test_a_hit_reads_the_sidecar_not_the_json(
     assert found.payload == PAYLOAD
 
 
-async def test_missing_sidecar_is_served_from_data_and_repaired(
+async def test_missing_arrow_copy_is_served_from_data_and_repaired(
     sql_tier: SqlTier, make_entry: Make
 ) -> None:
     await sql_tier.set(make_entry("teams:2024", PAYLOAD))
@@ -162,7 +162,7 @@ async def test_missing_sidecar_is_served_from_data_and_repaired(
     assert entry_from_ipc(bytes(arrow)).payload == PAYLOAD
 
 
-async def test_corrupt_sidecar_is_logged_and_served_from_data(
+async def test_corrupt_arrow_copy_is_logged_and_served_from_data(
     sql_tier: SqlTier, make_entry: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
     await sql_tier.set(make_entry("teams:2024", PAYLOAD))
@@ -171,11 +171,11 @@ async def test_corrupt_sidecar_is_logged_and_served_from_data(
         found = await sql_tier.get("teams:2024")
     assert found is not None
     assert found.payload == PAYLOAD
-    assert len([r for r in caplog.records if "sidecar" in r.getMessage()]) == 1
+    assert len([r for r in caplog.records if "Arrow copy" in r.getMessage()]) == 1
     assert (await sql_tier.get("teams:2024")) is not None
 
 
-async def test_row_edited_in_sql_wins_over_the_sidecar_envelope(
+async def test_row_edited_in_sql_wins_over_the_arrow_copys_envelope(
     sql_tier: SqlTier, make_entry: Make, clock: ManualClock
 ) -> None:
     await sql_tier.set(make_entry("teams:2024", PAYLOAD, ttl=60))
@@ -362,7 +362,7 @@ async def test_companion_is_read_with_its_entry(sql_tier: SqlTier, make_entry: M
         entry.created_at,
         entry.expires_at,
     )
-    assert await found.load()  # deferred on PostgreSQL: the sidecar is read now
+    assert await found.load()  # deferred on PostgreSQL: the Arrow copy is read now
     assert found.payload == PAYLOAD
     other = await sql_tier.get_with_companion("player_props:2024:18:True", "frame-props-2")
     assert other is not None

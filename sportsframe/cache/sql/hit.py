@@ -4,9 +4,9 @@ blocking reader.
 A hit reads an entry's row with its current companion (see
 :class:`~sportsframe.cache.tier.CompanionTier`) in one SELECT: the companion is joined on the
 entry's ``created_at``, so one written for an older version of the entry is never served, and
-the entry's Arrow sidecar is left out (reading the 180 KB sidecar of a props week cost 0.45 ms,
+the entry's Arrow copy is left out (reading the 180 KB Arrow copy of a props week cost 0.45 ms,
 more than the companion): the entry comes deferred, its payload loaded on demand. The same
-columns with the sidecar instead of a companion read an entry alone.
+columns with the Arrow copy instead of a companion read an entry alone.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ __all__ = [
     "COLUMNS",
     "DECODE_ERRORS",
     "WarmRow",
+    "arrow_entry",
     "deferred_entry",
     "entry_statement",
     "hit_statement",
     "row_entry",
-    "sidecar_entry",
     "warm_row",
 ]
 
@@ -69,7 +69,7 @@ def hit_statement(entries: str, companions: str, mark: str) -> str:
 
 
 def entry_statement(entries: str, mark: str) -> str:
-    """The same columns as :func:`hit_statement` with the entry's sidecar last instead of a
+    """The same columns as :func:`hit_statement` with the entry's Arrow copy last instead of a
     companion; the one parameter is the key."""
     return f"SELECT {', '.join(COLUMNS)}, arrow FROM {entries} WHERE key = {mark}"
 
@@ -78,7 +78,7 @@ class WarmRow(NamedTuple):
     """A row of :func:`hit_statement` or :func:`entry_statement`, its timestamps aware, in UTC.
 
     ``companion`` is the statement's last column: the packed companion of a hit, the Arrow
-    sidecar of an entry read alone.
+    Arrow copy of an entry read alone.
     """
 
     key: str
@@ -136,12 +136,12 @@ def row_entry(row: Any, **forms: Any) -> CacheEntry:
 
 def deferred_entry(
     row: WarmRow,
-    sidecar_of: Callable[[str, datetime], Awaitable[bytes | None]],
+    arrow_of: Callable[[str, datetime], Awaitable[bytes | None]],
     *,
     bare: bool = False,
 ) -> CacheEntry | None:
     """The deferred entry of a hit row with its companion (its payload loads through
-    ``sidecar_of(key, created_at)``), or None when the row has no usable companion (with
+    ``arrow_of(key, created_at)``), or None when the row has no usable companion (with
     ``bare``: the entry without one).
 
     A companion that does not unpack is logged and counts as none: a companion is only ever a
@@ -155,22 +155,22 @@ def deferred_entry(
             log.warning("unreadable warm-tier companion under %s (%s); ignoring it", row.key, exc)
     if data is None and not bare:
         return None
-    entry = row_entry(row, _loader=partial(sidecar_of, row.key, row.created_at))
+    entry = row_entry(row, _loader=partial(arrow_of, row.key, row.created_at))
     entry.companion = data
     return entry
 
 
-def sidecar_entry(row: Any, sidecar: bytes | None) -> tuple[CacheEntry | None, str | None]:
-    """(entry of ``row`` from its sidecar, or None with the reason it could not be used; no
-    reason when there is no sidecar)."""
-    if sidecar is None:
+def arrow_entry(row: Any, arrow: bytes | None) -> tuple[CacheEntry | None, str | None]:
+    """(entry of ``row`` from its Arrow copy, or None with the reason it could not be used; no
+    reason when there is no Arrow copy)."""
+    if arrow is None:
         return None, None
     try:
-        table = codec.decode(sidecar)
+        table = codec.decode(arrow)
         envelope = codec.read_envelope(table)
     except codec.CodecError as exc:
         return None, str(exc)
-    entry = row_entry(row, _table=table, _ipc=sidecar)
+    entry = row_entry(row, _table=table, _ipc=arrow)
     if envelope != codec.envelope_of(entry):
         # The row was changed in SQL (e.g. expires_at extended): the row wins; the stream is
         # rebuilt with the row's envelope when someone asks for it.

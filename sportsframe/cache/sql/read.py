@@ -1,6 +1,6 @@
-"""The warm tier's general read through SQLAlchemy: entries from their Arrow sidecars, or from
-``data`` (the JSON source of truth) where a sidecar is missing or unreadable, the sidecar then
-rewritten. The hit path reads on the tier's own connections instead (see
+"""The warm tier's general read through SQLAlchemy: entries from their Arrow copies, or from
+``data`` (the JSON source of truth) where an Arrow copy is missing or unreadable, the Arrow
+copy then rewritten. The hit path reads on the tier's own connections instead (see
 :mod:`~sportsframe.cache.sql.hit`) and comes here only for rows it cannot serve."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import LargeBinary, Select, Table, bindparam, select, update
 
 from sportsframe.cache.entry import CacheEntry
-from sportsframe.cache.sql.hit import COLUMNS, row_entry, sidecar_entry
+from sportsframe.cache.sql.hit import COLUMNS, arrow_entry, row_entry
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +25,7 @@ log = logging.getLogger("sportsframe.cache")
 
 def entry_columns(table: Table) -> Select[Any]:
     """SELECT of an entry's row without its payload (``data``): :data:`~.hit.COLUMNS` and the
-    sidecar, as :func:`~sportsframe.cache.sql.hit.entry_statement`."""
+    Arrow copy, as :func:`~sportsframe.cache.sql.hit.entry_statement`."""
     return select(*(table.c[name] for name in COLUMNS), table.c.arrow)
 
 
@@ -45,12 +45,14 @@ async def read_entries(
     for row in rows:
         if now is not None and now >= row.expires_at:
             continue
-        entry, problem = sidecar_entry(row, row.arrow)
+        entry, problem = arrow_entry(row, row.arrow)
         if entry is not None:
             out[row.key] = entry
             continue
         if problem is not None:
-            log.warning("unreadable warm-tier sidecar under %s (%s); using data", row.key, problem)
+            log.warning(
+                "unreadable warm-tier Arrow copy under %s (%s); using data", row.key, problem
+            )
         fallback.append(row)
     if fallback:
         for entry in await _from_json(conn, table, fallback):
@@ -59,7 +61,7 @@ async def read_entries(
 
 
 async def _from_json(conn: AsyncConnection, table: Table, rows: Sequence[Any]) -> list[CacheEntry]:
-    """Entries for rows without a usable sidecar, read from ``data`` (sidecars repaired)."""
+    """Entries for rows without a usable Arrow copy, read from ``data`` (Arrow copies repaired)."""
     t = table
     keys = [row.key for row in rows]
     data = dict((await conn.execute(select(t.c.key, t.c.data).where(t.c.key.in_(keys)))).all())

@@ -38,7 +38,7 @@ class TypeEfficiency(NamedTuple):
     total_hits: int
     last_hit: datetime | None
     payload_bytes: int
-    sidecar_bytes: int
+    arrow_bytes: int
     frame_bytes: int
 
 
@@ -55,7 +55,7 @@ async def efficiency_report(tier: SqlTier, now: datetime | None = None) -> list[
     """The spec's ``analyze_cache_efficiency`` query extended, in one statement: per data type
     (sorted), the entries, how many are live and expired at ``now`` (default: the tier's clock;
     expired means ``expires_at <= now``, as reads judge it), average and total ``hit_count``,
-    the last hit, and the bytes stored: the JSON payload, the Arrow sidecar and the companions
+    the last hit, and the bytes stored: the JSON payload, the Arrow copy and the companions
     (finished frames) of the entries' current versions. Every source's rows are counted. Hits
     still pending in a write-behind buffer are not in the table."""
     t, c = tier.table, tier.companions
@@ -83,7 +83,7 @@ async def efficiency_report(tier: SqlTier, now: datetime | None = None) -> list[
             total(t.c.hit_count, "total_hits"),
             func.max(t.c.last_hit_at).label("last_hit"),
             total(json_bytes(t.c.data), "payload_bytes"),
-            total(func.length(t.c.arrow), "sidecar_bytes"),
+            total(func.length(t.c.arrow), "arrow_bytes"),
             total(frames.c.nbytes, "frame_bytes"),
         )
         .select_from(joined)
@@ -102,7 +102,7 @@ async def efficiency_report(tier: SqlTier, now: datetime | None = None) -> list[
                 int(row.total_hits),
                 row.last_hit,
                 int(row.payload_bytes),
-                int(row.sidecar_bytes),
+                int(row.arrow_bytes),
                 int(row.frame_bytes),
             )
             for row in await conn.execute(query)

@@ -1,9 +1,9 @@
 """The warm tier's tables: ``cache_entries``, ``cache_companions`` and ``sportsframe_meta``.
 
-The layout is the cache spec's, column for column, plus ``source`` and the ``arrow`` sidecar (see
-:mod:`sportsframe.cache.sql.tier`). The tables are created on first use, with the layout's version
-in ``sportsframe_meta``; a database holding another version (or a ``cache_entries`` table without
-one) raises :class:`~sportsframe.errors.ConfigurationError` rather than being read silently.
+The layout is the cache spec's, column for column, plus ``source`` and ``arrow`` (the entry's Arrow
+copy; see :mod:`sportsframe.cache.sql.tier`). The tables are created on first use, with the layout's
+version in ``sportsframe_meta``; a database holding another version (or a ``cache_entries`` table
+without one) raises :class:`~sportsframe.errors.ConfigurationError` rather than being read silently.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ TABLE: Final = "cache_entries"
 META_TABLE: Final = "sportsframe_meta"
 #: Values derived from entries (finished frames), stored beside them.
 COMPANION_TABLE: Final = "cache_companions"
-#: Version of this table layout (columns and sidecar format); bump on any change.
+#: Version of this table layout (columns and Arrow copy format); bump on any change.
 WARM_SCHEMA_VERSION: Final = "1"
 
 _META_KEY = "cache_entries.schema_version"

@@ -13,10 +13,10 @@ plus two columns that buy something measured:
     ``sportsdataio`` or ``emulator`` (the key prefix already keeps sources apart; this makes the
     provenance queryable).
 ``arrow``
-    nullable sidecar: the same Arrow IPC stream the hot tier stores. A warm hit reads it (and
+    nullable Arrow copy: the same Arrow IPC stream the hot tier stores. A warm hit reads it (and
     promotes it to Redis as is) instead of parsing ``data``; ``data`` stays the JSON source of
-    truth, the payload exactly as received, for SQL users. A row without a readable sidecar is
-    served from ``data`` (and its sidecar rewritten).
+    truth, the payload exactly as received, for SQL users. A row without a readable Arrow copy is
+    served from ``data`` (and its Arrow copy rewritten).
 
 Beside it, ``cache_companions`` (key, name, created_at, expires_at, data; primary key (key, name))
 keeps values derived from an entry (the facade's finished frames, see
@@ -29,7 +29,7 @@ PostgreSQL cost more than the rest of a warm hit. That read (entry and companion
 SELECT, :mod:`~sportsframe.cache.sql.hit`) runs on a few connections of the tier's own
 (:class:`~sportsframe.cache.sql.pool.AsyncReaders`: psycopg on PostgreSQL, plain ``sqlite3`` in a
 worker thread on a SQLite file) rather than through SQLAlchemy's pool; it leaves the entry's
-sidecar out when the companion is there.
+Arrow copy out when the companion is there.
 
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
 The tables are created on first use (:mod:`~sportsframe.cache.sql.schema`); upkeep is in
@@ -60,10 +60,10 @@ from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.sql import blob, dialect, maintenance, report
 from sportsframe.cache.sql.hit import (
     WarmRow,
+    arrow_entry,
     deferred_entry,
     entry_statement,
     hit_statement,
-    sidecar_entry,
     warm_row,
 )
 from sportsframe.cache.sql.maintenance import BATCH_SIZE
@@ -240,11 +240,11 @@ class SqlTier:
         return await read_entries(conn, self._select_entry, self.table, keys, now=now)
 
     async def get(self, key: str, *, include_stale: bool = False) -> CacheEntry | None:
-        """The entry under ``key`` from its Arrow sidecar (``data`` only when that is missing).
+        """The entry under ``key`` from its Arrow copy (``data`` only when that is missing).
 
-        On PostgreSQL and on a SQLite file the sidecar is read on the tier's own readers (one
+        On PostgreSQL and on a SQLite file the Arrow copy is read on the tier's own readers (one
         round trip; through SQLAlchemy a read also paid a pre-ping, BEGIN and COMMIT); a row
-        without a usable sidecar takes the general path, which serves ``data`` and repairs it.
+        without a usable Arrow copy takes the general path, which serves ``data`` and repairs it.
         """
         if self._readers is not None:
             await self._prepare()
@@ -253,7 +253,7 @@ class SqlTier:
                 return None
             if not include_stale and self.clock.now() >= row.expires_at:
                 return None
-            entry, _ = sidecar_entry(row, row.companion)  # (the sidecar: see entry_statement)
+            entry, _ = arrow_entry(row, row.companion)  # (the Arrow copy: see entry_statement)
             if entry is not None:
                 return entry
 
@@ -266,8 +266,7 @@ class SqlTier:
         self, keys: Iterable[str], *, include_stale: bool = False
     ) -> dict[str, CacheEntry]:
         """Entries for the keys present (one SELECT per :data:`BATCH_SIZE` keys)."""
-        wanted = list(dict.fromkeys(keys))
-        if not wanted:
+        if not (wanted := list(dict.fromkeys(keys))):
             return {}
 
         async def work(conn: AsyncConnection) -> dict[str, CacheEntry]:
@@ -308,7 +307,7 @@ class SqlTier:
         """``get`` plus the current companion named ``companion``, in one statement
         (:func:`~sportsframe.cache.sql.hit.hit_statement`).
 
-        The statement leaves the sidecar out: an entry that comes with its companion is
+        The statement leaves the Arrow copy out: an entry that comes with its companion is
         deferred (see :class:`~sportsframe.cache.tier.CompanionTier`), and ``await
         entry.load()`` reads it. On PostgreSQL and on a SQLite file it runs on the tier's own
         readers. Without a usable companion, the answer is :meth:`get`'s.
@@ -328,7 +327,7 @@ class SqlTier:
             return None
         if not include_stale and self.clock.now() >= row.expires_at:
             return None
-        entry = deferred_entry(row, self._sidecar_of)
+        entry = deferred_entry(row, self._arrow_of)
         if entry is None:  # no usable companion: the general read
             return await self.get(key, include_stale=include_stale)
         return entry
@@ -347,7 +346,7 @@ class SqlTier:
                 self._sync_reader = SyncWarmReader(
                     self._sync_backend,
                     sql=self._hit_sql,
-                    to_entry=partial(deferred_entry, sidecar_of=self._sidecar_of, bare=True),
+                    to_entry=partial(deferred_entry, arrow_of=self._arrow_of, bare=True),
                     decode=warm_row,
                     clock=self.clock,
                     tier=_NAME,
@@ -356,10 +355,10 @@ class SqlTier:
                 )
             return self._sync_reader
 
-    async def _sidecar_of(self, key: str, created_at: datetime) -> bytes | None:
+    async def _arrow_of(self, key: str, created_at: datetime) -> bytes | None:
         """The IPC stream of the entry stored under ``key`` with ``created_at`` (a deferred
         entry's payload), or None once another version (or none) is stored."""
-        # get serves the row from its sidecar, or from ``data`` (repairing the sidecar).
+        # get serves the row from its Arrow copy, or from ``data`` (repairing the Arrow copy).
         entry = await self.get(key, include_stale=True)
         if entry is None or entry.created_at != created_at:
             return None
