@@ -42,7 +42,7 @@ from sportsframe.cache.redis.layout import (
     stamp,
 )
 from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs
-from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.tier import TierUnavailable, error_reason
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
 from sportsframe.registry.glob import escape
@@ -175,9 +175,7 @@ class RedisTier:
         return text[self._prefix_len :]
 
     def _down(self, exc: BaseException) -> TierUnavailable:
-        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-        return TierUnavailable(_NAME, reason)
+        return TierUnavailable(_NAME, error_reason(exc))
 
     async def _drop_bad(self, rkey: str, exc: codec.CodecError) -> None:
         log.warning("dropped an undecodable hot-tier value under %s (%s)", self._public(rkey), exc)
