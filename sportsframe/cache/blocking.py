@@ -67,6 +67,8 @@ class BlockingReads:
         record: Recorder,
     ) -> None:
         self._guards = {HOT: hot, WARM: warm}
+        # Which tiers offer a blocking reader, checked once (a protocol check is slow).
+        self._readable = {g.name: blocking_readable(g.tier) for g in (hot, warm)}
         self._tiers = tuple(g.name for g in (hot, warm) if g.tier is not None)
         self.clock = clock
         self._changes = changes
@@ -86,7 +88,7 @@ class BlockingReads:
         plan = ReadPlan(keys, self.clock.now(), tiers=self._tiers, companion=companion)
         while (step := plan.next_read()) is not None:
             guard = self._guards[step.tier]
-            readable = blocking_readable(guard.tier)
+            readable = self._readable[step.tier]
             reader = None if readable is None else readable.sync_reader()
             if reader is None:
                 return None

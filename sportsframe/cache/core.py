@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.guard import reason
 from sportsframe.cache.readplan import EventKind, ReadPlan, TierRead
-from sportsframe.cache.tier import TierUnavailable, companion_keeper
+from sportsframe.cache.tier import CompanionTier, TierUnavailable
 
 if TYPE_CHECKING:
     from sportsframe.cache.guard import TierGuard
@@ -52,7 +52,8 @@ class ManagerCore:
     _max_size_every: int
     _guard_of: dict[str, TierGuard[Tier]]
     _tier_names: tuple[str, ...]
-    _companion_tiers: set[str]
+    #: The tiers that keep companions, by name (checked once: a protocol check is slow).
+    _keepers: dict[str, CompanionTier]
 
     def storage_key(self, key: str) -> str:
         """``key`` as stored: prefixed ``{source}/`` unless it already is.
@@ -108,7 +109,7 @@ class ManagerCore:
         if len(step.keys) > 1:
             return await tier.get_many(step.keys, include_stale=True)
         key = step.keys[0]
-        keeper = companion_keeper(tier) if step.tier in self._companion_tiers else None
+        keeper = self._keepers.get(step.tier)
         if step.companion is not None and keeper is not None:
             entry = await keeper.get_with_companion(key, step.companion, include_stale=True)
         else:

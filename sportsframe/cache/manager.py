@@ -126,7 +126,11 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         self._tier_names = tuple(
             g.name for g in (self.hot_guard, self.warm_guard) if g.tier is not None
         )
-        self._companion_tiers = {n for n, t in ((HOT, hot), (WARM, warm)) if companion_keeper(t)}
+        self._keepers = {
+            name: keeper
+            for name, tier in ((HOT, hot), (WARM, warm))
+            if (keeper := companion_keeper(tier)) is not None
+        }
         #: Copies of warm hits to the hot tier, and the change count that guards them.
         self.promoter = Promoter(self.hot_guard, self.warm_guard, self._stats, self.grace)
         #: How many loads held each kind of cross-process lock (``redis``, ``advisory``, ``file``).

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sportsframe.cache.core import ManagerCore
 from sportsframe.cache.entry import CacheEntry, Lookup
 from sportsframe.cache.readplan import WARM
-from sportsframe.cache.tier import Tier, companion_keeper, size_bounded
+from sportsframe.cache.tier import CompanionTier, Tier, size_bounded
 from sportsframe.registry.ttl import CacheDataType, CacheTier, effective_ttl
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class WritePath(ManagerCore):
     @property
     def keeps_companions(self) -> bool:
         """True when a tier can keep companions (see :meth:`attach`)."""
-        return any(companion_keeper(g.tier) for g in (self.hot_guard, self.warm_guard))
+        return bool(self._keepers)
 
     async def attach(self, lookup: Lookup, companion: str, data: bytes | memoryview) -> bool:
         """Keep ``data``, derived from ``lookup``'s entry, beside that entry.
@@ -60,12 +61,13 @@ class WritePath(ManagerCore):
             guards.append(self.warm_guard)
         entry, grace = lookup.entry, self.grace
 
-        async def store(tier: Tier) -> None:
-            keeper = companion_keeper(tier)
-            assert keeper is not None  # checked below, before any call
-            await keeper.set_companion(entry, companion, data, grace=grace)
+        def store(keeper: CompanionTier) -> Callable[[Tier], Awaitable[None]]:
+            # The guard hands its tier; the keeper is that same tier, seen as a CompanionTier.
+            return lambda _: keeper.set_companion(entry, companion, data, grace=grace)
 
-        writes = [g.attempt(store) for g in guards if companion_keeper(g.tier)]
+        writes = [
+            g.attempt(store(self._keepers[g.name])) for g in guards if g.name in self._keepers
+        ]
         return any(await asyncio.gather(*writes))
 
     def _new_entry(
