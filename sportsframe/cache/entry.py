@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from sportsframe.cache import codec
@@ -17,7 +18,17 @@ from sportsframe.cache import codec
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["MISSING", "CacheEntry", "EntryNotLoadedError", "Lookup", "entry_from_ipc"]
+__all__ = ["MISSING", "CacheEntry", "CacheTier", "EntryNotLoadedError", "Lookup", "entry_from_ipc"]
+
+
+class CacheTier(Enum):
+    """Where an answer came from: the values of :attr:`Lookup.served_from` (and ``l0`` in a
+    frame's ``attrs``)."""
+
+    L0 = "l0"
+    HOT = "hot"
+    WARM = "warm"
+    API = "api"
 
 
 class _Missing:
@@ -168,7 +179,7 @@ class Lookup:
 
     ``key`` is the key as stored (the registry key, prefixed ``emulator/`` for demo data);
     ``served_from`` the tier that answered: ``"hot"``, ``"warm"`` or ``"api"`` (a fresh upstream
-    call), the values of :class:`~sportsframe.registry.ttl.CacheTier`; ``stale`` is True when
+    call), the values of :class:`CacheTier`; ``stale`` is True when
     the entry had expired (stale-if-error or offline); ``shared`` when this call joined
     another caller's in-flight lookup.
     """

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from sportsframe.cache.entry import Lookup
+from sportsframe.cache.entry import CacheTier, Lookup
 from sportsframe.cache.writes import WritePath
 from sportsframe.errors import RateLimitedError, UpstreamError
-from sportsframe.registry.ttl import CacheDataType, CacheTier
+from sportsframe.registry.ttl import CacheDataType
 
 if TYPE_CHECKING:
     pass

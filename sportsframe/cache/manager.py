@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from sportsframe.cache import build
 from sportsframe.cache.blocking import BlockingReads
 from sportsframe.cache.breaker import CircuitBreaker
-from sportsframe.cache.entry import Lookup
+from sportsframe.cache.entry import CacheTier, Lookup
 from sportsframe.cache.guard import TierGuard
 from sportsframe.cache.hits import HitBuffer
 from sportsframe.cache.loading import STALE_OK_ERRORS, Loader, LoadJob, LoadPath
@@ -70,7 +70,7 @@ from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import OfflineCacheMissError
 from sportsframe.registry import BoundCall
 from sportsframe.registry.sources import DEFAULT_SOURCE, source_prefix
-from sportsframe.registry.ttl import CacheDataType, CacheTier
+from sportsframe.registry.ttl import CacheDataType
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

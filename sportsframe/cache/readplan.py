@@ -27,15 +27,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sportsframe.cache.entry import Lookup
+from sportsframe.cache.entry import CacheTier, Lookup
 
 if TYPE_CHECKING:
     from sportsframe.cache.entry import CacheEntry
 
 __all__ = ["HOT", "WARM", "EventKind", "ReadEvent", "ReadPlan", "TierRead"]
 
-#: The tiers' names, in the order a read asks them.
-HOT, WARM = "hot", "warm"
+#: The tiers' names (as in ``Lookup.served_from``), in the order a read asks them.
+HOT, WARM = CacheTier.HOT.value, CacheTier.WARM.value
 
 
 class EventKind(StrEnum):

@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sportsframe.cache.core import ManagerCore
-from sportsframe.cache.entry import CacheEntry, Lookup
+from sportsframe.cache.entry import CacheEntry, CacheTier, Lookup
 from sportsframe.cache.readplan import WARM
 from sportsframe.cache.tier import CompanionTier, Tier, size_bounded
-from sportsframe.registry.ttl import CacheDataType, CacheTier, effective_ttl
+from sportsframe.registry.ttl import CacheDataType, effective_ttl
 
 if TYPE_CHECKING:
     pass

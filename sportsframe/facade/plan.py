@@ -14,7 +14,7 @@ from typing import Any
 
 from sportsframe.errors import InvalidParameterError
 from sportsframe.registry import ENDPOINTS, BoundCall, max_week, min_week
-from sportsframe.registry.datasets import DATASETS, Dataset, expand, ints
+from sportsframe.registry.datasets import DATASETS, Dataset, expand, values_of
 
 __all__ = ["CONTROL_ARGUMENTS", "bind", "plan", "planned", "week_range"]
 
@@ -43,7 +43,7 @@ def plan(
     if not ep.typed_season:
         extra.pop("season_type", None)
     if ds.kind in ("week", "season"):
-        seasons = ints("season", args[0] if args else kwargs.get("season"))
+        seasons = values_of("season", args[0] if args else kwargs.get("season"))
         extra.pop("season", None)
         week_arg = extra.pop("week", None)
         if len(args) > 1:
@@ -55,7 +55,7 @@ def plan(
             for season in seasons:
                 ENDPOINTS["scores"].bind(season=season, week=1, **extra)
             return None, seasons, extra
-        weeks = ints("week", week_arg)
+        weeks = values_of("week", week_arg)
         return expand(ds, seasons=seasons, weeks=weeks, extra=extra), seasons, extra
     if ds.kind == "none":
         return expand(ds, extra=extra), [], extra
@@ -64,7 +64,7 @@ def plan(
     extra.pop(param, None)
     if value is None:
         raise InvalidParameterError(param, None, "is required", endpoint=ep.name)
-    return expand(ds, values=ints(param, value), extra=extra), [], extra
+    return expand(ds, values=values_of(param, value), extra=extra), [], extra
 
 
 def planned(dataset: str, values: dict[str, Any]) -> list[BoundCall] | None:

@@ -16,7 +16,7 @@ from sportsframe.errors import InvalidParameterError
 from sportsframe.registry.endpoint import BoundCall, Endpoint
 from sportsframe.registry.nfl import ENDPOINTS
 
-__all__ = ["DATASETS", "Dataset", "expand", "ints"]
+__all__ = ["DATASETS", "Dataset", "expand", "values_of"]
 
 Kind = Literal["week", "season", "team", "player", "game", "none"]
 
@@ -69,16 +69,10 @@ _ROWS = [
 DATASETS: Mapping[str, Dataset] = {d.name: d for d in _ROWS}
 
 
-def ints(name: str, value: Any) -> list[Any]:
-    """``value`` as a non-empty list: an int, a list/tuple or a range (elements checked by bind).
-
-    Booleans and strings are refused here so that ``week=True`` never means week 1.
-    """
-    if isinstance(value, range | list | tuple):
-        items = list(value)
-        if not items:
-            raise InvalidParameterError(name, value, "must not be empty")
-        return items
+def values_of(name: str, value: Any) -> list[Any]:
+    """``value`` as a non-empty list of values: one value, or a list, tuple, range or other
+    iterable of them (each is checked when the call is bound). A string is one value, not the
+    characters in it."""
     if isinstance(value, Iterable) and not isinstance(value, str | bytes):
         items = list(value)
         if not items:

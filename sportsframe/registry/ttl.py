@@ -17,7 +17,6 @@ __all__ = [
     "PAST_SEASON_TTL",
     "TTL_POLICIES",
     "CacheDataType",
-    "CacheTier",
     "effective_ttl",
     "is_final_payload",
     "is_past_season",
@@ -45,15 +44,6 @@ class CacheDataType(Enum):
     REFERENCE = "reference"
     BETTING = "betting"
     TIMEFRAMES = "timeframes"
-
-
-class CacheTier(Enum):
-    """Where an answer came from."""
-
-    L0 = "l0"
-    HOT = "hot"
-    WARM = "warm"
-    API = "api"
 
 
 TTL_POLICIES: Mapping[CacheDataType, int] = {
