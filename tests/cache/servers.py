@@ -13,11 +13,13 @@ __all__ = ["OwnRedis"]
 
 
 class OwnRedis:
-    """A redis-server of the test's own on a free port: kill, freeze (SIGSTOP), resume."""
+    """A redis-server of the test's own on a free port: kill, freeze (SIGSTOP), resume; with
+    ``password``, it requires it (``requirepass``)."""
 
-    def __init__(self, port: int, directory: Path) -> None:
+    def __init__(self, port: int, directory: Path, *, password: str | None = None) -> None:
         self.port = port
         self.directory = directory
+        self.password = password
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -29,6 +31,7 @@ class OwnRedis:
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(self.directory),
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -37,8 +40,16 @@ class OwnRedis:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    auth = f"AUTH {self.password}\r\n".encode() if self.password else b""
+                    sock.sendall(auth + b"PING\r\n")
+                    answer = b""
+                    # One reply line per command sent (AUTH's may come in its own packet).
+                    while answer.count(b"\r\n") < (2 if auth else 1):
+                        chunk = sock.recv(64)
+                        if not chunk:
+                            break
+                        answer += chunk
+                    if b"+PONG" in answer:
                         return
             except OSError:
                 time.sleep(0.02)
