@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from sportsframe.clock import ManualClock
 from sportsframe.emulator import EmulatorServer, start_emulator
+from tests.cache.servers import OwnCluster
 
 REDIS_URL = os.environ.get("SPORTSFRAME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get(
@@ -197,3 +198,33 @@ def pg_database(postgres_url: str, table_name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{table_name}" WITH (FORCE)')
+
+
+def _cluster_ports(count: int) -> list[int]:
+    """``count`` free loopback ports whose cluster bus ports (+10000) are free too."""
+    import random
+    import socket
+
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randint(20000, 30000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnCluster]:
+    """A three-node Redis Cluster on loopback, started once for the test session."""
+    cluster = OwnCluster(_cluster_ports(3), tmp_path_factory.mktemp("cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

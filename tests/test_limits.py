@@ -94,8 +94,9 @@ from sportsframe.registry import ENDPOINTS
 from sportsframe.api.ratelimit import RedisRateLimiter
 from sportsframe.settings import Settings
 
-async def main(base_url, redis_url, key, barrier):
-    r = redis.Redis.from_url(redis_url)
+async def main(base_url, redis_url, key, barrier, cluster):
+    factory = redis.RedisCluster if cluster == "cluster" else redis.Redis
+    r = factory.from_url(redis_url)
     # A wider margin than the default: the emulator stamps arrival, which a busy 2-core test
     # machine can delay by a few hundred ms after the limiter's grant.
     limiter = RedisRateLimiter(r, key, 2.0, margin=0.35)
@@ -111,16 +112,19 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-def test_two_processes_share_the_redis_limiter(redis_url: str, namespace: str) -> None:
+@pytest.mark.parametrize("server_kind", ["server", "cluster"])
+def test_two_processes_share_the_redis_limiter(
+    server_kind: str, namespace: str, request: pytest.FixtureRequest
+) -> None:
+    if server_kind == "cluster":
+        url = request.getfixturevalue("redis_cluster").url
+    else:
+        url = request.getfixturevalue("redis_url")
     server = start_emulator()
     try:
         key = f"{namespace}:ratelimit"
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", WORKER, server.base_url, redis_url, key, f"{key}:barrier"]
-            )
-            for _ in range(2)
-        ]
+        args = [server.base_url, url, key, f"{key}:barrier", server_kind]
+        procs = [subprocess.Popen([sys.executable, "-c", WORKER, *args]) for _ in range(2)]
         for proc in procs:
             assert proc.wait(120) == 0
         times = sorted(r.time for r in server.requests())

@@ -15,7 +15,7 @@ from sportsframe.clock import ManualClock
 from tests.cache.servers import OwnRedis
 
 #: Every tier the contract suite runs against.
-TIER_KINDS = ["memory", "fakeredis", "redis", "sqlite", "postgres"]
+TIER_KINDS = ["memory", "fakeredis", "redis", "cluster", "sqlite", "postgres"]
 
 
 def _psycopg_url(sqlalchemy_url: str) -> str:
@@ -86,6 +86,15 @@ async def build_tier(
             await tier.close()
 
         return tier, close_redis
+    if kind == "cluster":
+        url = request.getfixturevalue("redis_cluster").url
+        tier = RedisTier(url, namespace=namespace, clock=clock, cluster=True)
+
+        async def close_cluster() -> None:
+            await tier.invalidate("*")  # the session's cluster keeps nothing of ours
+            await tier.close()
+
+        return tier, close_cluster
     if kind == "sqlite":
         tier = SqlTier(f"sqlite+aiosqlite:///{tmp_path / 'warm.sqlite3'}", clock=clock)
         return tier, tier.close

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["OwnRedis"]
+__all__ = ["OwnCluster", "OwnRedis"]
 
 
 class OwnRedis:
@@ -69,3 +69,78 @@ class OwnRedis:
     def resume(self) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signal.SIGCONT)
+
+
+class OwnCluster:
+    """A three-node Redis Cluster of the test session's own on free loopback ports (no
+    replicas): every slot served, ``cluster_state:ok`` on each node before it is handed out."""
+
+    def __init__(self, ports: list[int], directory: Path) -> None:
+        self.ports = ports
+        self.directory = directory
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        """A seed node's URL (the client discovers the others)."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def _spawn(self, port: int) -> subprocess.Popen[bytes]:
+        node = self.directory / str(port)
+        node.mkdir(parents=True, exist_ok=True)
+        options = {
+            "port": str(port),
+            "bind": "127.0.0.1",
+            "cluster-enabled": "yes",
+            "cluster-config-file": str(node / "nodes.conf"),
+            "cluster-node-timeout": "2000",
+            "save": "",
+            "appendonly": "no",
+            "dir": str(node),
+        }
+        args = [part for name, value in options.items() for part in (f"--{name}", value)]
+        return subprocess.Popen(
+            ["redis-server", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def _info(self, port: int) -> str:
+        return subprocess.run(
+            ["redis-cli", "-p", str(port), "cluster", "info"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout
+
+    def start(self) -> None:
+        self.procs = [self._spawn(port) for port in self.ports]
+        for port in self.ports:
+            _wait_for_pong(port)
+        nodes = [f"127.0.0.1:{port}" for port in self.ports]
+        create = ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0"]
+        subprocess.run([*create, "--cluster-yes"], check=True, capture_output=True, timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if all("cluster_state:ok" in self._info(port) for port in self.ports):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the cluster did not come up")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+        self.procs = []
+
+
+def _wait_for_pong(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("redis-server did not start")

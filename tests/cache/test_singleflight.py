@@ -167,11 +167,17 @@ async def test_file_lock_unusable_directory(tmp_path: Path) -> None:
         await FileLockBackend(blocker / "locks", "ns:").acquire("k")
 
 
-@pytest.fixture
-async def redis_clients(redis_url: str) -> AsyncIterator[tuple[object, object]]:
-    from redis.asyncio import Redis
+@pytest.fixture(params=["server", "cluster"])
+async def redis_clients(request: pytest.FixtureRequest) -> AsyncIterator[tuple[object, object]]:
+    """Two clients of one Redis: the shared server, then the three-node cluster."""
+    from redis.asyncio import Redis, RedisCluster
 
-    a, b = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    if request.param == "cluster":
+        url = request.getfixturevalue("redis_cluster").url
+        a, b = RedisCluster.from_url(url), RedisCluster.from_url(url)
+    else:
+        url = request.getfixturevalue("redis_url")
+        a, b = Redis.from_url(url), Redis.from_url(url)
     yield a, b
     await a.aclose()
     await b.aclose()

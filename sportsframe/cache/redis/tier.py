@@ -321,7 +321,7 @@ class RedisTier:
             async with self._client.pipeline(transaction=False) as pipe:
                 for rkey, ipc, px in payloads:
                     if px <= 0:
-                        pipe.unlink(rkey)
+                        pipe.execute_command("UNLINK", rkey)
                     else:
                         pipe.set(rkey, ipc, px=px)
                 await pipe.execute()
@@ -335,9 +335,9 @@ class RedisTier:
             if not companions:
                 return bool(await self._client.unlink(self._rkey(key)))
             async with self._client.pipeline(transaction=False) as pipe:
-                pipe.unlink(self._rkey(key))
+                pipe.execute_command("UNLINK", self._rkey(key))
                 for ckey in companions:
-                    pipe.unlink(ckey)
+                    pipe.execute_command("UNLINK", ckey)
                 results: list[int] = await pipe.execute()
             return bool(results[0])
         except self._errors as exc:
@@ -354,9 +354,11 @@ class RedisTier:
         if not rkeys:
             return 0
         # One UNLINK per key in a non-transactional pipeline: keys of a cluster live in many slots.
+        # (Queued through execute_command: a cluster pipeline's unlink() is a coroutine of its
+        # own, never queued, so nothing would be removed.)
         async with self._client.pipeline(transaction=False) as pipe:
             for rkey in rkeys:
-                pipe.unlink(rkey)
+                pipe.execute_command("UNLINK", rkey)
             results: list[int] = await pipe.execute()
         return sum(int(r) for r in results)
 
