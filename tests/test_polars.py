@@ -177,7 +177,7 @@ def test_l0_keeps_its_own_polars_copy_counts_it_and_invalidation_drops_it(
         assert l0.nbytes > pandas_bytes
         rows, columns = first.shape
         first.drop_in_place("player_name")  # in place: must not reach the cached frame
-        sf.provenance(first)["stale"] = True  # type: ignore[index]
+        registry.attrs_of(first)["stale"] = True  # its live provenance, not sf's copy
         hit = session.props(2024, 13, backend="polars")
         assert hit.shape == (rows, columns)
         assert sf.provenance(hit)["stale"] is False  # type: ignore[index]

@@ -50,7 +50,7 @@ def stored_frame(entry: CacheEntry, backend: Backend = "pandas") -> Frame | None
         return None
 
 
-def provenance(found: Lookup, endpoint_name: str, call: BoundCall) -> dict[Hashable | None, Any]:
+def provenance(found: Lookup, endpoint_name: str, call: BoundCall) -> dict[Hashable, Any]:
     """The provenance of one part (``df.attrs``): where the frame came from."""
     entry = found.entry
     return {
@@ -78,7 +78,7 @@ def finish_part(
     """Give ``frame`` (the part of ``call``, read as ``found``) its provenance and, when it is
     fresh, keep it in ``l0``. ``generation``: L0's generation from before the part's data was
     read (an invalidation landing meanwhile wins); ``nbytes``: the size L0 charges for it."""
-    attrs: dict[Hashable, Any] = dict(provenance(found, endpoint_name, call))
+    attrs = provenance(found, endpoint_name, call)
     if not found.stale:
         # L0 keeps its own shallow copy: the caller's edits (attrs included) never reach it.
         # Put before the frame has attrs: pandas would deep-copy them.
