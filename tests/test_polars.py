@@ -128,6 +128,46 @@ def test_polars_frames_from_every_tier_are_equal(emulator: EmulatorServer, tmp_p
     assert_frame_equal(from_api, from_warm)
 
 
+def test_sync_polars_hits_are_read_in_the_callers_thread(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sportsframe.facade.sync as sync_module
+
+    def no_loop(coro: Any, timeout: float | None = None) -> Any:
+        coro.close()
+        raise AssertionError("a hit waited on the event loop")
+
+    with make_session(
+        emulator,
+        tmp_path,
+        redis_url_override=redis_url,
+        redis_host="127.0.0.1",
+        namespace=namespace,
+    ) as session:
+        built = session.props(2024, 13, backend="polars")
+        session.settle()
+        session.aio.l0.clear()
+        monkeypatch.setattr(sync_module, "run_sync", no_loop)
+        from_hot = session.props(2024, 13, backend="polars")  # Redis, in this thread
+        from_l0 = session.props(2024, 13, backend="polars")
+        monkeypatch.undo()
+        session.drop_hot(sf.provenance(built)["key"])  # type: ignore[index]
+        session.aio.l0.clear()
+        monkeypatch.setattr(sync_module, "run_sync", no_loop)
+        from_warm = session.props(2024, 13, backend="polars")  # SQLite, in this thread
+        monkeypatch.undo()
+        session.settle()
+    served = [sf.provenance(f)["served_from"] for f in (from_hot, from_l0, from_warm)]  # type: ignore[index]
+    assert served == ["hot", "l0", "warm"]
+    for frame in (from_hot, from_l0, from_warm):
+        assert type(frame) is pl.DataFrame
+        assert_frame_equal(frame, built)
+
+
 async def test_async_session_returns_polars_frames(
     emulator: EmulatorServer, tmp_path: Path
 ) -> None:
