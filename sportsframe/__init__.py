@@ -5,12 +5,13 @@
 >>> props.attrs["served_from"]              # doctest: +SKIP
 'api'
 
-One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...),
-each returning a typed DataFrame; ``sf.dictionary("props")`` describes its columns. Control:
-``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in
-``sf.plots`` (matplotlib, imported on first use); Prometheus metrics in ``sf.metrics``; explicit
-sessions:
-``Session`` (sync) and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
+One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...), each returning a
+typed DataFrame (pandas; polars with ``backend="polars"``, ``sf.configure(backend="polars")`` or
+``SPORTSFRAME_BACKEND=polars``, given the ``polars`` extra); ``sf.dictionary("props")`` describes
+its columns, ``sf.provenance(df)`` where a frame came from. Control: ``configure``, ``warm``,
+``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in ``sf.plots`` (matplotlib,
+imported on first use); Prometheus metrics in ``sf.metrics``; explicit sessions: ``Session`` (sync)
+and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sportsframe.errors import (
     QuotaExhaustedError,
     SportsFrameError,
 )
+from sportsframe.facade.provenance import provenance
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.signatures import (
     ByGame,
@@ -45,6 +47,7 @@ from sportsframe.facade.signatures import (
     ByWeek,
     ByWeekProps,
     NoArguments,
+    PolarsFrame,
 )
 from sportsframe.facade.sync import Session
 from sportsframe.registry.datasets import DATASETS
@@ -94,6 +97,7 @@ __all__ = [
     "players",
     "plots",
     "props",
+    "provenance",
     "quota",
     "schedules",
     "scores",
@@ -187,33 +191,33 @@ def _forward(method: Callable[Concatenate[Session, _P], _T]) -> Callable[_P, _T]
     return _signed(function, method)
 
 
-props: ByWeekProps[pd.DataFrame] = _export("props")
-generated_props: ByWeek[pd.DataFrame] = _export("generated_props")
-odds: ByWeek[pd.DataFrame] = _export("odds")
-live_odds: ByWeek[pd.DataFrame] = _export("live_odds")
-line_movement: ByScore[pd.DataFrame] = _export("line_movement")
-injuries: ByWeek[pd.DataFrame] = _export("injuries")
-scores: ByWeek[pd.DataFrame] = _export("scores")
-box_scores: ByWeek[pd.DataFrame] = _export("box_scores")
-box_score: ByScore[pd.DataFrame] = _export("box_score")
-player_game_stats: ByWeek[pd.DataFrame] = _export("player_game_stats")
-team_game_stats: ByWeek[pd.DataFrame] = _export("team_game_stats")
-teams: BySeasonOnly[pd.DataFrame] = _export("teams")
-schedules: BySeason[pd.DataFrame] = _export("schedules")
-standings: BySeason[pd.DataFrame] = _export("standings")
-byes: BySeason[pd.DataFrame] = _export("byes")
-player_season_stats: BySeason[pd.DataFrame] = _export("player_season_stats")
-team_season_stats: BySeason[pd.DataFrame] = _export("team_season_stats")
-betting_events: BySeasonOnly[pd.DataFrame] = _export("betting_events")
-betting_markets: ByScore[pd.DataFrame] = _export("betting_markets")
-players: ByTeam[pd.DataFrame] = _export("players")
-player: ByPlayer[pd.DataFrame] = _export("player")
-news: NoArguments[pd.DataFrame] = _export("news")
-news_by_team: ByTeam[pd.DataFrame] = _export("news_by_team")
-news_by_player: ByPlayer[pd.DataFrame] = _export("news_by_player")
-play_by_play: ByGame[pd.DataFrame] = _export("play_by_play")
-depth_charts: NoArguments[pd.DataFrame] = _export("depth_charts")
-stadiums: NoArguments[pd.DataFrame] = _export("stadiums")
+props: ByWeekProps[pd.DataFrame, PolarsFrame] = _export("props")
+generated_props: ByWeek[pd.DataFrame, PolarsFrame] = _export("generated_props")
+odds: ByWeek[pd.DataFrame, PolarsFrame] = _export("odds")
+live_odds: ByWeek[pd.DataFrame, PolarsFrame] = _export("live_odds")
+line_movement: ByScore[pd.DataFrame, PolarsFrame] = _export("line_movement")
+injuries: ByWeek[pd.DataFrame, PolarsFrame] = _export("injuries")
+scores: ByWeek[pd.DataFrame, PolarsFrame] = _export("scores")
+box_scores: ByWeek[pd.DataFrame, PolarsFrame] = _export("box_scores")
+box_score: ByScore[pd.DataFrame, PolarsFrame] = _export("box_score")
+player_game_stats: ByWeek[pd.DataFrame, PolarsFrame] = _export("player_game_stats")
+team_game_stats: ByWeek[pd.DataFrame, PolarsFrame] = _export("team_game_stats")
+teams: BySeasonOnly[pd.DataFrame, PolarsFrame] = _export("teams")
+schedules: BySeason[pd.DataFrame, PolarsFrame] = _export("schedules")
+standings: BySeason[pd.DataFrame, PolarsFrame] = _export("standings")
+byes: BySeason[pd.DataFrame, PolarsFrame] = _export("byes")
+player_season_stats: BySeason[pd.DataFrame, PolarsFrame] = _export("player_season_stats")
+team_season_stats: BySeason[pd.DataFrame, PolarsFrame] = _export("team_season_stats")
+betting_events: BySeasonOnly[pd.DataFrame, PolarsFrame] = _export("betting_events")
+betting_markets: ByScore[pd.DataFrame, PolarsFrame] = _export("betting_markets")
+players: ByTeam[pd.DataFrame, PolarsFrame] = _export("players")
+player: ByPlayer[pd.DataFrame, PolarsFrame] = _export("player")
+news: NoArguments[pd.DataFrame, PolarsFrame] = _export("news")
+news_by_team: ByTeam[pd.DataFrame, PolarsFrame] = _export("news_by_team")
+news_by_player: ByPlayer[pd.DataFrame, PolarsFrame] = _export("news_by_player")
+play_by_play: ByGame[pd.DataFrame, PolarsFrame] = _export("play_by_play")
+depth_charts: NoArguments[pd.DataFrame, PolarsFrame] = _export("depth_charts")
+stadiums: NoArguments[pd.DataFrame, PolarsFrame] = _export("stadiums")
 current_season = _forward(Session.current_season)
 current_week = _forward(Session.current_week)
 warm = _forward(Session.warm)

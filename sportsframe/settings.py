@@ -99,6 +99,9 @@ class Settings(BaseSettings):
         validation_alias="SPORTSFRAME_NAMESPACE",
     )
     http_timeout: float = Field(10.0, gt=0, validation_alias="SPORTSFRAME_HTTP_TIMEOUT")
+    #: What dataset calls return by default: pandas or polars DataFrames (polars needs the
+    #: ``sportsframe[polars]`` extra; a session asked for it checks that when it is made).
+    backend: Literal["pandas", "polars"] = Field("pandas", validation_alias="SPORTSFRAME_BACKEND")
     retries: int = Field(3, ge=0, validation_alias="SPORTSFRAME_RETRIES")
 
     @field_validator("base_url")
@@ -108,6 +111,11 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL such as https://api.sportsdata.io")
         return value.rstrip("/")
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _check_backend(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("namespace")
     @classmethod

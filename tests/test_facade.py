@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from pandas.testing import assert_frame_equal
 
@@ -446,17 +447,17 @@ def test_clear_cache_during_a_sync_hot_read_wins(
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url, l0=True) as session:
         session.props(2024, 13)
         session.aio.l0.clear()  # this process's L0 forgets; Redis still has the week
-        real = frames.frame_from_ipc
+        real = frames.table_from_ipc
         cleared: list[int] = []
 
-        def clear_while_converting(data: Any) -> pd.DataFrame:
+        def clear_while_converting(data: Any) -> pa.Table:
             if not cleared:
                 cleared.append(session.clear_cache("props", season=2024, week=13))
             return real(data)
 
-        monkeypatch.setattr(frames, "frame_from_ipc", clear_while_converting)
+        monkeypatch.setattr(frames, "table_from_ipc", clear_while_converting)
         during = session.props(2024, 13)
-        monkeypatch.setattr(frames, "frame_from_ipc", real)
+        monkeypatch.setattr(frames, "table_from_ipc", real)
         emulator.clear_requests()
         after = session.props(2024, 13)
     assert during.attrs["served_from"] == "hot"

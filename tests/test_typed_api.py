@@ -48,11 +48,14 @@ def test_every_dataset_is_declared_with_the_shape_its_endpoint_takes(name: str) 
     shape = signatures.shape(DATASETS[name])
     module = typing.get_type_hints(sf)[name]
     method = typing.get_type_hints(signatures.DatasetMethods)[name]
-    assert (typing.get_origin(module), typing.get_args(module)) == (shape, (pd.DataFrame,))
+    polars = signatures.PolarsFrame
+    assert (typing.get_origin(module), typing.get_args(module)) == (shape, (pd.DataFrame, polars))
     assert typing.get_origin(method) is shape
-    # ...and the two sessions bind what their methods return.
-    assert signatures.DatasetMethods[pd.DataFrame] in Session.__orig_bases__  # type: ignore[attr-defined]
-    assert signatures.DatasetMethods[signatures.AsyncFrame] in AsyncSession.__orig_bases__  # type: ignore[attr-defined]
+    # ...and the two sessions bind what their methods return (pandas, and with polars).
+    sync = signatures.DatasetMethods[pd.DataFrame, polars]
+    aio = signatures.DatasetMethods[signatures.AsyncFrame, signatures.AsyncPolarsFrame]
+    assert sync in Session.__orig_bases__  # type: ignore[attr-defined]
+    assert aio in AsyncSession.__orig_bases__  # type: ignore[attr-defined]
 
 
 def test_nothing_is_declared_that_is_not_a_dataset() -> None:
@@ -74,8 +77,8 @@ def test_run_time_signatures_are_the_declared_ones(name: str) -> None:
 def test_a_signature_takes_what_the_endpoint_takes(name: str) -> None:
     ds = DATASETS[name]
     params = dict(signatures.signature(ds).parameters)
-    assert list(params)[-2:] == ["refresh", "progress"]
-    del params["refresh"], params["progress"]
+    assert list(params)[-3:] == ["refresh", "progress", "backend"]
+    del params["refresh"], params["progress"], params["backend"]
     endpoint = {p.name: p for p in ds.endpoint.params}
     assert set(params) == set(endpoint)
     for pname, param in params.items():
@@ -117,6 +120,7 @@ def test_sessions_list_their_dataset_methods() -> None:
         "season_type",
         "refresh",
         "progress",
+        "backend",
     ]
 
 
@@ -177,12 +181,17 @@ def test_every_docstring_example_runs(
 # -- acceptance 5 of the notebook toolkit: a user's script under mypy --strict -------------------
 USER_SCRIPT = """\
 import pandas as pd
+import polars as pl
 
 import sportsframe as sf
 
 
 async def later(session: sf.AsyncSession) -> pd.DataFrame:
     return await session.props(2024, range(1, 19), season_type="POST")
+
+
+async def later_polars(session: sf.AsyncSession) -> pl.DataFrame:
+    return await session.props(2024, 18, backend="polars")
 
 
 frame: pd.DataFrame = sf.props(2024, 18)
@@ -192,9 +201,12 @@ reveal_type(sf.AsyncSession().injuries)
 reveal_type(sf.current_season())
 reveal_type(sf.current_week())
 reveal_type(sf.warm(2024, 18))
+reveal_type(sf.props(2024, 18, backend="polars"))
+reveal_type(sf.Session().scores(2024, 18, backend="pandas"))
 sf.props("2024", week="x")
 sf.players(17)
 sf.Session().odds(2024, 18, "REG")
+sf.props(2024, 18, backend="arrow")
 """
 
 
@@ -235,18 +247,23 @@ def test_a_users_script_is_checked_by_mypy_strict(tmp_path: Path) -> None:
         for m in map(re.compile(r'(\d+): note: Revealed type is "(.*)"').match, report)
         if m
     }
-    at = {text: _line(USER_SCRIPT, text) for text in ("reveal_type", "sf.props(", "sf.players")}
+    texts = ("reveal_type", "sf.props(", "sf.players", 'sf.props(2024, 18, backend="arrow")')
+    at = {text: _line(USER_SCRIPT, text) for text in texts}
     first = at["reveal_type"]
     frame = "pandas.core.frame.DataFrame"  # not Any: the script uses it as a DataFrame
+    polars = "polars.dataframe.frame.DataFrame"
     assert revealed == dict(
         enumerate(
             [
                 frame,
                 frame,
-                f"sportsframe.facade.signatures.ByWeek[typing.Coroutine[Any, Any, {frame}]]",
+                "sportsframe.facade.signatures.ByWeek[typing.Coroutine[Any, Any, "
+                f"{frame}], typing.Coroutine[Any, Any, {polars}]]",
                 "int",
                 "int | None",
                 "dict[str, int]",
+                polars,  # backend="polars"
+                frame,
             ],
             start=first,
         )
@@ -258,8 +275,11 @@ def test_a_users_script_is_checked_by_mypy_strict(tmp_path: Path) -> None:
         '"str"; expected "int | Sequence[int] | range"  [arg-type]',
         f'{bad_call}: error: Argument "week" to "__call__" of "ByWeekProps" has incompatible type '
         '"str"; expected "int | Sequence[int] | range | None"  [arg-type]',
-        f'{at["sf.players"]}: error: Argument 1 to "__call__" of "ByTeam" has incompatible type '
-        '"int"; expected "str | Sequence[str]"  [arg-type]',
-        f'{at["sf.players"] + 1}: error: Too many positional arguments for "__call__" of '
-        '"ByWeek"  [call-arg]',
+        # Overloaded by backend: a bad call names the shape (its variants follow as notes).
+        f'{at["sf.players"]}: error: No overload variant of "__call__" of "ByTeam" matches '
+        'argument type "int"  [call-overload]',
+        f'{at["sf.players"] + 1}: error: No overload variant of "__call__" of "ByWeek" matches '
+        'argument types "int", "int", "str"  [call-overload]',
+        f'{at[texts[3]]}: error: No overload variant of "__call__" of "ByWeekProps" matches '
+        'argument types "int", "int", "str"  [call-overload]',
     ]

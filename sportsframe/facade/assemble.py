@@ -2,7 +2,10 @@
 of parts into the frame a dataset call returns.
 
 Every part, whichever path read it (L0, the blocking read in the caller's thread, the loop), ends
-in :func:`finish_part`: ``df.attrs`` says where it came from, and a fresh part is kept in L0.
+in :func:`finish_part`: its provenance says where it came from (``df.attrs``, or beside a polars
+frame: :mod:`~sportsframe.facade.provenance`), and a fresh part is kept in L0. A part is made
+from the finished Arrow table for either backend: pandas through :mod:`sportsframe.frames.topandas`,
+polars straight from Arrow (:mod:`sportsframe.frames.topolars`), never through pandas.
 """
 
 from __future__ import annotations
@@ -15,31 +18,40 @@ import pandas as pd
 import pyarrow as pa
 
 from sportsframe import frames
+from sportsframe.facade.provenance import Backend, Frame, attach, attrs_of
+from sportsframe.frames.topolars import require_polars
 
 if TYPE_CHECKING:
     from sportsframe.cached_client import CacheEntry, Lookup
     from sportsframe.facade.l0 import FrameCache
     from sportsframe.registry import BoundCall
 
-__all__ = ["concat", "finish_part", "provenance", "stored_frame"]
+__all__ = ["concat", "finish_part", "from_table", "provenance", "stored_frame"]
 
 log = logging.getLogger("sportsframe")
 
 
-def stored_frame(entry: CacheEntry) -> pd.DataFrame | None:
+def from_table(table: pa.Table, backend: Backend) -> Frame:
+    """The frame of a finished frame table in ``backend``."""
+    if backend == "polars":
+        return frames.table_to_polars(table)
+    return frames.to_pandas(table)
+
+
+def stored_frame(entry: CacheEntry, backend: Backend = "pandas") -> Frame | None:
     """The finished frame kept beside ``entry``, or None (none came with it, or it does not
     read: logged, and the caller builds the frame from the entry instead)."""
     if entry.companion is None:
         return None
     try:
-        return frames.frame_from_ipc(entry.companion)
+        return from_table(frames.table_from_ipc(entry.companion), backend)
     except (pa.ArrowException, ValueError, TypeError) as exc:
         log.warning("unreadable stored frame beside %s (%s); rebuilding it", entry.key, exc)
         return None
 
 
-def provenance(found: Lookup, endpoint_name: str, call: BoundCall) -> dict[Hashable | None, Any]:
-    """``df.attrs`` of one part: where the frame came from."""
+def provenance(found: Lookup, endpoint_name: str, call: BoundCall) -> dict[Hashable, Any]:
+    """The provenance of one part (``df.attrs``): where the frame came from."""
     entry = found.entry
     return {
         "key": found.key,
@@ -55,14 +67,14 @@ def provenance(found: Lookup, endpoint_name: str, call: BoundCall) -> dict[Hasha
 
 def finish_part(
     l0: FrameCache,
-    frame: pd.DataFrame,
+    frame: Frame,
     found: Lookup,
     *,
     endpoint_name: str,
     call: BoundCall,
     generation: int,
     nbytes: int,
-) -> pd.DataFrame:
+) -> Frame:
     """Give ``frame`` (the part of ``call``, read as ``found``) its provenance and, when it is
     fresh, keep it in ``l0``. ``generation``: L0's generation from before the part's data was
     read (an invalidation landing meanwhile wins); ``nbytes``: the size L0 charges for it."""
@@ -78,27 +90,35 @@ def finish_part(
             generation=generation,
             nbytes=nbytes,
         )
-    frame.attrs = attrs
+    attach(frame, attrs)
     return frame
 
 
-def concat(parts: list[pd.DataFrame], endpoint_name: str) -> pd.DataFrame:
+def concat(parts: list[Frame], endpoint_name: str, backend: Backend = "pandas") -> Frame:
     """The frame of a call from its parts (one part is returned as it is)."""
     if len(parts) == 1:
         return parts[0]
     if not parts:
-        return frames.build_frame_from_payload(endpoint_name, [])
-    out = pd.concat(parts, ignore_index=True)
-    tiers = [p.attrs.get("served_from") for p in parts]
-    out.attrs = {
-        "endpoint": endpoint_name,
-        "served_from": tiers[0] if len(set(tiers)) == 1 else "mixed",
-        "parts": [
-            {"key": p.attrs.get("key"), "served_from": p.attrs.get("served_from")} for p in parts
-        ],
-        "fetched_at": min(p.attrs["fetched_at"] for p in parts),
-        "expires_at": min(p.attrs["expires_at"] for p in parts),
-        "stale": any(p.attrs.get("stale") for p in parts),
-        "source": parts[0].attrs.get("source"),
-    }
+        return from_table(frames.build_table(endpoint_name, pa.table({})), backend)
+    out: Frame
+    if backend == "polars":
+        polars: Any = require_polars()
+        # Relaxed: a part whose text left its declared category set holds strings there.
+        out = polars.concat(parts, how="vertical_relaxed")
+    else:
+        out = pd.concat([p for p in parts if isinstance(p, pd.DataFrame)], ignore_index=True)
+    given = [attrs_of(p) for p in parts]
+    tiers = [a.get("served_from") for a in given]
+    attach(
+        out,
+        {
+            "endpoint": endpoint_name,
+            "served_from": tiers[0] if len(set(tiers)) == 1 else "mixed",
+            "parts": [{"key": a.get("key"), "served_from": a.get("served_from")} for a in given],
+            "fetched_at": min(a["fetched_at"] for a in given),
+            "expires_at": min(a["expires_at"] for a in given),
+            "stale": any(a.get("stale") for a in given),
+            "source": given[0].get("source"),
+        },
+    )
     return out

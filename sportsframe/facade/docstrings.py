@@ -130,6 +130,7 @@ _ARGUMENTS = {
     "game_id": "a SportsDataIO GameID (the game's ScoreID in the NFL), or a list of them.",
     "refresh": "bypass every cache and fetch again.",
     "progress": "show a progress bar (default: when more than one part is fetched).",
+    "backend": '"pandas" or "polars" (default: the session\'s, SPORTSFRAME_BACKEND).',
 }
 
 # How each kind of dataset is called in its example; ``{name}`` is the dataset.
@@ -155,7 +156,7 @@ def _columns(names: list[str] | tuple[str, ...]) -> str:
 def docstring(ds: Dataset) -> str:
     """The docstring of the dataset function ``ds``: summary, arguments, returns, example."""
     keys, key_columns = join_keys(ds), KEY_COLUMNS[ds.name]
-    returns = "pandas.DataFrame"
+    returns = 'pandas.DataFrame (polars.DataFrame with backend="polars", from the same Arrow data)'
     if keys:
         returns += f" with the join keys first ({_columns(keys)})"
     if key_columns:
@@ -163,8 +164,9 @@ def docstring(ds: Dataset) -> str:
         returns += f"{lead} {_columns(key_columns)}"
     returns += (
         f'. Every column with its dtype and meaning: ``sf.dictionary("{ds.name}")``. '
-        "``df.attrs`` tells where the frame came from (served_from: l0, hot, warm, api or "
-        "mixed) and when it expires."
+        "``sf.provenance(df)`` tells where the frame came from (served_from: l0, hot, warm, api "
+        "or mixed) and when it expires: a pandas frame's ``df.attrs``; a polars frame has no "
+        "attrs, so it is kept beside the very frame returned (not frames derived from it)."
     )
     shown = ", ".join(f'"{c}"' for c in key_columns[:4] or keys)
     example = [*_CALLS[ds.kind], f"df[[{shown}]].head()"]

@@ -1,11 +1,14 @@
 """L0: the in-process cache of finished DataFrames, in front of the shared tiers.
 
 Notebook users re-run cells all day; this is their hot path. A hit returns a *shallow* copy of the
-frame already built: under pandas copy-on-write the caller's edits never reach the cached frame,
-and no data is copied. The cache is bounded in bytes (SPORTSFRAME_L0_MAX_BYTES; 0 turns it off),
-honours each entry's expiry, and is kept coherent across processes: invalidations are published on
-a Redis channel and every process drops matching frames on receipt (see :class:`L0Coherence`).
-Without Redis there is nobody to tell, so L0 entries simply live no longer than their TTL.
+frame already built: under pandas copy-on-write the caller's edits never reach the cached frame, and
+no data is copied. polars frames are kept the same way, beside the pandas ones (a key holds one
+frame per backend): a hit is a ``clone()``, which shares the data, so the caller's in-place edits
+(``insert_column``, ``drop_in_place``) never reach the cached frame either. The cache is bounded in
+bytes (SPORTSFRAME_L0_MAX_BYTES; 0 turns it off), honours each entry's expiry, and is kept coherent
+across processes: invalidations are published on a Redis channel and every process drops matching
+frames on receipt (see :class:`L0Coherence`). Without Redis there is nobody to tell, so L0 entries
+simply live no longer than their TTL.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sportsframe.clock import SYSTEM_CLOCK, Clock
+from sportsframe.facade.provenance import Backend, Frame, attach
 from sportsframe.registry.glob import matches
 
 if TYPE_CHECKING:
@@ -33,14 +37,28 @@ __all__ = ["FrameCache", "L0Coherence", "frame_nbytes"]
 log = logging.getLogger("sportsframe.l0")
 
 
-def frame_nbytes(frame: pd.DataFrame) -> int:
-    """Approximate memory of a frame (shallow: string payloads counted by pandas' estimate)."""
-    return int(frame.memory_usage(index=True, deep=False).sum()) + 1024
+def frame_nbytes(frame: Frame) -> int:
+    """Approximate memory of a frame (shallow: string payloads counted by pandas' estimate;
+    polars' own estimate for a polars frame)."""
+    if isinstance(frame, pd.DataFrame):
+        return int(frame.memory_usage(index=True, deep=False).sum()) + 1024
+    return int(frame.estimated_size()) + 1024
+
+
+def _backend(frame: Frame) -> Backend:
+    return "pandas" if isinstance(frame, pd.DataFrame) else "polars"
+
+
+def _shallow(frame: Frame) -> Frame:
+    """A copy sharing the data: the caller's edits of one never reach the other."""
+    if isinstance(frame, pd.DataFrame):
+        return frame.copy(deep=False)
+    return frame.clone()
 
 
 @dataclass(slots=True)
 class _Slot:
-    frame: pd.DataFrame  # without attrs: see _own_attrs
+    frame: Frame  # without attrs: see _own_attrs
     attrs: dict[Hashable, Any]
     expires_at: datetime
     nbytes: int
@@ -60,12 +78,12 @@ def _own_attrs(attrs: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
 
 
 class FrameCache:
-    """A byte-bounded LRU of finished frames keyed by cache key (thread-safe)."""
+    """A byte-bounded LRU of finished frames keyed by cache key and backend (thread-safe)."""
 
     def __init__(self, max_bytes: int, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.max_bytes = max_bytes
         self.clock = clock
-        self._slots: OrderedDict[str, _Slot] = OrderedDict()
+        self._slots: OrderedDict[tuple[str, Backend], _Slot] = OrderedDict()
         self._bytes = 0
         #: Bumped by every invalidate and clear: a frame read before a bump must not be put
         #: after it (see :meth:`put`).
@@ -85,36 +103,39 @@ class FrameCache:
     def nbytes(self) -> int:
         return self._bytes
 
-    def get(self, key: str) -> pd.DataFrame | None:
-        """A shallow copy of the cached frame (attrs included), or None if absent or expired."""
+    def get(self, key: str, backend: Backend = "pandas") -> Frame | None:
+        """A shallow copy of the cached ``backend`` frame of ``key`` (its provenance included),
+        or None if absent or expired."""
         if not self.enabled or not self.serving:
             return None
+        slot_key = (key, backend)
         with self._lock:
-            slot = self._slots.get(key)
+            slot = self._slots.get(slot_key)
             if slot is None:
                 return None
             if self.clock.now() >= slot.expires_at:
-                self._drop(key)
+                self._drop(slot_key)
                 return None
-            self._slots.move_to_end(key)
-        out = slot.frame.copy(deep=False)  # (it has no attrs for pandas to deep-copy)
-        out.attrs = _own_attrs(slot.attrs)
+            self._slots.move_to_end(slot_key)
+        out = _shallow(slot.frame)  # (it has no attrs for pandas to deep-copy)
+        attach(out, _own_attrs(slot.attrs))
         return out
 
     def put(
         self,
         key: str,
-        frame: pd.DataFrame,
+        frame: Frame,
         expires_at: datetime,
         *,
         attrs: Mapping[Hashable, Any] | None = None,
         generation: int | None = None,
         nbytes: int | None = None,
     ) -> None:
-        """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit).
+        """Keep ``frame`` until ``expires_at`` (evicting least-recently-used frames to fit),
+        beside any frame of the other backend kept for ``key``.
 
-        ``attrs``: the attrs hits get (default: the frame's own). Putting a frame before
-        giving it its attrs saves pandas a deep copy of them.
+        ``attrs``: the attrs hits get (default: a pandas frame's own; required for polars). Putting
+        a frame before giving it its attrs saves pandas a deep copy of them.
         ``generation``: the value of :attr:`generation` when the frame's data was read. If an
         invalidation came in since, the frame may be what it removed, so it is not kept.
         ``nbytes``: the frame's size when the caller knows it (the Arrow table it came from);
@@ -126,15 +147,19 @@ class FrameCache:
             nbytes = frame_nbytes(frame)
         if nbytes > self.max_bytes:
             return
-        kept = _own_attrs(frame.attrs if attrs is None else attrs)
-        stored = frame.copy(deep=False)
-        stored.attrs = {}
+        if attrs is None:
+            attrs = frame.attrs if isinstance(frame, pd.DataFrame) else {}
+        kept = _own_attrs(attrs)
+        stored = _shallow(frame)
+        if isinstance(stored, pd.DataFrame):
+            stored.attrs = {}
+        slot_key = (key, _backend(frame))
         with self._lock:
             if generation is not None and generation != self.generation:
                 return
-            if key in self._slots:
-                self._drop(key)
-            self._slots[key] = _Slot(stored, kept, expires_at, nbytes)
+            if slot_key in self._slots:
+                self._drop(slot_key)
+            self._slots[slot_key] = _Slot(stored, kept, expires_at, nbytes)
             self._bytes += nbytes
             while self._bytes > self.max_bytes and self._slots:
                 self._drop(next(iter(self._slots)))
@@ -143,7 +168,7 @@ class FrameCache:
         """Drop every frame whose key matches the Redis-style glob; returns how many."""
         with self._lock:
             self.generation += 1
-            doomed = [k for k in self._slots if matches(pattern, k)]
+            doomed = [k for k in self._slots if matches(pattern, k[0])]
             for key in doomed:
                 self._drop(key)
         return len(doomed)
@@ -155,7 +180,7 @@ class FrameCache:
             self._slots.clear()
             self._bytes = 0
 
-    def _drop(self, key: str) -> None:
+    def _drop(self, key: tuple[str, Backend]) -> None:
         slot = self._slots.pop(key)
         self._bytes -= slot.nbytes
 

@@ -13,13 +13,31 @@ import inspect
 from typing import Any
 
 from sportsframe.errors import InvalidParameterError
+from sportsframe.facade.provenance import BACKENDS, Backend
+from sportsframe.frames.topolars import check_polars
 from sportsframe.registry import ENDPOINTS, BoundCall, max_week, min_week
 from sportsframe.registry.datasets import DATASETS, Dataset, expand, values_of
 
-__all__ = ["CONTROL_ARGUMENTS", "bind", "plan", "planned", "week_range"]
+__all__ = ["CONTROL_ARGUMENTS", "backend_of", "bind", "plan", "planned", "week_range"]
 
 #: Arguments of a dataset method that steer the call rather than choose the data.
-CONTROL_ARGUMENTS = ("refresh", "progress")
+CONTROL_ARGUMENTS = ("refresh", "progress", "backend")
+
+
+def backend_of(value: object, default: Backend) -> Backend:
+    """The backend a call asked for (None: the session's ``default``), checked before any I/O:
+    an unknown name is an InvalidParameterError, polars without its extra a ConfigurationError
+    naming the extra."""
+    if value is None:
+        chosen = default
+    else:
+        found = [b for b in BACKENDS if isinstance(value, str) and value.strip().lower() == b]
+        if not found:
+            raise InvalidParameterError("backend", value, 'must be "pandas" or "polars"')
+        chosen = found[0]
+    if chosen == "polars":
+        check_polars()
+    return chosen
 
 
 def bind(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

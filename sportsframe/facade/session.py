@@ -1,12 +1,13 @@
 """``AsyncSession``: the facade's one implementation, on the event loop.
 
-A session owns the cached client (tiers, API client, limiter, quota) and the L0 frame cache.
-Every dataset call validates its arguments first (before any I/O; :mod:`~sportsframe.facade.plan`),
-then for each part (one season and week, one team, ...) reads L0, then the shared tiers through
-the cached client, builds the typed frame from the entry's Arrow table (or takes the finished
-frame stored beside it), and concatenates the parts (:mod:`~sportsframe.facade.assemble`).
-``df.attrs`` records where each frame came from. :class:`~sportsframe.facade.sync.Session` runs
-it for sync callers, reading L0 and the tiers in the caller's thread first.
+A session owns the cached client (tiers, API client, limiter, quota) and the L0 frame cache. Every
+dataset call validates its arguments first (before any I/O; :mod:`~sportsframe.facade.plan`), then
+for each part (one season and week, one team, ...) reads L0, then the shared tiers through the
+cached client, builds the typed frame from the entry's Arrow table (or takes the finished frame
+stored beside it), and concatenates the parts (:mod:`~sportsframe.facade.assemble`). ``df.attrs``
+records where each frame came from (beside a polars frame: ``sf.provenance``).
+:class:`~sportsframe.facade.sync.Session` runs it for sync callers, reading L0 and the tiers in the
+caller's thread first.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import SecretStr
 
 from sportsframe import frames
@@ -26,11 +26,12 @@ from sportsframe.api.quota import QuotaStatus
 from sportsframe.cached_client import CachedSportsDataIOClient, CacheStatsView
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError, InvalidParameterError
-from sportsframe.facade.assemble import concat, finish_part, stored_frame
+from sportsframe.facade.assemble import concat, finish_part, from_table, stored_frame
 from sportsframe.facade.docstrings import describe_method
 from sportsframe.facade.l0 import FrameCache, L0Coherence
-from sportsframe.facade.plan import bind, plan, week_range
-from sportsframe.facade.signatures import AsyncFrame, DatasetMethods, signature
+from sportsframe.facade.plan import backend_of, bind, plan, week_range
+from sportsframe.facade.provenance import Backend, Frame, attrs_of
+from sportsframe.facade.signatures import AsyncFrame, AsyncPolarsFrame, DatasetMethods, signature
 from sportsframe.facade.warming import Warming
 from sportsframe.registry import ENDPOINTS, BoundCall, validate_argument
 from sportsframe.registry.datasets import DATASETS, Dataset, expand
@@ -54,7 +55,7 @@ def _derive(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update=changes)
 
 
-class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
+class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
     """The async facade: ``await AsyncSession().props(2024, 18)``.
 
     Args:
@@ -76,6 +77,8 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
         self.settings = Settings(**{**_fields(base), **overrides}) if overrides else base
         self.clock = clock
         self.emulator_latency = emulator_latency
+        if self.settings.backend == "polars":
+            frames.check_polars()  # said now, not on the first call
         self.l0 = FrameCache(self.settings.l0_max_bytes, clock=clock)
         self._client: CachedSportsDataIOClient | None = None
         self._emulator: EmulatorServer | None = None
@@ -163,11 +166,13 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
         *,
         refresh: bool = False,
         progress: bool | None = None,
-    ) -> pd.DataFrame:
-        """The concatenated frame of ``calls`` (parts from L0, the tiers or the API)."""
+        backend: Backend = "pandas",
+    ) -> Frame:
+        """The concatenated frame of ``calls`` (parts from L0, the tiers or the API) in
+        ``backend``."""
         name = DATASETS[dataset].endpoint_name
         self._check_credentials()
-        parts: list[pd.DataFrame | None] = [None] * len(calls)
+        parts: list[Frame | None] = [None] * len(calls)
         todo: list[int] = []
         for i, call in enumerate(calls):
             key = self.key(call)
@@ -175,9 +180,9 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
                 await self._publish_invalidation(key)
             else:
                 started = perf_counter()
-                cached = self.l0.get(key)
+                cached = self.l0.get(key, backend)
                 if cached is not None:
-                    cached.attrs["served_from"] = "l0"
+                    attrs_of(cached)["served_from"] = "l0"
                     parts[i] = cached
                     self.count_l0(1, perf_counter() - started)
                     continue
@@ -185,13 +190,13 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
         client = await self.client() if todo else None
         if len(todo) == 1 and client is not None and not progress:
             # One part (the common call): no task, no progress bar.
-            parts[todo[0]] = await self._fetch_part(client, name, calls[todo[0]], refresh)
+            parts[todo[0]] = await self._fetch_part(client, name, calls[todo[0]], refresh, backend)
         elif todo and client is not None:
             bar = _progress_bar(len(todo), dataset, progress)
             try:
 
                 async def one(i: int) -> None:
-                    parts[i] = await self._fetch_part(client, name, calls[i], refresh)
+                    parts[i] = await self._fetch_part(client, name, calls[i], refresh, backend)
                     if bar is not None:
                         bar.update(1)
 
@@ -199,7 +204,7 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
             finally:
                 if bar is not None:
                     bar.close()
-        return concat([p for p in parts if p is not None], name)
+        return concat([p for p in parts if p is not None], name, backend)
 
     def count_l0(self, hits: int, seconds: float) -> None:
         """Count ``hits`` L0 answers taking ``seconds`` together (API calls avoided; they show
@@ -212,12 +217,17 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
         return source_key(self.source, call.key)
 
     async def _fetch_part(
-        self, client: CachedSportsDataIOClient, name: str, call: BoundCall, refresh: bool
-    ) -> pd.DataFrame:
+        self,
+        client: CachedSportsDataIOClient,
+        name: str,
+        call: BoundCall,
+        refresh: bool,
+        backend: Backend,
+    ) -> Frame:
         companion = frames.companion_name(name)
         generation = self.l0.generation
         result = await client.fetch_entry(call, refresh=refresh, companion=companion)
-        frame = stored_frame(result.entry)
+        frame = stored_frame(result.entry, backend)
         if frame is not None:
             nbytes = len(result.entry.companion or b"")  # the Arrow stream it was read from
         else:
@@ -225,7 +235,7 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
                 # Replaced in the warm tier since it was read: read it again, whole.
                 result = await client.fetch_entry(call, refresh=refresh)
             table = frames.build_table(name, result.entry.table, call.values)
-            frame = frames.to_pandas(table)
+            frame = from_table(table, backend)
             nbytes = table.nbytes
             # An empty frame is cheap to build, and an IPC stream without batches would not
             # carry the declared category sets.
@@ -254,14 +264,15 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame]):
         week = await self.current_week() if season == current else None
         return week_range(season, season_type, current, week)
 
-    async def dataset(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame:
+    async def dataset(self, dataset: str, values: dict[str, Any]) -> Frame:
         """The frame of the dataset method ``dataset`` called with ``values`` (by name)."""
         ds = DATASETS[dataset]
         values = dict(values)
         refresh = bool(values.pop("refresh", False))
         progress = values.pop("progress", None)
+        backend = backend_of(values.pop("backend", None), self.settings.backend)
         calls = await self._calls(ds, (), values)
-        return await self.frame(dataset, calls, refresh=refresh, progress=progress)
+        return await self.frame(dataset, calls, refresh=refresh, progress=progress, backend=backend)
 
     async def _calls(
         self, ds: Dataset, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -400,10 +411,10 @@ def _progress_bar(total: int, dataset: str, progress: bool | None) -> Any:
 # -- dataset methods, made from the dataset table ----------------------------------------------
 # Their signatures and docstrings come from the dataset table and the frame schemas; type
 # checkers read them from DatasetMethods, the declaration both session classes inherit.
-def _dataset_method(ds: Dataset) -> Callable[..., AsyncFrame]:
+def _dataset_method(ds: Dataset) -> Callable[..., Coroutine[Any, Any, Frame]]:
     sig = signature(ds)
 
-    async def method(self: AsyncSession, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    async def method(self: AsyncSession, *args: Any, **kwargs: Any) -> Frame:
         return await self.dataset(ds.name, bind(sig, args, kwargs))
 
     describe_method(method, "AsyncSession", ds)

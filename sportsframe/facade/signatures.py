@@ -1,27 +1,39 @@
 """The typed signatures of the dataset functions, for type checkers, IDEs and ``inspect``.
 
-Every dataset function has one of a few call shapes, decided by what its registry endpoint
-takes: a season and weeks, a season, a team, an id, or nothing. Each shape is a callable
-:class:`~typing.Protocol`, generic in what a call returns: a ``pd.DataFrame`` for ``sf.props``
-and ``Session.props``, an awaitable frame for ``AsyncSession.props``. :class:`DatasetMethods`
-declares every dataset method with its shape, once for both sessions; ``sportsframe/__init__.py``
-declares the module functions. :func:`signature` gives the run-time signature of a dataset from
-the same shapes, so ``inspect.signature(sf.props)`` and the argument binding agree with what
-mypy sees; the tests check the declarations against the registry.
+Every dataset function has one of a few call shapes, decided by what its registry endpoint takes: a
+season and weeks, a season, a team, an id, or nothing. Each shape is a callable
+:class:`~typing.Protocol`, generic in what a call returns: a ``pd.DataFrame`` for ``sf.props`` and
+``Session.props``, an awaitable frame for ``AsyncSession.props``; and what it returns with
+``backend="polars"`` (a ``polars.DataFrame``, or an awaitable one), told apart by overloads.
+:class:`DatasetMethods` declares every dataset method with its shape, once for both sessions;
+``sportsframe/__init__.py`` declares the module functions. :func:`signature` gives the run-time
+signature of a dataset from the same shapes, so ``inspect.signature(sf.props)`` and the argument
+binding agree with what mypy sees; the tests check the declarations against the registry.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import pandas as pd
 
+from sportsframe.facade.provenance import Backend
 from sportsframe.registry.datasets import Dataset
+
+if TYPE_CHECKING:
+    from polars import DataFrame as PolarsFrame
+else:
+
+    class PolarsFrame:
+        """``polars.DataFrame`` for type checkers; this stand-in at run time, so that neither
+        ``import sportsframe`` nor ``typing.get_type_hints`` needs polars."""
+
 
 __all__ = [
     "AsyncFrame",
+    "AsyncPolarsFrame",
     "ByGame",
     "ByPlayer",
     "ByScore",
@@ -33,6 +45,7 @@ __all__ = [
     "DatasetMethods",
     "Ids",
     "NoArguments",
+    "PolarsFrame",
     "Seasons",
     "Teams",
     "Weeks",
@@ -50,15 +63,46 @@ Teams: TypeAlias = str | Sequence[str]
 Ids: TypeAlias = int | Sequence[int]
 #: What an AsyncSession dataset method returns: ``await`` it for the frame.
 AsyncFrame: TypeAlias = Coroutine[Any, Any, pd.DataFrame]
+#: What an AsyncSession dataset method returns with ``backend="polars"``.
+AsyncPolarsFrame: TypeAlias = Coroutine[Any, Any, PolarsFrame]
 
+#: What a call returns by default (pandas), and with ``backend="polars"``. A call that leaves
+#: ``backend`` out is typed by the default; a session configured for polars returns polars
+#: frames there too, which type checkers see only when ``backend="polars"`` is written.
 R_co = TypeVar("R_co", covariant=True)
+RL_co = TypeVar("RL_co", covariant=True)
 R = TypeVar("R")
+RL = TypeVar("RL")
 
 # season_type is a plain str: the registry accepts "REG", "PRE" and "POST" in any case.
 
 
-class ByWeek(Protocol[R_co]):
+class ByWeek(Protocol[R_co, RL_co]):
     """``f(season, week=None, *, season_type="REG")``: one part per (season, week)."""
+
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        week: Weeks | None = None,
+        *,
+        season_type: str = "REG",
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
+    ) -> R_co: ...
+
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        week: Weeks | None = None,
+        *,
+        season_type: str = "REG",
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
     def __call__(
         self,
@@ -68,11 +112,38 @@ class ByWeek(Protocol[R_co]):
         season_type: str = "REG",
         refresh: bool = False,
         progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class ByWeekProps(Protocol[R_co, RL_co]):
+    """:class:`ByWeek` with ``include_alternate`` (alternate lines are dropped by default)."""
+
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        week: Weeks | None = None,
+        *,
+        include_alternate: bool = False,
+        season_type: str = "REG",
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
-
-class ByWeekProps(Protocol[R_co]):
-    """:class:`ByWeek` with ``include_alternate`` (alternate lines are dropped by default)."""
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        week: Weeks | None = None,
+        *,
+        include_alternate: bool = False,
+        season_type: str = "REG",
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
     def __call__(
         self,
@@ -83,11 +154,34 @@ class ByWeekProps(Protocol[R_co]):
         season_type: str = "REG",
         refresh: bool = False,
         progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class BySeason(Protocol[R_co, RL_co]):
+    """``f(season, *, season_type="REG")``: one part per season."""
+
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        *,
+        season_type: str = "REG",
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
-
-class BySeason(Protocol[R_co]):
-    """``f(season, *, season_type="REG")``: one part per season."""
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        *,
+        season_type: str = "REG",
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
     def __call__(
         self,
@@ -96,86 +190,237 @@ class BySeason(Protocol[R_co]):
         season_type: str = "REG",
         refresh: bool = False,
         progress: bool | None = None,
-    ) -> R_co: ...
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
 
 
-class BySeasonOnly(Protocol[R_co]):
+class BySeasonOnly(Protocol[R_co, RL_co]):
     """``f(season)``: one part per season, no season type (teams, betting events)."""
 
+    @overload
     def __call__(
-        self, season: Seasons, *, refresh: bool = False, progress: bool | None = None
+        self,
+        season: Seasons,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
+    @overload
+    def __call__(
+        self,
+        season: Seasons,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
-class ByTeam(Protocol[R_co]):
+    def __call__(
+        self,
+        season: Seasons,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class ByTeam(Protocol[R_co, RL_co]):
     """``f(team)``: one part per team key."""
 
+    @overload
     def __call__(
-        self, team: Teams, *, refresh: bool = False, progress: bool | None = None
+        self,
+        team: Teams,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
+    @overload
+    def __call__(
+        self,
+        team: Teams,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
-class ByPlayer(Protocol[R_co]):
+    def __call__(
+        self,
+        team: Teams,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class ByPlayer(Protocol[R_co, RL_co]):
     """``f(player_id)``: one part per SportsDataIO PlayerID."""
 
+    @overload
     def __call__(
-        self, player_id: Ids, *, refresh: bool = False, progress: bool | None = None
+        self,
+        player_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
+    @overload
+    def __call__(
+        self,
+        player_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
-class ByScore(Protocol[R_co]):
+    def __call__(
+        self,
+        player_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class ByScore(Protocol[R_co, RL_co]):
     """``f(score_id)``: one part per SportsDataIO ScoreID (a game)."""
 
+    @overload
     def __call__(
-        self, score_id: Ids, *, refresh: bool = False, progress: bool | None = None
+        self,
+        score_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
+    @overload
+    def __call__(
+        self,
+        score_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
-class ByGame(Protocol[R_co]):
+    def __call__(
+        self,
+        score_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class ByGame(Protocol[R_co, RL_co]):
     """``f(game_id)``: one part per SportsDataIO GameID (equal to the ScoreID in the NFL)."""
 
+    @overload
     def __call__(
-        self, game_id: Ids, *, refresh: bool = False, progress: bool | None = None
+        self,
+        game_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
     ) -> R_co: ...
 
+    @overload
+    def __call__(
+        self,
+        game_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
 
-class NoArguments(Protocol[R_co]):
+    def __call__(
+        self,
+        game_id: Ids,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
+
+
+class NoArguments(Protocol[R_co, RL_co]):
     """``f()``: one part, the dataset as a whole."""
 
-    def __call__(self, *, refresh: bool = False, progress: bool | None = None) -> R_co: ...
+    @overload
+    def __call__(
+        self,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["pandas"] | None = None,
+    ) -> R_co: ...
+
+    @overload
+    def __call__(
+        self,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Literal["polars"],
+    ) -> RL_co: ...
+
+    def __call__(
+        self,
+        *,
+        refresh: bool = False,
+        progress: bool | None = None,
+        backend: Backend | None = None,
+    ) -> R_co | RL_co: ...
 
 
-class DatasetMethods(Generic[R]):
+class DatasetMethods(Generic[R, RL]):
     """The dataset methods of a session, declared for type checkers (``R``: what a call
-    returns). The methods themselves are made from the dataset table, one per row."""
+    returns, ``RL``: what it returns with ``backend="polars"``). The methods themselves are made
+    from the dataset table, one per row."""
 
-    props: ByWeekProps[R]
-    generated_props: ByWeek[R]
-    odds: ByWeek[R]
-    live_odds: ByWeek[R]
-    line_movement: ByScore[R]
-    injuries: ByWeek[R]
-    scores: ByWeek[R]
-    box_scores: ByWeek[R]
-    box_score: ByScore[R]
-    player_game_stats: ByWeek[R]
-    team_game_stats: ByWeek[R]
-    teams: BySeasonOnly[R]
-    schedules: BySeason[R]
-    standings: BySeason[R]
-    byes: BySeason[R]
-    player_season_stats: BySeason[R]
-    team_season_stats: BySeason[R]
-    betting_events: BySeasonOnly[R]
-    betting_markets: ByScore[R]
-    players: ByTeam[R]
-    player: ByPlayer[R]
-    news: NoArguments[R]
-    news_by_team: ByTeam[R]
-    news_by_player: ByPlayer[R]
-    play_by_play: ByGame[R]
-    depth_charts: NoArguments[R]
-    stadiums: NoArguments[R]
+    props: ByWeekProps[R, RL]
+    generated_props: ByWeek[R, RL]
+    odds: ByWeek[R, RL]
+    live_odds: ByWeek[R, RL]
+    line_movement: ByScore[R, RL]
+    injuries: ByWeek[R, RL]
+    scores: ByWeek[R, RL]
+    box_scores: ByWeek[R, RL]
+    box_score: ByScore[R, RL]
+    player_game_stats: ByWeek[R, RL]
+    team_game_stats: ByWeek[R, RL]
+    teams: BySeasonOnly[R, RL]
+    schedules: BySeason[R, RL]
+    standings: BySeason[R, RL]
+    byes: BySeason[R, RL]
+    player_season_stats: BySeason[R, RL]
+    team_season_stats: BySeason[R, RL]
+    betting_events: BySeasonOnly[R, RL]
+    betting_markets: ByScore[R, RL]
+    players: ByTeam[R, RL]
+    player: ByPlayer[R, RL]
+    news: NoArguments[R, RL]
+    news_by_team: ByTeam[R, RL]
+    news_by_player: ByPlayer[R, RL]
+    play_by_play: ByGame[R, RL]
+    depth_charts: NoArguments[R, RL]
+    stadiums: NoArguments[R, RL]
 
 
 _BY_ID: Mapping[str, type[Any]] = {

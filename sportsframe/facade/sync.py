@@ -22,9 +22,10 @@ import pandas as pd
 from sportsframe import frames
 from sportsframe.facade.assemble import concat, finish_part, stored_frame
 from sportsframe.facade.docstrings import describe_method
-from sportsframe.facade.plan import bind, planned
+from sportsframe.facade.plan import backend_of, bind, planned
+from sportsframe.facade.provenance import Backend, Frame, attrs_of
 from sportsframe.facade.session import AsyncSession
-from sportsframe.facade.signatures import DatasetMethods, signature
+from sportsframe.facade.signatures import DatasetMethods, PolarsFrame, signature
 from sportsframe.loop import run_sync
 from sportsframe.registry import BoundCall
 from sportsframe.registry.datasets import DATASETS, Dataset
@@ -59,7 +60,7 @@ def _evaluated_signature(method: Callable[..., Any]) -> inspect.Signature:
         return inspect.signature(method)
 
 
-class Session(DatasetMethods[pd.DataFrame]):
+class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
     """The sync facade over :class:`AsyncSession` (same methods, plain return values).
 
     Calls run on sportsframe's background event loop, so they work in scripts, from many threads
@@ -89,39 +90,47 @@ class Session(DatasetMethods[pd.DataFrame]):
         self.close()
 
     # -- the caller's thread ----------------------------------------------------------------------
-    def dataset(self, dataset: str, values: dict[str, Any]) -> pd.DataFrame:
+    def dataset(self, dataset: str, values: dict[str, Any]) -> Frame:
         """The frame of the dataset method ``dataset`` called with ``values`` (by name): from
         L0 or the tiers in this thread when they hold every part, else on the loop."""
+        backend = backend_of(values.get("backend"), self.settings.backend)
+        values = {**values, "backend": backend}
         # Planned once for both reads (no plan: a refresh, or a call that needs the current
         # week first; both are the loop's work).
         calls = None if values.get("refresh") else planned(dataset, values)
         if calls is not None:
-            frame = self.cached_frame(dataset, calls)
+            frame = self.cached_frame(dataset, calls, backend)
             if frame is None:
-                frame = self.tier_frame(dataset, calls)
+                frame = self.tier_frame(dataset, calls, backend)
             if frame is not None:
                 return frame
         return run_sync(self.aio.dataset(dataset, values))
 
-    def cached_frame(self, dataset: str, calls: list[BoundCall]) -> pd.DataFrame | None:
-        """The frame of ``calls`` from L0 alone, when every part is there (else None)."""
+    def cached_frame(
+        self, dataset: str, calls: list[BoundCall], backend: Backend = "pandas"
+    ) -> Frame | None:
+        """The ``backend`` frame of ``calls`` from L0 alone, when every part is there (else
+        None)."""
         aio = self.aio
         if not aio.l0.enabled:
             return None
         parts = []
         started = perf_counter()  # one timing for the whole read: an L0 hit is ~0.1 ms
         for call in calls:
-            frame = aio.l0.get(aio.key(call))
+            frame = aio.l0.get(aio.key(call), backend)
             if frame is None:
                 return None
-            frame.attrs["served_from"] = "l0"
+            attrs_of(frame)["served_from"] = "l0"
             parts.append(frame)
         aio.count_l0(len(parts), perf_counter() - started)
-        return concat(parts, DATASETS[dataset].endpoint_name)
+        return concat(parts, DATASETS[dataset].endpoint_name, backend)
 
-    def tier_frame(self, dataset: str, calls: list[BoundCall]) -> pd.DataFrame | None:
+    def tier_frame(
+        self, dataset: str, calls: list[BoundCall], backend: Backend = "pandas"
+    ) -> Frame | None:
         """The frame of ``calls`` from the shared tiers, read in this thread, when every part is
-        fresh with its finished frame beside it (else None: the loop reads instead).
+        fresh with its finished frame beside it (else None: the loop reads instead); in
+        ``backend``.
 
         A hit then costs one blocking MGET (and, for parts Redis lacks, one statement each) and
         the conversion to pandas, with no hand-off to the event loop; the counts, hit records
@@ -141,7 +150,7 @@ class Session(DatasetMethods[pd.DataFrame]):
         built = []
         for key in keys:
             found = read.plan.found[key]
-            frame = stored_frame(found.entry)
+            frame = stored_frame(found.entry, backend)
             if frame is None:
                 return None  # the loop's path rebuilds it
             built.append((frame, found))
@@ -160,7 +169,7 @@ class Session(DatasetMethods[pd.DataFrame]):
         ]
         # Last: the loop thread this wakes competes for the GIL with the work above.
         client.hand_over(read)
-        return concat(parts, name)
+        return concat(parts, name, backend)
 
     # -- the loop ---------------------------------------------------------------------------------
     # The helpers of the module facade (the dataset methods are set below, one per dataset).
@@ -200,10 +209,10 @@ class Session(DatasetMethods[pd.DataFrame]):
         return sorted({*super().__dir__(), *served})
 
 
-def _dataset_method(ds: Dataset) -> Callable[..., pd.DataFrame]:
+def _dataset_method(ds: Dataset) -> Callable[..., Frame]:
     name, sig = ds.name, signature(ds)
 
-    def method(self: Session, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    def method(self: Session, *args: Any, **kwargs: Any) -> Frame:
         return self.dataset(name, bind(sig, args, kwargs))
 
     describe_method(method, "Session", ds)

@@ -18,8 +18,10 @@ from sportsframe.registry.datasets import DATASETS, Dataset, expand
 
 if TYPE_CHECKING:
     from sportsframe.clock import Clock
+    from sportsframe.facade.provenance import Backend, Frame
     from sportsframe.facade.signatures import Seasons, Weeks
     from sportsframe.registry import BoundCall
+    from sportsframe.settings import Settings
 
 __all__ = ["WARM_DATASETS", "Warming"]
 
@@ -32,6 +34,7 @@ class Warming:
     primitives below are the session's)."""
 
     clock: Clock
+    settings: Settings
 
     if TYPE_CHECKING:
 
@@ -44,8 +47,13 @@ class Warming:
         ) -> list[BoundCall]: ...
 
         async def frame(
-            self, dataset: str, calls: Sequence[BoundCall], *, progress: bool | None = None
-        ) -> pd.DataFrame: ...
+            self,
+            dataset: str,
+            calls: Sequence[BoundCall],
+            *,
+            progress: bool | None = None,
+            backend: Backend = "pandas",
+        ) -> Frame: ...
 
     async def warm(
         self,
@@ -70,7 +78,8 @@ class Warming:
             kwargs: dict[str, Any] = {"season_type": season_type}
             args: tuple[Any, ...] = (season,) if ds.kind == "season" else (season, weeks)
             calls = await self._calls(ds, args, kwargs)
-            await self.frame(name, calls, progress=progress)
+            # In the session's backend: its L0 then holds the frames its calls will ask for.
+            await self.frame(name, calls, progress=progress, backend=self.settings.backend)
             counts[name] = len(calls)
         return counts
 
@@ -98,6 +107,7 @@ class Warming:
             raise InvalidParameterError("hours", hours, "must be positive")
         season = await self.current_season()
         schedule = await self.frame("schedules", expand(DATASETS["schedules"], seasons=[season]))
+        assert isinstance(schedule, pd.DataFrame)  # the default backend
         now: datetime = self.clock.now()
         horizon = now + pd.Timedelta(hours=hours)
         kick = schedule["date_time_utc"] if "date_time_utc" in schedule else schedule["date_time"]

@@ -15,7 +15,13 @@ import pyarrow as pa
 from sportsframe.frames.build import to_pandas
 from sportsframe.frames.schema import arrow_type, schema
 
-__all__ = ["FRAME_BUILD_VERSION", "companion_name", "frame_from_ipc", "table_to_ipc"]
+__all__ = [
+    "FRAME_BUILD_VERSION",
+    "companion_name",
+    "frame_from_ipc",
+    "table_from_ipc",
+    "table_to_ipc",
+]
 
 
 #: Bump when the builder changes what it makes of the same payload: stored finished frames of
@@ -54,6 +60,11 @@ def table_to_ipc(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def table_from_ipc(data: bytes | memoryview) -> pa.Table:
+    """The table stored by :func:`table_to_ipc` (a zero-copy read)."""
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
 def frame_from_ipc(data: bytes | memoryview) -> pd.DataFrame:
     """The frame stored by :func:`table_to_ipc` (zero-copy read, then :func:`to_pandas`)."""
-    return to_pandas(pa.ipc.open_stream(pa.py_buffer(data)).read_all())
+    return to_pandas(table_from_ipc(data))
