@@ -287,7 +287,12 @@ def _records(payload: Any) -> list[dict[str, Any]]:
 def _broken_body(kind: str, body: bytes) -> bytes:
     """``body`` (the right answer) broken as the fault ``kind`` says."""
     if kind == "malformed":
-        return body[: max(len(body) // 2, 1)] if len(body) > 2 else b'{"truncated": [1, 2'
+        cut = body[: len(body) // 2]
+        try:
+            orjson.loads(cut)
+        except orjson.JSONDecodeError:
+            return cut
+        return b'{"truncated": [1, 2'  # half of "2024" is still JSON
     if kind == "html":
         return b"<html><head><title>Error</title></head><body>Service error</body></html>"
     if kind == "empty":
