@@ -16,7 +16,7 @@ Every error the package raises on purpose is a :class:`SportsFrameError`::
         ├── RateLimitedError          429: throttled; ``retry_after`` seconds when the server said
         └── UpstreamError             5xx, timeout, broken connection or a body that is not JSON
             ├── UpstreamTimeoutError  the request timed out
-            └── MalformedResponseError  the body could not be decoded as JSON
+            └── MalformedResponseError  the body is not JSON (or empty where a list is due)
 
 Messages name the endpoint and its parameters, never the API key or a password.
 """
@@ -178,6 +178,7 @@ class UpstreamTimeoutError(UpstreamError):
 
 
 class MalformedResponseError(UpstreamError):
-    """The response body was not valid JSON."""
+    """The response body was not valid JSON (truncated, an HTML error page), or empty from an
+    endpoint that answers a list. Nothing of it is cached."""
 
     default_reason = "the response body is not valid JSON"

@@ -7,6 +7,23 @@ and 429s count: the service counts them too). Failures become the typed errors o
 :mod:`sportsframe.errors`; 429, 5xx, timeouts, broken connections and malformed bodies are
 retried with exponential backoff and full jitter within ``settings.retries`` and a time budget,
 honouring Retry-After.
+
+What a 200 answer that is not the expected payload gives:
+
+==============================  ==================================================================
+truncated JSON                  :class:`~sportsframe.errors.MalformedResponseError` (retried)
+an HTML page (an error page)    :class:`~sportsframe.errors.MalformedResponseError` (retried)
+an empty body, list endpoint    :class:`~sportsframe.errors.MalformedResponseError` (retried)
+an empty body, object endpoint  ``None`` (the service may answer an unknown id so)
+``null``                        ``[]`` for a list endpoint, ``None`` otherwise
+wrong field types               the payload as received; the frame builder turns a value it
+                                cannot convert into a null of the declared dtype
+extra fields                    the payload as received; frames keep only declared columns
+missing fields                  the payload as received; the column is null in frames
+==============================  ==================================================================
+
+An error is raised before anything is cached: the cache writes only a payload this client
+returned.
 """
 
 from __future__ import annotations
@@ -222,7 +239,13 @@ class SportsDataIOClient:
         log.debug("GET %s -> %d in %.1f ms (attempt %d)", path, status, elapsed, attempt)
         if status == 200:
             if not response.content.strip():
-                return None
+                if call.endpoint.shape == "list":
+                    # A list answers ``[]`` (or ``null``) when empty: no body is a broken answer,
+                    # and caching it would hide a week's data for the entry's whole TTL.
+                    raise MalformedResponseError(
+                        "the response body is empty", endpoint=name, params=params, status=status
+                    )
+                return None  # an object op may answer an unknown id with no body
             try:
                 return orjson.loads(response.content)
             except orjson.JSONDecodeError:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING
 
+from sportsframe.cache import longkeys
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.guard import reason
 from sportsframe.cache.readplan import EventKind, ReadPlan, TierRead
@@ -56,10 +57,16 @@ class ManagerCore:
     _keepers: dict[str, CompanionTier]
 
     def storage_key(self, key: str) -> str:
-        """``key`` as stored: prefixed ``{source}/`` unless it already is.
+        """``key`` as stored: prefixed ``{source}/`` unless it already is, and in its digest
+        form when longer than the warm tier's key column (see :mod:`~sportsframe.cache.longkeys`).
 
         Raises ValueError for a key of another source (sources never mix).
         """
+        return longkeys.fit(self.prefixed(key))
+
+    def prefixed(self, key: str) -> str:
+        """``key`` (or a glob) prefixed ``{source}/`` unless it already is; ValueError for a key
+        of another source."""
         if self.prefix:
             return key if key.startswith(self.prefix) else self.prefix + key
         if "/" in key:

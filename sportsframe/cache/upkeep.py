@@ -11,8 +11,10 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sportsframe.cache import longkeys
 from sportsframe.cache.core import ManagerCore
 from sportsframe.cache.tier import Tier, reporting
+from sportsframe.registry.glob import matches
 
 if TYPE_CHECKING:
     from sportsframe.cache.guard import TierGuard
@@ -39,14 +41,25 @@ class Upkeep(ManagerCore):
         application's keys in the same Redis database are never touched (namespace). A tier that
         is down is skipped (its entries expire by their TTL).
         """
-        spattern = self.storage_key(pattern)
+        spattern = self.prefixed(pattern)  # a pattern is never put in digest form
         # Only a pattern opening with a wildcard can reach another source's keys.
         one_by_one = not self.prefix and pattern[:1] in ("*", "?", "[")
+        wide = longkeys.candidates(spattern)
+
+        def meant(skey: str) -> bool:
+            if not self._own(skey):
+                return False
+            if matches(spattern, skey):
+                return True
+            # An over-long key's digest form: the glob cannot see its tail (see longkeys).
+            return longkeys.is_digest(skey) and longkeys.may_hold(spattern, skey)
 
         async def remove(tier: Tier) -> list[str]:
-            keys = [k for k in await tier.keys(spattern) if self._own(k)]
+            keys = [k for k in await tier.keys(wide) if meant(k)]
             if not one_by_one:
                 await tier.invalidate(spattern)
+                digests = [k for k in keys if not matches(spattern, k)]
+                await asyncio.gather(*(tier.delete(k) for k in digests))
                 return keys
             for start in range(0, len(keys), DELETE_CHUNK):
                 chunk = keys[start : start + DELETE_CHUNK]

@@ -7,7 +7,8 @@ same league, byte for byte, in every process.
 
 A real HTTP server on loopback (``start_emulator()`` in-process, or ``sportsframe emulator
 --port 8765``) that checks the API key, can add latency and inject faults (429 with Retry-After,
-5xx, slow answers, malformed JSON), and logs every request it serves so tests and benchmarks can
+5xx, slow answers, and 200 answers with truncated JSON, an HTML page, no body, or records whose
+fields drifted: see ``FaultRule``), and logs every request it serves so tests and benchmarks can
 count API calls from the server's side. Demo data is only ever used when asked for by name.
 """
 

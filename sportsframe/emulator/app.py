@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from starlette.applications import Starlette
@@ -31,6 +31,7 @@ from sportsframe.league import TEAM_KEYS
 from sportsframe.registry import ENDPOINTS
 
 __all__ = [
+    "BODY_FAULTS",
     "Emulator",
     "FaultRule",
     "Faults",
@@ -45,9 +46,21 @@ class UnknownPathError(LookupError):
     """No such route or id (the service answers 404)."""
 
 
+#: Fault kinds that rewrite a 200 answer's body (status 200 all the same).
+BODY_FAULTS: Final = (
+    "malformed",  # truncated JSON
+    "html",  # an HTML error page
+    "empty",  # no body at all
+    "wrong_types",  # every number of the payload's records turned into text
+    "extra_fields",  # a field sportsframe does not know added to every record
+    "missing_fields",  # every record's first field left out
+)
+
+
 @dataclass
 class FaultRule:
-    """A fault to inject: ``kind`` is ``status``, ``timeout``/``slow`` or ``malformed``.
+    """A fault to inject: ``kind`` is ``status``, ``timeout``/``slow`` or one of
+    :data:`BODY_FAULTS` (a 200 answer with a broken or drifted body).
 
     ``path`` is a case-insensitive glob over the request path; ``times`` how many requests it
     applies to (``None``: until cleared).
@@ -61,7 +74,7 @@ class FaultRule:
     times: int | None = 1
 
     def __post_init__(self) -> None:
-        if self.kind not in ("status", "timeout", "slow", "malformed"):
+        if self.kind not in ("status", "timeout", "slow", *BODY_FAULTS):
             raise ValueError(f"unknown fault kind {self.kind!r}")
         if self.kind == "status" and self.status is None:
             raise ValueError("a status fault needs a status")
@@ -261,6 +274,42 @@ def _error(status: int, description: str, headers: dict[str, str] | None = None)
     return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
 
 
+def _media(kind: str) -> str:
+    return "text/html" if kind == "html" else "application/json"
+
+
+def _records(payload: Any) -> list[dict[str, Any]]:
+    """The objects of a payload: the list's items, or the object itself."""
+    items = payload if isinstance(payload, list) else [payload]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _broken_body(kind: str, body: bytes) -> bytes:
+    """``body`` (the right answer) broken as the fault ``kind`` says."""
+    if kind == "malformed":
+        cut = body[: len(body) // 2]
+        try:
+            orjson.loads(cut)
+        except orjson.JSONDecodeError:
+            return cut
+        return b'{"truncated": [1, 2'  # half of "2024" is still JSON
+    if kind == "html":
+        return b"<html><head><title>Error</title></head><body>Service error</body></html>"
+    if kind == "empty":
+        return b""
+    payload = orjson.loads(body)
+    for record in _records(payload):
+        if kind == "wrong_types":
+            for name, value in record.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    record[name] = f"#{value}"
+        elif kind == "extra_fields":
+            record["EmulatorUnexpectedField"] = {"nested": [1, "two"]}
+        elif record:  # missing_fields
+            del record[next(iter(record))]
+    return orjson.dumps(payload)
+
+
 def build_app(
     emulator: Emulator,
     *,
@@ -339,7 +388,7 @@ def build_app(
         if rule.kind in ("timeout", "slow"):
             await asyncio.sleep(rule.delay)
             return ok
-        return Response(b'{"truncated": [1, 2', 200, media_type="application/json")
+        return Response(_broken_body(rule.kind, bytes(ok.body)), 200, media_type=_media(rule.kind))
 
     return Starlette(
         routes=[

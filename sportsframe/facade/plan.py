@@ -48,7 +48,15 @@ def bind(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     except TypeError as exc:
         raise InvalidParameterError("arguments", (args, kwargs), str(exc)) from None
     bound.apply_defaults()
-    return dict(bound.arguments)
+    arguments = dict(bound.arguments)
+    # The control arguments are the facade's own: no registry parameter checks them.
+    if not isinstance(arguments.get("refresh", False), bool):
+        raise InvalidParameterError("refresh", arguments["refresh"], "must be True or False")
+    if not isinstance(arguments.get("progress"), bool | None):
+        raise InvalidParameterError(
+            "progress", arguments["progress"], "must be True, False or None (automatic)"
+        )
+    return arguments
 
 
 def plan(

@@ -10,6 +10,7 @@ empty week is an empty frame with every column.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ from sportsframe.frames.schema import (
 from sportsframe.frames.topandas import table_to_frame
 
 __all__ = ["build_frame", "build_frame_from_payload", "build_table", "to_pandas"]
+
+log = logging.getLogger("sportsframe.frames")
 
 #: Arrow arrays of any type: the column-generic code below is beyond pyarrow-stubs' overloads.
 Arr = Any
@@ -60,8 +63,28 @@ def _payload_table(payload: Any) -> pa.Table:
     try:
         return pa.Table.from_pylist(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    try:
         # Mixed types across records: keep each record's own JSON and decode per field below.
         return pa.Table.from_pylist([orjson.loads(orjson.dumps(r)) for r in records])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _column_by_column(records)
+
+
+def _column_by_column(records: list[dict[str, Any]]) -> pa.Table:
+    """The records' table, one column at a time: a field whose values Arrow cannot hold in one
+    array (an undeclared field of mixed types, say) becomes their JSON text, so one odd field
+    never fails the whole frame; the declared columns are typed from it below."""
+    names = list(dict.fromkeys(name for record in records for name in record))
+    columns: dict[str, Arr] = {}
+    for name in names:
+        values = [record.get(name) for record in records]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            text = [None if v is None else orjson.dumps(v).decode() for v in values]
+            columns[name] = pa.array(text, pa.string())
+    return pa.table(columns)
 
 
 def _get(obj: pa.Table | pa.StructArray, name: str) -> Arr | None:
@@ -172,6 +195,17 @@ def _is_string(t: pa.DataType) -> bool:
 
 def _typed(col: Column, values: Arr | None, rows: int) -> Arr:
     """``values`` converted to the column's declared Arrow type (all-null when absent)."""
+    try:
+        return _convert(col, values, rows)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # Values of another type than the API documents (text for a number): nulls of the
+        # declared dtype, never a column of the wrong dtype.
+        assert values is not None
+        log.warning("%s: values of type %s do not convert to %s", col.name, values.type, col.kind)
+        return _convert(col, None, rows)
+
+
+def _convert(col: Column, values: Arr | None, rows: int) -> Arr:
     if values is None or pa.types.is_null(values.type) or len(values) != rows:
         if isinstance(col.dtype, pd.CategoricalDtype):
             # All-null, but with the full declared category set, so frames stay concatenable.
@@ -198,10 +232,7 @@ def _typed(col: Column, values: Arr | None, rows: int) -> Arr:
             return values
         if kind == "int" and not pa.types.is_integer(values.type):
             values = pc.cast(values, pa.float64(), safe=False)
-        try:
-            return pc.cast(values, target, safe=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return _pa.nulls(rows, target)
+        return pc.cast(values, target, safe=False)
     text = values if _is_string(values.type) else pc.cast(values, pa.string())
     if isinstance(col.dtype, pd.CategoricalDtype):
         categories = pa.array(list(col.dtype.categories), pa.string())

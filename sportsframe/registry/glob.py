@@ -30,6 +30,7 @@ __all__ = [
     "glob_to_like",
     "glob_to_regex",
     "is_literal",
+    "literal_prefix",
     "matches",
 ]
 
@@ -177,3 +178,14 @@ def escape(text: str) -> str:
 def is_literal(pattern: str) -> bool:
     """True when ``pattern`` has no wildcard or class (it matches one key at most)."""
     return all(isinstance(t, tuple) for t in _parse(pattern))
+
+
+def literal_prefix(pattern: str) -> str:
+    """The characters every key matching ``pattern`` starts with: its literal characters (escapes
+    resolved) up to the first wildcard or class; the whole text when :func:`is_literal`."""
+    out: list[str] = []
+    for token in _parse(pattern):
+        if not isinstance(token, tuple):
+            break
+        out.append(token[0])
+    return "".join(out)

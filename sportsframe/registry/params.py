@@ -16,6 +16,7 @@ from sportsframe.league import is_team_key
 
 __all__ = [
     "FIRST_SEASON",
+    "MAX_ID",
     "REQUIRED",
     "SEASON_TYPES",
     "Param",
@@ -30,6 +31,8 @@ __all__ = [
 SEASON_TYPES = ("REG", "PRE", "POST")
 #: The first season a call may name.
 FIRST_SEASON = 2000
+#: The largest id (player, game, score) accepted: ids are stored in 64-bit integer columns.
+MAX_ID = 2**63 - 1
 #: The default of a parameter that has none (a sentinel: ``None`` is a valid default).
 REQUIRED: Any = object()
 
@@ -127,9 +130,9 @@ def validate_value(param: Param, value: Any, endpoint: str) -> Any:
         return value.upper()
     if kind is ParamKind.ID:
         ident = _check_int(param.name, value, endpoint)
-        if ident <= 0:
+        if not 0 < ident <= MAX_ID:
             raise InvalidParameterError(
-                param.name, value, "must be a positive integer", endpoint=endpoint
+                param.name, value, "must be a positive 64-bit integer", endpoint=endpoint
             )
         return ident
     if kind is ParamKind.BOOL:

@@ -4,6 +4,9 @@ The layout is the cache spec's, column for column, plus ``source`` and ``arrow``
 copy; see :mod:`sportsframe.cache.sql.tier`). The tables are created on first use, with the layout's
 version in ``sportsframe_meta``; a database holding another version (or a ``cache_entries`` table
 without one) raises :class:`~sportsframe.errors.ConfigurationError` rather than being read silently.
+
+``key`` holds 255 characters, as the spec says; the cache manager stores a longer key in both
+tiers under a digest form that fits (:mod:`sportsframe.cache.longkeys`).
 """
 
 from __future__ import annotations
