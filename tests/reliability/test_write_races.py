@@ -107,14 +107,23 @@ async def test_a_write_through_replaces_a_newer_entry(tier: Copier, clock: Manua
     assert await _held(tier) == 1
 
 
-async def test_a_refused_copy_leaves_the_newer_entrys_companion(
-    clock: ManualClock, namespace: str, redis_url: str
+@pytest.mark.parametrize("cluster", [False, True], ids=["one-call", "cluster-two-calls"])
+async def test_a_companion_is_copied_only_with_its_entry(
+    cluster: bool, clock: ManualClock, namespace: str, redis_url: str
 ) -> None:
+    from redis.asyncio import Redis
+
     tier = RedisTier(redis_url, namespace=namespace, clock=clock)
+    # On a cluster the entry and its companion sit in different slots: two calls, in order.
+    # (The path is the same on one server; only the number of script calls differs.)
+    tier.cluster = cluster
+    raw = Redis.from_url(redis_url)
     try:
-        newer = _entry(2, clock.now())
+        newer, older = _entry(2, clock.now()), _entry(1, clock.now() - timedelta(seconds=30))
+        await tier.set(newer, grace=GRACE)  # written through: no companion
+        assert not await tier.copy(older, grace=GRACE, companion=(FRAME, b"frame-1"))
+        assert await raw.exists(f"{namespace}#{FRAME}:{KEY}") == 0  # none beside a refused copy
         assert await tier.copy(newer, grace=GRACE, companion=(FRAME, b"frame-2"))
-        older = _entry(1, clock.now() - timedelta(seconds=30))
         assert not await tier.copy(older, grace=GRACE, companion=(FRAME, b"frame-1"))
         found = await tier.get_with_companion(KEY, FRAME)
         assert found is not None
@@ -124,6 +133,7 @@ async def test_a_refused_copy_leaves_the_newer_entrys_companion(
     finally:
         await tier.delete(KEY)
         await tier.close()
+        await raw.aclose()
 
 
 async def test_stamped_values_read_as_before_and_unstamped_ones_are_replaced(

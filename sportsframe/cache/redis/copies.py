@@ -1,4 +1,4 @@
-"""Copies to the hot tier that never replace a newer entry: one Lua compare-and-set per key.
+"""Copies to the hot tier that never replace a newer entry: a Lua compare-and-set.
 
 A copy of a warm hit to Redis races with other processes: between this process's warm read and
 its copy, another may have refreshed the key, and a plain ``SET`` would put the older entry back.
@@ -8,11 +8,12 @@ grace window. So a copy runs :data:`COPY_SCRIPT`: it reads the 12-byte stamp hel
 GETRANGE, never the whole value, and writes only when nothing is held, the held value carries no
 stamp, or its ``created_at`` is not newer than the copy's.
 
-Each call names one key, so the script runs on any server of a Redis Cluster without hash tags.
-An entry and its companion are two calls: the companion is judged by its own stamp and is only
-written after its entry was (a companion is served only beside the entry it was stamped for).
-The script is sent once by its SHA1 (EVALSHA) and in full (EVAL, which caches it again) only
-when the server answers that it does not know it (a restart, ``SCRIPT FLUSH``).
+An entry and its companion go in one call on a single server: the companion is written only if
+its entry was (and its own stamp is not newer), atomically. A Redis Cluster keeps the two in
+different slots (no hash tags, so no key names changed), and a script may only touch keys of one
+slot: there the companion is a second call, after its entry was written. The script is sent by
+its SHA1 (EVALSHA), and in full (EVAL, which caches it again) only when the server answers that
+it does not know it (a restart, ``SCRIPT FLUSH``).
 """
 
 from __future__ import annotations
@@ -52,27 +53,36 @@ __all__ = [
 TAIL: Final = b"tail"
 HEAD: Final = b"head"
 
-# KEYS[1]: the key. ARGV: the value, PX milliseconds, the copy's stamp (4-byte magic + 8-byte
-# big-endian microseconds), TAIL or HEAD. Returns 1 when written, 0 when a newer one is held.
-# Lua compares strings by the server's locale, so the microseconds are compared as numbers
-# (exact below 2**53 microseconds, the year 2255).
+# KEYS: the keys to copy to, the first one gating the others. ARGV, four per key: the value,
+# PX milliseconds, the copy's stamp (4-byte magic + 8-byte big-endian microseconds), TAIL or
+# HEAD. Returns 0, writing nothing, when a newer value is held under the first key; else 1,
+# having written it and each other key whose held value is not newer. Lua compares strings by
+# the server's locale, so the microseconds are compared as numbers (exact below 2**53, the year
+# 2255).
 COPY_SCRIPT: Final = """
 local function micros(s)
   local n = 0
   for i = 5, 12 do n = n * 256 + string.byte(s, i) end
   return n
 end
-local held
-if ARGV[4] == 'tail' then
-  held = redis.call('GETRANGE', KEYS[1], -12, -1)
-else
-  held = redis.call('GETRANGE', KEYS[1], 0, 11)
+local function newer_held(key, mark, where)
+  local held
+  if where == 'tail' then
+    held = redis.call('GETRANGE', key, -12, -1)
+  else
+    held = redis.call('GETRANGE', key, 0, 11)
+  end
+  return #held == 12 and string.sub(held, 1, 4) == string.sub(mark, 1, 4)
+    and micros(held) > micros(mark)
 end
-if #held == 12 and string.sub(held, 1, 4) == string.sub(ARGV[3], 1, 4)
-    and micros(held) > micros(ARGV[3]) then
-  return 0
+for i, key in ipairs(KEYS) do
+  local at = 4 * (i - 1)
+  if not newer_held(key, ARGV[at + 3], ARGV[at + 4]) then
+    redis.call('SET', key, ARGV[at + 1], 'PX', ARGV[at + 2])
+  elseif i == 1 then
+    return 0
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 #: The script's SHA1, as EVALSHA names it.
@@ -98,14 +108,22 @@ async def copy_entry(
     entry: CacheEntry,
     px: int,
     companion: Beside | None = None,
+    *,
+    cluster: bool = False,
 ) -> bool:
-    """Copy ``entry`` to ``rkey``, then, only if that was written, its ``companion`` (its Redis
-    key and data); True when the entry was written."""
-    if not await copy_one(client, entry_copy(rkey, entry, px)):
-        return False
+    """Copy ``entry`` to ``rkey`` and, only if that was written, its ``companion`` (its Redis
+    key and data): one script call, or two on a ``cluster``. True when the entry was written."""
+    copies = [entry_copy(rkey, entry, px)]
     if companion is not None:
         head = stamp(entry.created_at)
-        await copy_one(client, (companion[0], b"".join((head, companion[1])), px, head, HEAD))
+        copies.append((companion[0], b"".join((head, companion[1])), px, head, HEAD))
+    if not cluster:
+        return await copy_one(client, copies)
+    # A script touches one slot of a cluster: the entry first, its companion once it is written.
+    if not await copy_one(client, copies[:1]):
+        return False
+    if companion is not None:
+        await copy_one(client, copies[1:])
     return True
 
 
@@ -115,33 +133,39 @@ def _unknown(exc: BaseException) -> bool:
     return isinstance(exc, NoScriptError)
 
 
-async def copy_one(client: Redis | RedisCluster, copy: Copy) -> bool:
-    """Run the script for one copy; True when it was written."""
+def _args(copies: Sequence[Copy]) -> list[Any]:
+    keys = [copy[0] for copy in copies]
+    return [len(copies), *keys, *(arg for copy in copies for arg in copy[1:])]
+
+
+async def copy_one(client: Redis | RedisCluster, copies: Sequence[Copy]) -> bool:
+    """Run the script once for ``copies`` (the first gating the others, all in one slot); True
+    when the first was written."""
     from redis.exceptions import NoScriptError
 
-    key, value, px, mark, where = copy
+    args = _args(copies)
     try:
-        written: Any = await client.evalsha(COPY_SHA, 1, key, value, px, mark, where)
+        written: Any = await client.evalsha(COPY_SHA, *args)
     except NoScriptError:
-        written = await client.eval(COPY_SCRIPT, 1, key, value, px, mark, where)
+        written = await client.eval(COPY_SCRIPT, *args)
     return bool(written)
 
 
 async def copy_many(client: Redis | RedisCluster, copies: Sequence[Copy]) -> int:
-    """Run the script for several copies in one non-transactional pipeline (those the server
-    did not know the script for, again with EVAL); returns how many were written."""
+    """Run the script for each copy on its own, in one non-transactional pipeline (those the
+    server did not know the script for, again with EVAL); returns how many were written."""
     if not copies:
         return 0
     async with client.pipeline(transaction=False) as pipe:
-        for key, value, px, mark, where in copies:
-            pipe.evalsha(COPY_SHA, 1, key, value, px, mark, where)
+        for copy in copies:
+            pipe.evalsha(COPY_SHA, *_args([copy]))
         results: list[Any] = await pipe.execute(raise_on_error=False)
     written = 0
     for copy, result in zip(copies, results, strict=True):
         if isinstance(result, BaseException):
             if not _unknown(result):
                 raise result
-            written += await copy_one(client, copy)
+            written += await copy_one(client, [copy])
         else:
             written += bool(result)
     return written

@@ -334,7 +334,7 @@ class RedisTier:
         px = self._px(entry, grace, self.clock.now())
         try:  # an entry past its grace is not copied: what is held may be newer, so it stays
             return px > 0 and await copy_entry(
-                self._client, self._rkey(entry.key), entry, px, beside
+                self._client, self._rkey(entry.key), entry, px, beside, cluster=self.cluster
             )
         except self._errors as exc:
             raise self._down(exc) from None
