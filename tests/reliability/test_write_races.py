@@ -45,21 +45,30 @@ def _version(entry: CacheEntry | None) -> int | None:
     return None if entry is None else int(entry.payload[0]["Version"])
 
 
-@pytest.fixture(params=["memory", "redis"])
+def _redis(
+    request: pytest.FixtureRequest, kind: str, namespace: str, clock: ManualClock
+) -> RedisTier:
+    if kind == "cluster":  # a three-node cluster of the test session's own
+        url = request.getfixturevalue("redis_cluster").url
+        return RedisTier(url, namespace=namespace, clock=clock, cluster=True)
+    return RedisTier(request.getfixturevalue("redis_url"), namespace=namespace, clock=clock)
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def tier(
     request: pytest.FixtureRequest, clock: ManualClock, namespace: str
 ) -> AsyncIterator[Copier]:
-    """A tier that copies: the in-process one, and RedisTier on the real server."""
+    """A tier that copies: the in-process one, RedisTier on the real server and on a cluster."""
     built: Copier
     if request.param == "memory":
         built = MemoryTier(clock=clock)
     else:
-        built = RedisTier(request.getfixturevalue("redis_url"), namespace=namespace, clock=clock)
+        built = _redis(request, request.param, namespace, clock)
     try:
         assert copying(built) is built
         yield built
     finally:
-        await built.delete(KEY)
+        await built.invalidate("*")  # a server, or the session's cluster, keeps nothing of ours
         await built.close()
 
 
@@ -107,22 +116,18 @@ async def test_a_write_through_replaces_a_newer_entry(tier: Copier, clock: Manua
     assert await _held(tier) == 1
 
 
-@pytest.mark.parametrize("cluster", [False, True], ids=["one-call", "cluster-two-calls"])
+@pytest.mark.parametrize("kind", ["redis", "cluster"])
 async def test_a_companion_is_copied_only_with_its_entry(
-    cluster: bool, clock: ManualClock, namespace: str, redis_url: str
+    kind: str, request: pytest.FixtureRequest, clock: ManualClock, namespace: str
 ) -> None:
-    from redis.asyncio import Redis
-
-    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
-    # On a cluster the entry and its companion sit in different slots: two calls, in order.
-    # (The path is the same on one server; only the number of script calls differs.)
-    tier.cluster = cluster
-    raw = Redis.from_url(redis_url)
+    # One script call on a server; on a cluster (entry and companion in different slots) two,
+    # the companion only once its entry was written.
+    tier = _redis(request, kind, namespace, clock)
     try:
         newer, older = _entry(2, clock.now()), _entry(1, clock.now() - timedelta(seconds=30))
         await tier.set(newer, grace=GRACE)  # written through: no companion
         assert not await tier.copy(older, grace=GRACE, companion=(FRAME, b"frame-1"))
-        assert await raw.exists(f"{namespace}#{FRAME}:{KEY}") == 0  # none beside a refused copy
+        assert await tier.client.exists(f"{namespace}#{FRAME}:{KEY}") == 0  # none written
         assert await tier.copy(newer, grace=GRACE, companion=(FRAME, b"frame-2"))
         assert not await tier.copy(older, grace=GRACE, companion=(FRAME, b"frame-1"))
         found = await tier.get_with_companion(KEY, FRAME)
@@ -131,9 +136,8 @@ async def test_a_companion_is_copied_only_with_its_entry(
         assert found.companion is not None
         assert bytes(found.companion) == b"frame-2"
     finally:
-        await tier.delete(KEY)
+        await tier.invalidate("*")
         await tier.close()
-        await raw.aclose()
 
 
 async def test_stamped_values_read_as_before_and_unstamped_ones_are_replaced(
