@@ -139,8 +139,7 @@ class RedisTier:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> RedisTier:
-        """The tier at ``settings.redis_url`` (cluster if ``REDIS_CLUSTER``), in
-        ``settings.namespace``."""
+        """The tier at ``settings.redis_url`` (cluster if ``REDIS_CLUSTER``), in its namespace."""
         url = settings.redis_url
         if url is None:
             raise ConfigurationError("Redis is turned off (REDIS_HOST is empty and no REDIS_URL)")
@@ -235,8 +234,7 @@ class RedisTier:
         return out
 
     def sync_reader(self) -> SyncHotReader | None:
-        """A blocking reader of this tier's entries and companions for threads outside the
-        event loop, or None when the tier was given a client rather than a URL."""
+        """A blocking reader for threads outside the event loop (None: given a client, no URL)."""
         if self._url is None or self._sync_reader is not None:
             return self._sync_reader
         # Imported here, not at the top: blocking.py imports redis-py (a tenth of a second),
