@@ -1,9 +1,11 @@
 """Arrow IPC codec: a cache entry's payload as one self-describing Arrow IPC *stream*.
 
-The hot tier's value (and the warm tier's ``arrow`` column, the entry's Arrow copy) is exactly what
+The hot tier's value (and the warm tier's ``arrow`` column, the entry's Arrow copy) is what
 :func:`encode` returns: one complete IPC stream, so ``pyarrow.ipc.open_stream(value).read_all()``
-opens it with no other step. The envelope (schema version, key, data type, times, row count, layout,
-source, compression) lives in the Arrow schema metadata under ``sportsframe.`` keys.
+opens it with no other step (the hot tier adds a stamp after the stream's end, which the reader
+never reaches: :mod:`sportsframe.cache.redis.layout`). The envelope (schema version, key, data
+type, times, row count, layout, source, compression) lives in the Arrow schema metadata under
+``sportsframe.`` keys.
 
 Two layouts, so that the rule "every value is an Arrow stream" has no exception:
 

@@ -2,14 +2,14 @@
 
 It keeps :class:`~sportsframe.cache.redis.tier.RedisTier`'s semantics without a server: entries
 are kept past ``expires_at`` for the grace window they were written with (then dropped, as Redis
-drops them natively), judged by the injected clock. It is named ``"hot"`` like the Redis tier it
-stands in for.
+drops them natively), judged by the injected clock, and a copy never replaces a newer entry
+(:meth:`MemoryTier.copy`). It is named ``"hot"`` like the Redis tier it stands in for.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -101,6 +101,29 @@ class MemoryTier:
         """Store several entries."""
         for entry in entries:
             await self.set(entry, grace=grace)
+
+    async def copy(
+        self,
+        entry: CacheEntry,
+        *,
+        grace: float = 0.0,
+        companion: tuple[str, bytes | memoryview] | None = None,
+    ) -> bool:
+        """Store ``entry`` unless the entry held under its key (expired-but-kept included) was
+        created later; True when stored. This tier keeps no companions: ``companion`` is
+        ignored."""
+        now = self.clock.now()
+        held = self._live(entry.key, now)
+        if held is not None and held.entry.created_at > entry.created_at:
+            return False
+        if now >= entry.expires_at + timedelta(seconds=grace):
+            return False  # past its grace: nothing to copy, and what is held stays
+        await self.set(entry, grace=grace)
+        return True
+
+    async def copy_many(self, entries: Sequence[CacheEntry], *, grace: float = 0.0) -> int:
+        """:meth:`copy` of each entry; returns how many were stored."""
+        return sum([await self.copy(entry, grace=grace) for entry in entries])
 
     async def delete(self, key: str) -> bool:
         """Remove one key; True if it was held."""

@@ -7,8 +7,10 @@ sixth of a warm hit when the caller waited for it, and nothing the caller gets d
 Anything that removes or replaces entries (an invalidation, ``drop_hot``, a new entry written
 through) runs inside :meth:`Promoter.change`: it first waits for the pending copies, and a copy
 whose warm read overlapped any change is not written at all (:meth:`Promoter.allowed`), so a copy
-of an older entry never lands after a newer one or after a delete. Across processes the usual
-cache race remains: another process's refresh between this read and its copy.
+of an older entry never lands after a newer one or after a delete. Across processes, another
+process may refresh a key between this read and its copy: a hot tier that offers
+:class:`~sportsframe.cache.tier.Copying` then refuses the copy (it holds a newer entry), so the
+older entry never replaces it there either.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from sportsframe.cache.tier import CompanionTier, Tier
+from sportsframe.cache.tier import CompanionTier, Copying, Tier, copying
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,6 +65,7 @@ class Promoter:
         self.grace = grace
         self.closed = False
         self._hot_companions = isinstance(hot.tier, CompanionTier)
+        self._hot_copies = copying(hot.tier) is not None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         #: Bumped when a write or removal starts and again when it ends (see :meth:`allowed`).
         self.changes = 0
@@ -140,31 +143,52 @@ class Promoter:
                 return  # the warm tier is down, or holds another version by now
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
         grace, data = self.grace, entry.companion
-        stored = self.hot.attempt(lambda tier: tier.set(entry, grace=grace))
+        beside = None
         if companion is not None and data is not None and self._hot_companions:
+            beside = (companion, data)
+        if self._hot_copies:
+            # Never over a newer entry another process wrote since this one was read.
+            _, copied = await self.hot.call(
+                lambda tier: _copies(tier).copy(entry, grace=grace, companion=beside)
+            )
+            promoted = bool(copied)
+        elif beside is not None:
+            name, extra = beside
             promoted, _ = await asyncio.gather(
-                stored,
+                self.hot.attempt(lambda tier: tier.set(entry, grace=grace)),
                 self.hot.attempt(
-                    lambda tier: _companions(tier).set_companion(
-                        entry, companion, data, grace=grace
-                    )
+                    lambda tier: _companions(tier).set_companion(entry, name, extra, grace=grace)
                 ),
             )
         else:
-            promoted = await stored
+            promoted = await self.hot.attempt(lambda tier: tier.set(entry, grace=grace))
         if promoted:
             self._stats().promotions += 1
 
     async def many(self, entries: list[CacheEntry]) -> None:
-        """Copy warm hits to the hot tier now, in one round trip (the spec's ``get_multiple``)."""
+        """Copy warm hits to the hot tier now, in one round trip (the spec's ``get_multiple``),
+        each only where the hot tier holds no newer entry (when it can tell)."""
         grace = self.grace
-        if entries and await self.hot.attempt(lambda tier: tier.set_many(entries, grace=grace)):
+        if not entries:
+            return
+        if self._hot_copies:
+            _, copied = await self.hot.call(
+                lambda tier: _copies(tier).copy_many(entries, grace=grace)
+            )
+            self._stats().promotions += copied or 0
+        elif await self.hot.attempt(lambda tier: tier.set_many(entries, grace=grace)):
             self._stats().promotions += len(entries)
 
     async def close(self) -> None:
         """Stop taking copies and wait for the pending ones."""
         self.closed = True
         await self.settle()
+
+
+def _copies(tier: Tier) -> Copying:
+    # Checked once by the Promoter (``_hot_copies``) before any copy is written.
+    assert isinstance(tier, Copying)
+    return tier
 
 
 def _companions(tier: Tier) -> CompanionTier:

@@ -14,7 +14,8 @@ into a miss and feeds its circuit breaker. Every other exception is a bug.
 
 :class:`Tier` is what every tier offers. The rest are capabilities, each declared here with
 every member the cache uses, and checked with ``isinstance``: :class:`CompanionTier` (values kept
-beside an entry), :class:`BlockingReadable` (a reader for threads outside the event loop),
+beside an entry), :class:`Copying` (copies that never replace a newer entry),
+:class:`BlockingReadable` (a reader for threads outside the event loop),
 :class:`HitRecorder`, :class:`SizeBounded` and :class:`Reporting` (the SQL warm tier's
 statistics, eviction and reports), :class:`RedisBacked` and :class:`SqlBacked` (the connections
 other parts share: the rate limiter, the cross-process locks, the quota table).
@@ -38,6 +39,7 @@ __all__ = [
     "BlockingReadable",
     "BlockingReader",
     "CompanionTier",
+    "Copying",
     "HitRecorder",
     "RedisBacked",
     "Reporting",
@@ -47,6 +49,7 @@ __all__ = [
     "TierUnavailable",
     "blocking_readable",
     "companion_keeper",
+    "copying",
     "error_reason",
     "hit_recorder",
     "redis_backed",
@@ -168,6 +171,34 @@ class CompanionTier(Protocol):
         ...
 
 
+@runtime_checkable
+class Copying(Protocol):
+    """A tier that can store a *copy* of an entry (a warm hit copied to the hot tier) only when
+    it holds no newer one.
+
+    Another process may refresh a key between this process's read of an older entry and its
+    copy; a plain ``set`` would then put the older entry back. A copy is written when the tier
+    holds nothing under the key, or an entry (expired-but-kept included) whose ``created_at`` is
+    not later than the copy's. ``set`` stays unconditional: a payload just fetched is the newest.
+    """
+
+    async def copy(
+        self,
+        entry: CacheEntry,
+        *,
+        grace: float = 0.0,
+        companion: tuple[str, bytes | memoryview] | None = None,
+    ) -> bool:
+        """Store ``entry`` as ``set`` does, unless a newer one is held; then its ``companion``
+        (name, data) where the tier keeps companions. True when the entry was stored."""
+        ...
+
+    async def copy_many(self, entries: Sequence[CacheEntry], *, grace: float = 0.0) -> int:
+        """:meth:`copy` of several entries (one round trip where the server allows); returns
+        how many were stored."""
+        ...
+
+
 class BlockingReader(Protocol):
     """Reads of one tier in the caller's thread, outside the event loop (see
     :mod:`sportsframe.cache.blocking`). Each method raises :class:`TierUnavailable` when the
@@ -265,6 +296,11 @@ class SqlBacked(Protocol):
 def companion_keeper(tier: object) -> CompanionTier | None:
     """``tier`` as a :class:`CompanionTier`, or None when it is not one."""
     return tier if isinstance(tier, CompanionTier) else None
+
+
+def copying(tier: object) -> Copying | None:
+    """``tier`` as a :class:`Copying` tier, or None when it is not one."""
+    return tier if isinstance(tier, Copying) else None
 
 
 def blocking_readable(tier: object) -> BlockingReadable | None:

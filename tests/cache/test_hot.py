@@ -16,6 +16,7 @@ import pytest
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.redis.blocking import SyncHotReader
 from sportsframe.cache.redis.client import probe
+from sportsframe.cache.redis.layout import entry_stamp
 from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
@@ -50,14 +51,14 @@ async def redis_pair(
         await client.aclose()
 
 
-async def test_value_is_the_entry_ipc_under_the_namespace(
+async def test_value_is_the_entry_ipc_and_its_stamp_under_the_namespace(
     redis_pair: tuple[RedisTier, Any], make_entry: Make, namespace: str
 ) -> None:
     tier, client = redis_pair
     entry = make_entry("player_props:2024:18:True", PAYLOAD)
     await tier.set(entry)
     raw = await client.get(f"{namespace}:player_props:2024:18:True")
-    assert raw == entry.ipc
+    assert raw == entry.ipc + entry_stamp(entry.created_at)
     assert pa.ipc.open_stream(raw).read_all().num_rows == 2
 
 

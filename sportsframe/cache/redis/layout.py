@@ -6,6 +6,12 @@ Pure functions, no client. An entry lives under ``{namespace}:{public key}``; it
 operations walk. A companion's value starts with a 12-byte stamp (``SFC1`` + the entry's
 ``created_at`` in microseconds) that a read compares with the entry it returns, so a companion
 written from an older version of the entry is never served.
+
+An entry's value is its Arrow IPC stream followed by a 12-byte *trailer* of the same form
+(``SFE1`` + ``created_at``): Arrow's stream reader stops at the end-of-stream marker, so every
+reader opens the value as before, and a server-side script can compare the trailer without
+decoding the envelope (see :mod:`sportsframe.cache.redis.copies`). A value without one (written
+before trailers existed) still reads; a copy treats it as older.
 """
 
 from __future__ import annotations
@@ -22,11 +28,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPANION_STAMP_BYTES",
+    "ENTRY_STAMP_BYTES",
     "companion_key",
     "companion_match",
     "companion_prefix",
     "current_companion",
     "entry_prefix",
+    "entry_stamp",
+    "entry_value",
     "namespace_of",
     "px_ms",
     "stamp",
@@ -35,8 +44,11 @@ __all__ = [
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STAMP = struct.Struct(">4sq")
 _STAMP_MAGIC = b"SFC1"
+_ENTRY_MAGIC = b"SFE1"
 #: Bytes before a companion's data in its Redis value (magic + the entry's created_at).
 COMPANION_STAMP_BYTES: Final = _STAMP.size
+#: Bytes after an entry's IPC stream in its Redis value (magic + its created_at).
+ENTRY_STAMP_BYTES: Final = _STAMP.size
 
 
 def namespace_of(namespace: str) -> str:
@@ -68,7 +80,25 @@ def companion_match(namespace: str, pattern: str) -> str:
 
 def stamp(created_at: datetime) -> bytes:
     """The stamp that starts a companion of the entry created at ``created_at``."""
-    return _STAMP.pack(_STAMP_MAGIC, (created_at - _EPOCH) // timedelta(microseconds=1))
+    return _STAMP.pack(_STAMP_MAGIC, _micros(created_at))
+
+
+def _micros(created_at: datetime) -> int:
+    return (created_at - _EPOCH) // timedelta(microseconds=1)
+
+
+def entry_stamp(created_at: datetime) -> bytes:
+    """The trailer that ends the Redis value of the entry created at ``created_at``."""
+    return _STAMP.pack(_ENTRY_MAGIC, _micros(created_at))
+
+
+def entry_value(entry: CacheEntry) -> bytes:
+    """The Redis value of ``entry``: its IPC stream, then its trailer. A stream read from Redis
+    keeps the trailer it came with; that one is replaced, never doubled."""
+    ipc = entry.ipc
+    if ipc[-_STAMP.size : -_STAMP.size + 4] == _ENTRY_MAGIC:
+        return b"".join((memoryview(ipc)[: -_STAMP.size], entry_stamp(entry.created_at)))
+    return b"".join((ipc, entry_stamp(entry.created_at)))
 
 
 def current_companion(value: bytes, entry: CacheEntry) -> memoryview | None:

@@ -1,19 +1,20 @@
 """The hot tier over Redis: :class:`RedisTier`, Arrow IPC streams under namespaced keys.
 
-The value under ``{namespace}:{public key}`` is exactly ``entry.ipc`` (one Arrow IPC stream,
-envelope in its schema metadata, see :mod:`sportsframe.cache.codec`), written with ``SET ... PX``
-for the entry's *remaining* TTL plus the stale grace window, so Redis drops it by itself once it
-can no longer be served even as stale. Whether an entry is expired is judged from its envelope by
-the injected clock, never by the server's TTL. The client never uses ``decode_responses`` (that
-would corrupt the bytes), and every multi-key operation is a non-transactional pipeline or a
-per-node SCAN, so a Redis Cluster works as well as one server.
+The value under ``{namespace}:{public key}`` is ``entry.ipc`` (one Arrow IPC stream, envelope in
+its schema metadata, see :mod:`sportsframe.cache.codec`) then a 12-byte trailer stamping its
+``created_at`` (Arrow's reader stops before it), written with ``SET ... PX`` for the entry's
+*remaining* TTL plus the stale grace window, so Redis drops it by itself once it can no longer be
+served even as stale. Expiry is judged from the envelope by the injected clock, never by the
+server's TTL. The client never uses ``decode_responses`` (that would corrupt the bytes), and every
+multi-key operation is a non-transactional pipeline or a per-node SCAN, so a Redis Cluster works
+as well as one server. A copy of a warm hit never replaces a newer entry
+(:mod:`sportsframe.cache.redis.copies`).
 
 Companions (values derived from an entry, see :class:`~sportsframe.cache.tier.CompanionTier`)
-are stamped values beside their entry (the key layout and the stamp are
-:mod:`sportsframe.cache.redis.layout`), written with the entry's own ``PX``; an entry and its
-companion are read in one round trip (:mod:`sportsframe.cache.redis.pairs`). The client is
-built by :mod:`sportsframe.cache.redis.client`. The in-process stand-in for this tier is
-:class:`~sportsframe.cache.memory.MemoryTier`.
+are stamped values beside their entry (key layout and stamps: :mod:`sportsframe.cache.redis.
+layout`), written with the entry's own ``PX``; an entry and its companion are read in one round
+trip (:mod:`sportsframe.cache.redis.pairs`). The client is built by :mod:`sportsframe.cache.redis.
+client`; the in-process stand-in for this tier is :class:`~sportsframe.cache.memory.MemoryTier`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from sportsframe.cache.redis.client import (
     count_connections,
     unavailable_errors,
 )
+from sportsframe.cache.redis.copies import Beside, copy_entry, copy_many, entry_copy
 from sportsframe.cache.redis.layout import (
     companion_key,
     companion_match,
     entry_prefix,
+    entry_value,
     namespace_of,
     px_ms,
     stamp,
@@ -136,8 +139,7 @@ class RedisTier:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> RedisTier:
-        """The tier at ``settings.redis_url`` (cluster if ``REDIS_CLUSTER``), in
-        ``settings.namespace``."""
+        """The tier at ``settings.redis_url`` (cluster if ``REDIS_CLUSTER``), in its namespace."""
         url = settings.redis_url
         if url is None:
             raise ConfigurationError("Redis is turned off (REDIS_HOST is empty and no REDIS_URL)")
@@ -232,8 +234,7 @@ class RedisTier:
         return out
 
     def sync_reader(self) -> SyncHotReader | None:
-        """A blocking reader of this tier's entries and companions for threads outside the
-        event loop, or None when the tier was given a client rather than a URL."""
+        """A blocking reader for threads outside the event loop (None: given a client, no URL)."""
         if self._url is None or self._sync_reader is not None:
             return self._sync_reader
         # Imported here, not at the top: blocking.py imports redis-py (a tenth of a second),
@@ -299,32 +300,49 @@ class RedisTier:
         return px_ms(entry.remaining_ttl(now) + grace)
 
     async def set(self, entry: CacheEntry, *, grace: float = 0.0) -> None:
-        """``SET key ipc PX (remaining TTL + grace)``; an entry already past that is deleted."""
-        rkey = self._rkey(entry.key)
-        px = self._px(entry, grace, self.clock.now())
-        try:
-            if px <= 0:
-                await self._client.unlink(rkey)
-            else:
-                await self._client.set(rkey, entry.ipc, px=px)
-        except self._errors as exc:
-            raise self._down(exc) from None
+        """``SET key value PX (remaining TTL + grace)`` over whatever is held (newest wins)."""
+        await self.set_many([entry], grace=grace)
 
     async def set_many(self, entries: Iterable[CacheEntry], *, grace: float = 0.0) -> None:
         """Several SETs in one non-transactional pipeline."""
-        batch = list(entries)
-        if not batch:
-            return
         now = self.clock.now()
-        payloads = [(self._rkey(e.key), e.ipc, self._px(e, grace, now)) for e in batch]
+        payloads = [(self._rkey(e.key), e, self._px(e, grace, now)) for e in entries]
+        if not payloads:
+            return
         try:
             async with self._client.pipeline(transaction=False) as pipe:
-                for rkey, ipc, px in payloads:
+                for rkey, entry, px in payloads:
                     if px <= 0:
                         pipe.execute_command("UNLINK", rkey)
                     else:
-                        pipe.set(rkey, ipc, px=px)
+                        pipe.set(rkey, entry_value(entry), px=px)
                 await pipe.execute()
+        except self._errors as exc:
+            raise self._down(exc) from None
+
+    async def copy(
+        self, entry: CacheEntry, *, grace: float = 0.0, companion: Beside | None = None
+    ) -> bool:
+        """Store ``entry`` (then its ``companion``: name, data) unless Redis holds a newer one
+        (see :mod:`~sportsframe.cache.redis.copies`). True when the entry was written."""
+        beside = None
+        if companion is not None:
+            self._companions.add(companion[0])
+            beside = (companion_key(self.namespace, companion[0], entry.key), companion[1])
+        px = self._px(entry, grace, self.clock.now())
+        try:  # an entry past its grace is not copied: what is held may be newer, so it stays
+            return px > 0 and await copy_entry(
+                self._client, self._rkey(entry.key), entry, px, beside, cluster=self.cluster
+            )
+        except self._errors as exc:
+            raise self._down(exc) from None
+
+    async def copy_many(self, entries: Sequence[CacheEntry], *, grace: float = 0.0) -> int:
+        """:meth:`copy` of several entries in one pipeline; returns how many were written."""
+        now = self.clock.now()
+        pending = [(self._rkey(e.key), e, self._px(e, grace, now)) for e in entries]
+        try:
+            return await copy_many(self._client, [entry_copy(*c) for c in pending if c[2] > 0])
         except self._errors as exc:
             raise self._down(exc) from None
 
@@ -422,8 +440,7 @@ class RedisTier:
         return out
 
     async def ttl(self, key: str) -> float | None:
-        """Seconds until expiry from the value's envelope (negative once expired); None if
-        absent."""
+        """Seconds until expiry by the envelope (negative once expired); None if absent."""
         rkey = self._rkey(key).encode()
         try:
             (envelope,) = await self._envelopes([rkey])
