@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sportsframe import metrics
@@ -150,13 +150,26 @@ class SqlQuota:
             return
         async with self._lock:
             if not self._ready:
+                await self._create()
+                self._ready = True
+
+    async def _create(self) -> None:
+        for attempt in (1, 2):
+            try:
                 async with self.engine.begin() as conn:
                     if conn.dialect.name == "postgresql":
                         # Processes starting together on a fresh database would race to
                         # create the table; one transaction-scoped lock serialises them.
                         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
                     await conn.run_sync(self.table.metadata.create_all, checkfirst=True)
-                self._ready = True
+                return
+            except OperationalError as exc:
+                # SQLite has no such lock: two processes on a fresh file may both find no
+                # table and both create it. The loser is told it exists, and it does: check
+                # again. (Taken for an outage, it would count this process's calls apart and
+                # let the two together spend past the quota.)
+                if attempt == 2 or "already exists" not in str(exc.orig):
+                    raise
 
     def _where(self, month: str) -> Any:
         t = self.table
