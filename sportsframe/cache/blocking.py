@@ -25,7 +25,6 @@ from time import perf_counter
 from typing import TYPE_CHECKING, NamedTuple
 
 from sportsframe.cache.breaker import BreakerState
-from sportsframe.cache.guard import reason
 from sportsframe.cache.readplan import HOT, WARM, ReadPlan
 from sportsframe.cache.tier import Tier, TierUnavailable, blocking_readable
 
@@ -99,7 +98,7 @@ class BlockingReads:
             try:
                 entries = reader.read_many(step.keys, companion)
             except TierUnavailable as exc:
-                plan.fail(step, reason(exc))
+                plan.fail(step, str(exc))
                 continue
             plan.answer(step, entries, perf_counter() - started)
         return BlockingRead(plan, changes)

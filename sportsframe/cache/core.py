@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from sportsframe.cache import longkeys
 from sportsframe.cache.entry import CacheEntry
-from sportsframe.cache.guard import reason
 from sportsframe.cache.readplan import EventKind, ReadPlan, TierRead
 from sportsframe.cache.tier import CompanionTier, TierUnavailable
 
@@ -101,7 +100,7 @@ class ManagerCore:
             try:
                 entries = await self._read_tier(step)
             except TierUnavailable as exc:
-                plan.fail(step, reason(exc))
+                plan.fail(step, str(exc))
                 continue
             except BaseException:
                 breaker.release_probe()

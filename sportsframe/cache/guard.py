@@ -4,7 +4,8 @@ A tier that is down must cost a miss, never an error, and its breaker must hear 
 and every success, while a cancelled call must give back a half-open breaker's probe. Those rules
 are written here once (:meth:`TierGuard.call`) for every write, removal and maintenance call of
 the cache manager; reads follow the same rules through the read plan's events
-(:mod:`sportsframe.cache.readplan`).
+(:mod:`sportsframe.cache.readplan`). A breaker logs a failure by the TierUnavailable's message,
+which the tiers write without secrets.
 """
 
 from __future__ import annotations
@@ -18,16 +19,10 @@ if TYPE_CHECKING:
     from sportsframe.cache.breaker import CircuitBreaker
     from sportsframe.cache.stats import CacheStats, TierStats
 
-__all__ = ["TierGuard", "reason"]
+__all__ = ["TierGuard"]
 
 T = TypeVar("T")
 TierT = TypeVar("TierT", bound=Tier)
-
-
-def reason(exc: BaseException) -> str:
-    """The one-line reason a breaker logs for ``exc`` (TierUnavailable messages are written by
-    the tiers without secrets)."""
-    return str(exc) or type(exc).__name__
 
 
 class TierGuard(Generic[TierT]):
@@ -96,7 +91,7 @@ class TierGuard(Generic[TierT]):
             if read:
                 self.down(exc)
             else:
-                self.breaker.failure(reason(exc))
+                self.breaker.failure(str(exc))
                 self.stats.errors += 1
             return False, None
         except BaseException:
@@ -107,7 +102,7 @@ class TierGuard(Generic[TierT]):
 
     def down(self, exc: BaseException) -> None:
         """A read of the tier failed: a miss and an error, and the breaker hears of it."""
-        self.breaker.failure(reason(exc))
+        self.breaker.failure(str(exc))
         self.stats.error()
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from sportsframe.cache.tier import CompanionTier, Copying, Tier, copying
+from sportsframe.cache.tier import CompanionTier, Copying, Tier, companion_keeper, copying
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,8 +64,9 @@ class Promoter:
         self._stats = stats
         self.grace = grace
         self.closed = False
-        self._hot_companions = isinstance(hot.tier, CompanionTier)
-        self._hot_copies = copying(hot.tier) is not None
+        # The hot tier's capabilities, asked once (a protocol check costs microseconds).
+        self._keeper: CompanionTier | None = companion_keeper(hot.tier)
+        self._copier: Copying | None = copying(hot.tier)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         #: Bumped when a write or removal starts and again when it ends (see :meth:`allowed`).
         self.changes = 0
@@ -144,21 +145,21 @@ class Promoter:
         # The entry keeps its own expires_at, so the hot tier stores it for the *remaining* TTL.
         grace, data = self.grace, entry.companion
         beside = None
-        if companion is not None and data is not None and self._hot_companions:
+        keeper, copier = self._keeper, self._copier
+        if companion is not None and data is not None and keeper is not None:
             beside = (companion, data)
-        if self._hot_copies:
+        # The guard hands each call its tier; keeper and copier are that same tier.
+        if copier is not None:
             # Never over a newer entry another process wrote since this one was read.
             _, copied = await self.hot.call(
-                lambda tier: _copies(tier).copy(entry, grace=grace, companion=beside)
+                lambda _: copier.copy(entry, grace=grace, companion=beside)
             )
             promoted = bool(copied)
-        elif beside is not None:
+        elif beside is not None and keeper is not None:
             name, extra = beside
             promoted, _ = await asyncio.gather(
                 self.hot.attempt(lambda tier: tier.set(entry, grace=grace)),
-                self.hot.attempt(
-                    lambda tier: _companions(tier).set_companion(entry, name, extra, grace=grace)
-                ),
+                self.hot.attempt(lambda _: keeper.set_companion(entry, name, extra, grace=grace)),
             )
         else:
             promoted = await self.hot.attempt(lambda tier: tier.set(entry, grace=grace))
@@ -171,10 +172,9 @@ class Promoter:
         grace = self.grace
         if not entries:
             return
-        if self._hot_copies:
-            _, copied = await self.hot.call(
-                lambda tier: _copies(tier).copy_many(entries, grace=grace)
-            )
+        copier = self._copier
+        if copier is not None:
+            _, copied = await self.hot.call(lambda _: copier.copy_many(entries, grace=grace))
             self._stats().promotions += copied or 0
         elif await self.hot.attempt(lambda tier: tier.set_many(entries, grace=grace)):
             self._stats().promotions += len(entries)
@@ -183,15 +183,3 @@ class Promoter:
         """Stop taking copies and wait for the pending ones."""
         self.closed = True
         await self.settle()
-
-
-def _copies(tier: Tier) -> Copying:
-    # Checked once by the Promoter (``_hot_copies``) before any copy is written.
-    assert isinstance(tier, Copying)
-    return tier
-
-
-def _companions(tier: Tier) -> CompanionTier:
-    # Checked once by the Promoter (``_hot_companions``) before any companion is written.
-    assert isinstance(tier, CompanionTier)
-    return tier
