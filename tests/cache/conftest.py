@@ -17,6 +17,9 @@ from tests.cache.servers import OwnRedis
 #: Every tier the contract suite runs against.
 TIER_KINDS = ["memory", "fakeredis", "redis", "cluster", "sqlite", "postgres"]
 
+#: Connect and read timeout (seconds) of the contract suite's real-server Redis tiers.
+CONTRACT_TIMEOUT = 5.0
+
 
 def _psycopg_url(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
@@ -79,7 +82,16 @@ async def build_tier(
 
         return tier, close_fake
     if kind == "redis":
-        tier = RedisTier(request.getfixturevalue("redis_url"), namespace=namespace, clock=clock)
+        # The contract is about behaviour, not timeouts: a loaded CI machine can take longer
+        # than the production 0.2 s connect / 0.5 s read budget, which would turn a slow answer
+        # into a failed ping (the timeouts have tests of their own, on a frozen server).
+        tier = RedisTier(
+            request.getfixturevalue("redis_url"),
+            namespace=namespace,
+            clock=clock,
+            connect_timeout=CONTRACT_TIMEOUT,
+            socket_timeout=CONTRACT_TIMEOUT,
+        )
 
         async def close_redis() -> None:
             await tier.invalidate("*")  # the shared server keeps nothing of ours
@@ -88,7 +100,14 @@ async def build_tier(
         return tier, close_redis
     if kind == "cluster":
         url = request.getfixturevalue("redis_cluster").url
-        tier = RedisTier(url, namespace=namespace, clock=clock, cluster=True)
+        tier = RedisTier(
+            url,
+            namespace=namespace,
+            clock=clock,
+            cluster=True,
+            connect_timeout=CONTRACT_TIMEOUT,
+            socket_timeout=CONTRACT_TIMEOUT,
+        )
 
         async def close_cluster() -> None:
             await tier.invalidate("*")  # the session's cluster keeps nothing of ours
