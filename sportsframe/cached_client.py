@@ -56,13 +56,18 @@ __all__ = ["CacheEntry", "CacheStatsView", "CachedSportsDataIOClient", "Lookup"]
 
 _C = TypeVar("_C")
 
-_ANNOTATIONS: dict[ParamKind, type] = {
-    ParamKind.SEASON: int,
-    ParamKind.SEASON_TYPE: str,
-    ParamKind.WEEK: int,
-    ParamKind.TEAM: str,
-    ParamKind.ID: int,
-    ParamKind.BOOL: bool,
+_ANNOTATIONS: dict[ParamKind, str] = {
+    ParamKind.SEASON: "int",
+    ParamKind.SEASON_TYPE: "str",
+    ParamKind.WEEK: "int",
+    ParamKind.TEAM: "str",
+    ParamKind.ID: "int",
+    ParamKind.BOOL: "bool",
+    ParamKind.DATE: "datetime.date | str",
+    ParamKind.TOKEN: "str",
+    ParamKind.COUNT: "int",
+    ParamKind.GAMES: "int | str",
+    ParamKind.CHOICE: "str",
 }
 
 
@@ -74,7 +79,7 @@ def _signature(ep: Endpoint) -> inspect.Signature:
                 param.name,
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
                 default=inspect.Parameter.empty if param.required else param.default,
-                annotation=_ANNOTATIONS[param.kind].__name__,
+                annotation=_ANNOTATIONS[param.kind],
             )
         )
     params.append(

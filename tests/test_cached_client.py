@@ -32,6 +32,7 @@ from sportsframe.errors import InvalidParameterError, OfflineCacheMissError, Ups
 from sportsframe.registry import ENDPOINTS, Endpoint
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
+from tests.samples import fill_in
 
 API_KEY = "test-key-0123456789abcdef"
 #: After week 18 of the 2024 regular season: those games are final.
@@ -210,7 +211,7 @@ WEEK_ENDPOINTS = [e for e in ENDPOINTS.values() if e.has_week and e.name != "pla
 async def _populate(sdio: CachedSportsDataIOClient) -> None:
     for week in (17, 18):
         for ep in WEEK_ENDPOINTS:
-            await sdio.call(ep.name, 2024, week)
+            await sdio.call(ep.name, **fill_in(ep, {"season": 2024, "week": week}))
     await sdio.get_teams(2024)
     await sdio.get_schedules(2024)
     await sdio.get_players("SF")

@@ -50,7 +50,11 @@ def test_week_patterns_reach_every_week_keyed_endpoint() -> None:
     assert len(patterns) == len(week_keyed)
     assert "injuries:2024:18" in patterns
     assert "player_props:2024:18:*" in patterns
-    assert patterns_for("team", "SF") == ["players:SF", "news_by_team:SF"]
+    team_patterns = patterns_for("team", "SF")
+    assert team_patterns[:2] == ["players:SF", "news_by_team:SF"]
+    team_keyed = [e for e in ENDPOINTS.values() if any(p.name == "team" for p in e.key_params)]
+    assert len(team_patterns) == len(team_keyed)
+    assert "injuries_by_team:*:*:SF" in team_patterns
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sportsframe.emulator.generic import generic_payload
 from sportsframe.emulator.payloads import Payloads
 from sportsframe.emulator.world import World
 from sportsframe.league import TEAM_KEYS
@@ -221,6 +222,9 @@ class Emulator:
                 *_season(season), _int(week)
             ),
         }
+        for ep in ENDPOINTS.values():
+            if ep.path is not None and ep.name not in handlers:
+                handlers[ep.name] = functools.partial(self._generic, ep)
         routes = []
         for name, handler in handlers.items():
             template = ENDPOINTS[name].path
@@ -228,6 +232,22 @@ class Emulator:
             regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
             routes.append((re.compile(f"^{regex}$", re.IGNORECASE), handler))
         return routes
+
+    def _generic(self, ep: Any, **raw: str) -> Any:
+        args: dict[str, Any] = {}
+        for param in ep.params:
+            if param.path_name is None or param.path_name not in raw:
+                continue
+            text = raw[param.path_name]
+            if param.kind.value == "season":
+                args[param.name] = _season(text)[0]
+            elif param.kind.value in ("week", "id"):
+                args[param.name] = _int(text)
+            elif param.kind.value == "team":
+                args[param.name] = self._team(text)
+            else:
+                args[param.name] = text
+        return generic_payload(ep, args)
 
     def _player(self, text: str) -> Any:
         player = self.world.players.get(_int(text))

@@ -19,6 +19,7 @@ from sportsframe.errors import InvalidParameterError
 from sportsframe.registry.params import (
     Param,
     ParamKind,
+    date_segment,
     latest_season,
     max_week,
     min_week,
@@ -91,6 +92,8 @@ class Endpoint:
     transform: Transform | None = None
     #: For endpoints assembled from others (props by week): builds the payload from its parts.
     assembler: Assembler | None = None
+    #: The operationId in SportsDataIO's OpenAPI specs (None for endpoints outside them).
+    operation: str | None = None
 
     @property
     def feed(self) -> str:
@@ -180,6 +183,8 @@ class Endpoint:
     def _segment(self, param: Param, values: Mapping[str, Any], *, for_path: bool = False) -> str:
         if param.kind is ParamKind.SEASON:
             return self.season_segment(values, for_path=for_path)
+        if param.kind is ParamKind.DATE:
+            return date_segment(param, values[param.name], for_path=for_path)
         return str(values[param.name])
 
     def build_path(self, values: Mapping[str, Any]) -> str:

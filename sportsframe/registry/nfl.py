@@ -10,10 +10,12 @@ tests — is derived from these rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sportsframe.errors import InvalidParameterError
 from sportsframe.registry.endpoint import Endpoint
+from sportsframe.registry.operations import operation_facts, operation_rows
 from sportsframe.registry.params import Param, ParamKind, validate_value
 from sportsframe.registry.props import filter_alternates, props_week_assembler
 from sportsframe.registry.ttl import CacheDataType
@@ -364,6 +366,16 @@ _ROWS.append(
         assembler=props_week_assembler(SCORES, PLAYER_PROPS_GAME),
     )
 )
+
+# The hand-written rows above are operations of the official specs too (all but ``player``,
+# ``generated_props`` and the assembled props week): they get their operationId, and every
+# other operation of the specs gets its generated row.
+_FACTS = {f["name"]: f for f in operation_facts()}
+_HAND = {e.name for e in _ROWS}
+_ROWS = [
+    replace(e, operation=_FACTS[e.name]["operation_id"]) if e.name in _FACTS else e for e in _ROWS
+]
+_ROWS += [row for row in operation_rows() if row.name not in _HAND]
 
 #: Every registered endpoint by name.
 ENDPOINTS: Mapping[str, Endpoint] = {e.name: e for e in _ROWS}

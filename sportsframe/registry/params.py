@@ -6,8 +6,9 @@ the endpoint, before any I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -16,11 +17,13 @@ from sportsframe.league import is_team_key
 
 __all__ = [
     "FIRST_SEASON",
+    "MAX_COUNT",
     "MAX_ID",
     "REQUIRED",
     "SEASON_TYPES",
     "Param",
     "ParamKind",
+    "date_segment",
     "latest_season",
     "max_week",
     "min_week",
@@ -33,6 +36,9 @@ SEASON_TYPES = ("REG", "PRE", "POST")
 FIRST_SEASON = 2000
 #: The largest id (player, game, score) accepted: ids are stored in 64-bit integer columns.
 MAX_ID = 2**63 - 1
+#: The largest COUNT accepted (minutes of a delta feed, plays of a simulation).
+MAX_COUNT = 10_000
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 #: The default of a parameter that has none (a sentinel: ``None`` is a valid default).
 REQUIRED: Any = object()
 
@@ -44,8 +50,13 @@ class ParamKind(Enum):
     SEASON_TYPE = "season_type"
     WEEK = "week"
     TEAM = "team"
-    ID = "id"  # player, score and game ids: positive integers
+    ID = "id"  # player, score, game, event, market and slate ids: positive integers
     BOOL = "bool"
+    DATE = "date"  # a day: datetime.date or "2024-09-08"
+    TOKEN = "token"  # a short name such as a sportsbook group ("G1100")
+    COUNT = "count"  # a whole number from the parameter's minimum (minutes, plays)
+    GAMES = "games"  # how many games of a log: "all" or a positive number
+    CHOICE = "choice"  # one of the parameter's choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,12 @@ class Param:
     kind: ParamKind
     path_name: str | None = None
     default: Any = REQUIRED
+    #: The values a CHOICE parameter takes.
+    choices: tuple[str, ...] = ()
+    #: The smallest value of a COUNT parameter.
+    minimum: int = 0
+    #: How a DATE is written in the path: "iso" (2024-09-08) or "month" (2024-SEP-08).
+    style: str = "iso"
 
     @property
     def required(self) -> bool:
@@ -141,4 +158,66 @@ def validate_value(param: Param, value: Any, endpoint: str) -> Any:
                 param.name, value, "must be True or False", endpoint=endpoint
             )
         return value
+    return _validate_more(param, value, endpoint)
+
+
+def _validate_more(param: Param, value: Any, endpoint: str) -> Any:
+    """The kinds the official specs added: dates, tokens, counts, game counts and choices."""
+    kind = param.kind
+    if kind is ParamKind.DATE:
+        return _check_date(param.name, value, endpoint)
+    if kind is ParamKind.TOKEN:
+        if not isinstance(value, str) or not _TOKEN.fullmatch(value):
+            raise InvalidParameterError(
+                param.name, value, "must be letters, digits, '-' or '_' (e.g. 'G1100')",
+                endpoint=endpoint,
+            )  # fmt: skip
+        return value
+    if kind is ParamKind.COUNT:
+        count = _check_int(param.name, value, endpoint)
+        if not param.minimum <= count <= MAX_COUNT:
+            raise InvalidParameterError(
+                param.name, value, f"must be from {param.minimum} to {MAX_COUNT}",
+                endpoint=endpoint,
+            )  # fmt: skip
+        return count
+    if kind is ParamKind.GAMES:
+        if isinstance(value, str) and value.lower() == "all":
+            return "all"
+        games = _check_int(param.name, value, endpoint) if not isinstance(value, str) else 0
+        if not 0 < games <= MAX_COUNT:
+            raise InvalidParameterError(
+                param.name, value, "must be 'all' or a positive number of games",
+                endpoint=endpoint,
+            )  # fmt: skip
+        return games
+    if kind is ParamKind.CHOICE:
+        if not isinstance(value, str) or value.lower() not in param.choices:
+            raise InvalidParameterError(
+                param.name, value, f"must be one of {', '.join(map(repr, param.choices))}",
+                endpoint=endpoint,
+            )  # fmt: skip
+        return value.lower()
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _check_date(name: str, value: Any, endpoint: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidParameterError(
+        name, value, "must be a date: datetime.date or 'YYYY-MM-DD'", endpoint=endpoint
+    )
+
+
+def date_segment(param: Param, value: date, *, for_path: bool) -> str:
+    """A DATE as a key segment (always ISO) or a path segment (in the parameter's style)."""
+    if for_path and param.style == "month":
+        return value.strftime("%Y-%b-%d").upper()
+    return value.isoformat()

@@ -44,6 +44,12 @@ class CacheDataType(Enum):
     REFERENCE = "reference"
     BETTING = "betting"
     TIMEFRAMES = "timeframes"
+    # Data types of the operations the official specs added, each with its own TTL.
+    PROJECTIONS = "projections"
+    DFS = "dfs"
+    TRENDS = "trends"
+    DELTA = "delta"
+    SIMULATION = "simulation"
 
 
 TTL_POLICIES: Mapping[CacheDataType, int] = {
@@ -56,6 +62,12 @@ TTL_POLICIES: Mapping[CacheDataType, int] = {
     CacheDataType.PLAY_BY_PLAY: 60,
     CacheDataType.GAME_STATS: 60 * 60,
     CacheDataType.PLAYER_GAME_STATS: 60 * 60,
+    # sportsframe's additions (the README's TTL table says why).
+    CacheDataType.PROJECTIONS: 60 * 60,  # re-projected a few times a day, more on game days
+    CacheDataType.DFS: 60 * 60,  # slates and salaries are set days ahead; ownership drifts
+    CacheDataType.TRENDS: 60 * 60 * 6,  # computed from completed games: move once a week
+    CacheDataType.DELTA: 30,  # "changed in the last N minutes": stale within a minute
+    CacheDataType.SIMULATION: 60 * 60 * 24,  # a replay of a fixed game: never changes
 }
 
 #: TTL of a payload whose games are all final and closed: the numbers cannot change any more.
