@@ -14,6 +14,7 @@ from sportsframe.frames.schema import (
     FrameSchema,
     datasets,
     dictionary,
+    row_rule,
     schema,
     snake,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "datasets",
     "dictionary",
     "frame_from_ipc",
+    "row_rule",
     "schema",
     "snake",
     "table_from_ipc",

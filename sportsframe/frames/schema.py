@@ -42,6 +42,7 @@ __all__ = [
     "arrow_type",
     "datasets",
     "dictionary",
+    "row_rule",
     "schema",
     "snake",
 ]
@@ -321,6 +322,18 @@ def _grain(dataset: str) -> Grain:
     if ep is None or ep.shape == "scalar":
         raise InvalidParameterError("dataset", dataset, "has no frame (unknown or a scalar)")
     return Grain(ep.model)
+
+
+def row_rule(dataset: str) -> str:
+    """How ``dataset``'s payload becomes rows, in a sentence (for docstrings and the README)."""
+    grain = _grain(dataset)
+    parent = grain.parent_from or grain.model
+    if grain.child_model is None:
+        return f"One row per {parent} record."
+    lists = " / ".join(grain.child_lists)
+    where = f"{grain.model}.{lists}" if len(grain.child_lists) == 1 else f"{grain.model}: {lists}"
+    label = f"; ``{grain.label[0]}`` says which list" if grain.label else ""
+    return f"One row per {grain.child_model} of each {parent} ({where}{label})."
 
 
 def datasets() -> list[str]:
