@@ -134,12 +134,20 @@ def _build(dataset: str, table: pa.Table, params: Mapping[str, Any] | None = Non
         for c in sch.columns:
             data[c.name] = _nested(root, c.field) if n_root else None
         return _finish(sch, _with_context(sch, data, n_root, params), n_root)
-    pieces: list[tuple[Arr, Arr, str]] = []  # parent index, children, label
+    # The records holding the child lists: the root's, or those of a list between (via).
+    holders: Any = root if n_root else None
+    holder_parent: Arr | None = None  # each holder's root record, for a via grain
+    if grain.via is not None and holders is not None:
+        mids = _nested(root, grain.via)
+        if mids is not None and _is_list(mids.type) and pa.types.is_struct(mids.type.value_type):
+            holder_parent = pc.list_parent_indices(mids)
+            holders = pc.list_flatten(mids)
+        else:
+            holders = None
+    pieces: list[tuple[Arr, Arr, str]] = []  # holder index, children, label
     for i, list_name in enumerate(grain.child_lists):
-        lists = _nested(root, list_name) if n_root else None
-        if lists is None or (
-            not pa.types.is_list(lists.type) and not pa.types.is_large_list(lists.type)
-        ):
+        lists = _nested(holders, list_name) if holders is not None else None
+        if lists is None or not _is_list(lists.type):
             continue
         flat = pc.list_flatten(lists)
         if not pa.types.is_struct(flat.type):
@@ -152,6 +160,10 @@ def _build(dataset: str, table: pa.Table, params: Mapping[str, Any] | None = Non
         for idx, flat, label in pieces:
             if c.level == "parent":
                 src = _nested(parent, c.field) if parent is not None else None
+                at = holder_parent.take(idx) if holder_parent is not None else idx
+                parts.append(src.take(at) if src is not None else None)
+            elif c.level == "middle":
+                src = _nested(holders, c.field)
                 parts.append(src.take(idx) if src is not None else None)
             elif c.level == "child":
                 parts.append(_nested(flat, c.field))
@@ -161,6 +173,10 @@ def _build(dataset: str, table: pa.Table, params: Mapping[str, Any] | None = Non
                 parts.append(pa.array([label] * len(flat), pa.string()))
         data[c.name] = _concat_parts(parts, [len(p[1]) for p in pieces])
     return _finish(sch, _with_context(sch, data, rows, params), rows)
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t))
 
 
 def _concat_parts(parts: list[Arr], sizes: list[int]) -> Arr | None:

@@ -115,7 +115,7 @@ class Column:
     source: str
     kind: str  # int | dec | str | bool | dt | season_type | label
     field: str  # the JSON field name within its model ("" for derived columns)
-    level: str  # "parent", "child" or "derived"
+    level: str  # "parent", "middle" (a via grain's list), "child", "derived" or "context"
     description: str = ""
 
 
@@ -134,6 +134,10 @@ class Grain:
     parent_fields: tuple[str, ...] | None = None
     #: For objects whose identity lives in a nested record (PlayByPlay.Score).
     parent_from: str | None = None
+    #: A list between the root and the child lists (GameBettingSplit.BettingMarketSplits, whose
+    #: records hold the BettingSplits), and its model: its scalar fields become columns too.
+    via: str | None = None
+    via_model: str | None = None
 
 
 _GRAINS: dict[str, Grain] = {
@@ -163,6 +167,72 @@ _GRAINS: dict[str, Grain] = {
 }  # fmt: skip
 for _name in ("live_odds", "line_movement"):
     _GRAINS[_name] = _GRAINS["odds"]
+
+_DEPTH_UNITS = ("Offense", "Defense", "SpecialTeams")
+_ODDS_LISTS = ("PregameOdds", "LiveOdds", "AlternateMarketPregameOdds")
+_ODDS_LABEL = ("odds_kind", ("pregame", "live", "alternate"))
+_METADATA_LISTS = (
+    "BettingBetTypes", "BettingMarketTypes", "BettingPeriodTypes", "BettingEventTypes",
+    "BettingOutcomeTypes", "BettingResultTypes",
+)  # fmt: skip
+#: The grain of every dataset whose model is one of these (the operations the official specs
+#: added answer the same models in new ways: by event, by sportsbook group, final only ...).
+_MODEL_GRAINS: dict[str, Grain] = {
+    "BettingMarket": _GRAINS["betting_markets"],
+    "GameInfo": _GRAINS["odds"],
+    "TeamDepthChart": _GRAINS["depth_charts"],
+    "BoxScoreV3": _GRAINS["box_scores"],
+    "PlayByPlay": _GRAINS["play_by_play"],
+    "GameInfoResult": Grain("GameInfoResult", "GameOddResult", _ODDS_LISTS, _ODDS_LABEL, "odd_"),
+    "TeamDepthChartWeekly": Grain(
+        "TeamDepthChartWeekly", "DepthChartWeekly", _DEPTH_UNITS,
+        ("unit", ("offense", "defense", "special_teams")), "",
+    ),
+    # The trend lines (last 10 games, home, as favourite ...); the upcoming game is in scores.
+    "TeamTrends": Grain("TeamTrends", "TeamGameTrends", ("TeamGameTrends",), None, "", ()),
+    # Both teams' lines against each other, ``side`` telling whose; the upcoming game's id and
+    # teams on every row. Each team's overall trends are team_trends, the previous games scores.
+    "MatchupTrends": Grain(
+        "MatchupTrends", "TeamGameTrends", ("TeamMatchupTrends", "OpponentMatchupTrends"),
+        ("side", ("team", "opponent")), "",
+        ("ScoreID", "Season", "SeasonType", "Week", "AwayTeam", "HomeTeam"),
+        parent_from="UpcomingGame",
+    ),
+    # The id/name tables of bet, market, period, event, outcome and result types, ``entity``
+    # telling which (ResultedMarketMetaData is another model: which markets are resulted).
+    "BettingEntityMetadataCollection": Grain(
+        "BettingEntityMetadataCollection", "BettingEntityMetadata", _METADATA_LISTS,
+        ("entity", ("bet_type", "market_type", "period_type", "event_type", "outcome_type",
+                    "result_type")),
+        "", (),
+    ),
+    "BettingMarketResult": Grain(
+        "BettingMarketResult", "BettingOutcomeResult", ("BettingOutcomeResults",), None, "outcome_"
+    ),
+    "BettingMarketSplit": Grain(
+        "BettingMarketSplit", "BettingSplit", ("BettingSplits",), None, "split_"
+    ),
+    "GameBettingSplit": Grain(
+        "GameBettingSplit", "BettingSplit", ("BettingSplits",), None, "split_",
+        via="BettingMarketSplits", via_model="BettingMarketSplit",
+    ),
+    # One row per player of the slate (salary, positions); the slate's games join on
+    # slate_game_id to the schedule.
+    "DfsSlate": Grain("DfsSlate", "DfsSlatePlayer", ("DfsSlatePlayers",), None, "player_"),
+    "DfsSlateWithOwnershipProjection": Grain(
+        "DfsSlateWithOwnershipProjection", "DfsSlatePlayerOwnershipProjection",
+        ("SlateOwnershipProjections",), None, "",
+    ),
+}  # fmt: skip
+
+
+def _parent_model(grain: Grain) -> str:
+    """The model whose fields are the parent columns: the root's, or its ``parent_from``
+    field's (PlayByPlay.Score is a Score, MatchupTrends.UpcomingGame too)."""
+    if grain.parent_from is None:
+        return grain.model
+    field = next(f for f in _fields_of(grain.model) if f["name"] == grain.parent_from)
+    return str(field["type"])
 
 
 def _fields_of(model: str) -> list[dict[str, Any]]:
@@ -217,14 +287,18 @@ def schema(dataset: str) -> FrameSchema:
     """The declared schema of ``dataset`` (an endpoint name such as ``player_props``)."""
     grain = _grain(dataset)
     columns: list[Column] = []
-    parent_model = grain.model
-    parent_fields = _scalar_fields(grain.parent_from or parent_model)
+    model_for_parent = _parent_model(grain)
+    parent_fields = _scalar_fields(model_for_parent)
     if grain.parent_fields is not None:
         parent_fields = [f for f in parent_fields if f["name"] in grain.parent_fields]
     parent_names = {f["name"] for f in parent_fields}
-    model_for_parent = grain.parent_from or parent_model
     for f in parent_fields:
         columns.append(_column(f, model_for_parent, "parent", snake(f["name"])))
+    if grain.via_model is not None:
+        for f in _scalar_fields(grain.via_model):
+            if f["name"] not in parent_names:
+                columns.append(_column(f, grain.via_model, "middle", snake(f["name"])))
+        parent_names |= {f["name"] for f in _scalar_fields(grain.via_model)}
     if grain.label is not None:
         label = grain.label[0]
         columns.append(
@@ -321,18 +395,23 @@ def _grain(dataset: str) -> Grain:
     ep = ENDPOINTS.get(dataset)
     if ep is None or ep.shape == "scalar":
         raise InvalidParameterError("dataset", dataset, "has no frame (unknown or a scalar)")
-    return Grain(ep.model)
+    return _MODEL_GRAINS.get(ep.model) or Grain(ep.model)
 
 
 def row_rule(dataset: str) -> str:
     """How ``dataset``'s payload becomes rows, in a sentence (for docstrings and the README)."""
     grain = _grain(dataset)
-    parent = grain.parent_from or grain.model
+    parent = grain.model
     if grain.child_model is None:
         return f"One row per {parent} record."
     lists = " / ".join(grain.child_lists)
     where = f"{grain.model}.{lists}" if len(grain.child_lists) == 1 else f"{grain.model}: {lists}"
     label = f"; ``{grain.label[0]}`` says which list" if grain.label else ""
+    if grain.parent_from is not None:
+        label += f"; the game's columns come from {grain.model}.{grain.parent_from}"
+    if grain.via_model is not None:
+        where = f"{grain.model}.{grain.via}[].{lists}"
+        parent = f"{grain.via_model} of each {parent}"
     return f"One row per {grain.child_model} of each {parent} ({where}{label})."
 
 
