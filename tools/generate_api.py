@@ -2,7 +2,8 @@
 
 Usage::
 
-    python tools/generate_api.py SPEC_DIR
+    python tools/generate_api.py SPEC_DIR          # write the files below
+    python tools/generate_api.py SPEC_DIR --check  # exit 1 if a committed file differs
 
 ``SPEC_DIR`` holds the five specs (``nfl-v3-{scores,stats,odds,play-by-play,projections}.yml``).
 The script writes three files, all committed, so that nothing at run time or in the tests needs
@@ -378,22 +379,33 @@ def schemas(specs: dict[str, dict[str, Any]], ops: list[dict[str, Any]]) -> dict
     }
 
 
-def _dump(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
+def _text(data: Any) -> str:
+    return json.dumps(data, indent=1, sort_keys=False) + "\n"
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    args = [a for a in argv[1:] if a != "--check"]
+    check = "--check" in argv[1:]
+    if len(args) != 1:
         print(__doc__)
         return 2
-    spec_dir = Path(argv[1])
+    spec_dir = Path(args[0])
     specs = {feed: yaml.safe_load((spec_dir / name).read_text()) for feed, name in SPECS.items()}
     ops = operations(specs)
     new_models = models(specs, json.loads(MODELS.read_text()))
     source = "SportsDataIO NFL v3 OpenAPI specs, via tools/generate_api.py"
-    _dump(OPERATIONS, {"source": source, "operations": ops})
-    _dump(MODELS, new_models)
-    _dump(SCHEMAS, schemas(specs, ops))
+    outputs = {
+        OPERATIONS: _text({"source": source, "operations": ops}),
+        MODELS: _text(new_models),
+        SCHEMAS: _text(schemas(specs, ops)),
+    }
+    stale = [path for path, text in outputs.items() if path.read_text() != text]
+    if check:
+        for path in stale:
+            print(f"out of date: {path.relative_to(ROOT)}")
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text)
     print(f"{len(ops)} operations, {len(new_models['models'])} models")
     return 0
 
