@@ -30,6 +30,7 @@ from sportsframe.errors import (
 )
 from sportsframe.registry import ENDPOINTS, BoundCall
 from sportsframe.settings import Settings
+from tests.samples import fill_in
 
 KEY = "0123456789abcdef-secret-test-key"
 NOW = datetime(2024, 12, 20, 12, 0, tzinfo=UTC)  # 2024 REG week 13 is final
@@ -106,9 +107,15 @@ async def bind_all(client: SportsDataIOClient) -> list[BoundCall]:
     player_id = news[0]["PlayerID"]
     values = {**ARGS, "score_id": score_id, "game_id": score_id, "player_id": player_id}
     return [
-        ep.bind(**{p.name: values[p.name] for p in ep.params if p.name in values})
-        for ep in ENDPOINTS.values()
+        ep.bind(**fill_in(ep, {p.name: values[p.name] for p in ep.params if p.name in values}))
+        for ep in WALKED
     ]
+
+
+# Betting events, markets and DFS slates are reached by ids found in earlier answers: the walk of
+# every operation with such ids is tests/emulator/test_openapi.py.
+_DISCOVERED = {"event_id", "market_id", "market_type_id", "slate_id"}
+WALKED = [e for e in ENDPOINTS.values() if not _DISCOVERED & {p.name for p in e.params}]
 
 
 async def test_every_endpoint_matches_the_reference_schema(emulator: EmulatorServer) -> None:
@@ -118,7 +125,7 @@ async def test_every_endpoint_matches_the_reference_schema(emulator: EmulatorSer
             payload = await client.fetch(call)
             ep = call.endpoint
             if ep.shape == "scalar":
-                assert payload is None or isinstance(payload, int), ep.name
+                assert payload is None or isinstance(payload, int), ep.name  # bool is an int
             elif ep.shape == "object":
                 check_record(ep.model, payload, ep.name)
             else:
@@ -126,7 +133,8 @@ async def test_every_endpoint_matches_the_reference_schema(emulator: EmulatorSer
                 assert payload, f"{ep.name} returned no records"
                 for record in payload:
                     check_record(ep.model, record, ep.name)
-    assert {c.endpoint.name for c in calls} == set(ENDPOINTS)
+    assert {c.endpoint.name for c in calls} == {e.name for e in WALKED}
+    assert len(WALKED) > 120
 
 
 async def test_props_week_is_the_games_markets_in_scoreid_order(emulator: EmulatorServer) -> None:
