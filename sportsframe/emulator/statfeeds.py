@@ -45,7 +45,8 @@ class StatFeeds:
     def played(self, season: int, season_type: str, week: int) -> list[Game]:
         return [g for g in self.world.games(season, season_type, week) if self.started(g)]
 
-    def _identity(self, g: Game, team: Team) -> dict[str, Any]:
+    def identity(self, g: Game, team: Team) -> dict[str, Any]:
+        """The game and team fields every per-team-game record carries (stats, projections)."""
         home = team.key == g.home.key
         opponent = g.away if home else g.home
         return {
@@ -76,7 +77,7 @@ class StatFeeds:
         return fill(
             "PlayerGame",
             {
-                **self._identity(g, p.team),
+                **self.identity(g, p.team),
                 **stats,
                 **player_rates(stats),
                 "PlayerGameID": g.score_id * 100 + p.player_id % 100,
@@ -194,7 +195,7 @@ class StatFeeds:
         return fill(
             "TeamGame",
             {
-                **self._identity(g, team),
+                **self.identity(g, team),
                 **_with_rates(mine, theirs),
                 "TeamGameID": g.score_id * 10 + int(team.key == g.home.key),
                 "Date": eastern(g.kickoff),
