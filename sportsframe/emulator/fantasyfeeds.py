@@ -142,6 +142,26 @@ class FantasyFeeds:
             if team is None or t.key == team
         ]
 
+    def team_defense_game(self, season: int, season_type: str, week: int, team: str) -> Any:
+        """One team defence's record of the week: its line so far, or (as a box score does for
+        a game not yet started) the game's record with nothing counted. None on a bye."""
+        for g in self.world.games(season, season_type, week):
+            for t in (g.away, g.home):
+                if t.key != team:
+                    continue
+                if self.stats.started(g):
+                    return self.defense_game(g, t)
+                return fill(
+                    "FantasyDefenseGame",
+                    {
+                        **self.stats.identity(g, t),
+                        "Date": eastern(g.kickoff),
+                        "PlayerID": t.team_id,
+                        "FantasyDefenseID": g.score_id * 10 + int(t.key == g.home.key),
+                    },
+                )
+        return None
+
     def defense_seasons(
         self, season: int, season_type: str, team: str | None = None
     ) -> list[dict[str, Any]]:

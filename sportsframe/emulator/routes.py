@@ -207,7 +207,7 @@ def _stats(f: Feeds) -> dict[str, Callable[..., Any]]:
     g, fa, p, s, n, t = f.games, f.fantasy, f.p, season_of, number, team_of
 
     def one(records: list[Any], what: str) -> Any:
-        if not records:
+        if not records or records[0] is None:
             raise UnknownPathError(what)
         return records[0]
 
@@ -228,7 +228,7 @@ def _stats(f: Feeds) -> dict[str, Callable[..., Any]]:
             r for r in p.stats.player_seasons(*s(season)) if r["Team"] == t(team)
         ],
         "fantasy_defense_game_stats_by_team": lambda season, week, team: one(
-            fa.defense_games(*s(season), n(week), team=t(team)), team
+            [fa.team_defense_game(*s(season), n(week), t(team))], team
         ),
         "fantasy_defense_season_stats_by_team": lambda season, team: one(
             fa.defense_seasons(*s(season), team=t(team)), team
