@@ -21,7 +21,7 @@ from sportsframe.emulator.injuries import Availability
 from sportsframe.emulator.plan import GamePlan, plan_game
 from sportsframe.emulator.records import eastern, fill
 from sportsframe.emulator.sim import League
-from sportsframe.emulator.statfeeds import LINE_POSITIONS, StatFeeds
+from sportsframe.emulator.statfeeds import LINE_POSITIONS, StatFeeds, player_game_id
 from sportsframe.emulator.statlines import PLAYER_COUNTS, player_rates, sum_lines
 from sportsframe.emulator.world import SEASON_TYPE_CODE, Game, Player, World
 from sportsframe.league import TEAMS, Team
@@ -85,7 +85,7 @@ class Projections:
                 **self.stats.identity(g, p.team),
                 **line,
                 **dfs_salaries(line),
-                "PlayerGameID": g.score_id * 100 + p.player_id % 100,
+                "PlayerGameID": player_game_id(g, p),
                 "PlayerID": p.player_id,
                 "GameDate": eastern(g.kickoff),
                 "Number": p.number,
