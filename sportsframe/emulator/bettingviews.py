@@ -58,6 +58,7 @@ class BettingViews:
         self.betting = betting
 
     def event(self, event_id: int) -> Game:
+        """The game a betting event id names (UnknownMarketError if none)."""
         g = self.world.game(event_id)
         if g is None:
             raise UnknownMarketError(event_id)
@@ -246,12 +247,14 @@ class BettingViews:
 
     # -- reference ---------------------------------------------------------------------------
     def sportsbooks(self) -> list[dict[str, Any]]:
+        """Sportsbook[] of every book the league quotes."""
         return [fill("Sportsbook", {"SportsbookID": b.book_id, "Name": b.name}) for b in BOOKS]
 
     def metadata(self) -> dict[str, Any]:
         """Every id the betting feeds use, with its name."""
 
         def entries(named: dict[int, str]) -> list[dict[str, Any]]:
+            """BettingEntityMetadata records of ``named``."""
             return [
                 fill("BettingEntityMetadata", {"RecordId": k, "Name": v})
                 for k, v in sorted(named.items())

@@ -194,6 +194,7 @@ class Dfs:
         )
 
     def slate_ownership(self, slate_id: int) -> dict[str, Any]:
+        """The ownership projections of one slate (UnknownSlateError if none)."""
         for slate in self.slates(*self._week_of(slate_id)):
             if slate["SlateID"] == slate_id:
                 return self.ownership(slate)

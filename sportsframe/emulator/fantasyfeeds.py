@@ -135,6 +135,7 @@ class FantasyFeeds:
     def defense_games(
         self, season: int, season_type: str, week: int, team: str | None = None
     ) -> list[dict[str, Any]]:
+        """FantasyDefenseGame[] of the week's started games (or one team's)."""
         return [
             self.defense_game(g, t)
             for g in self.stats.played(season, season_type, week)
@@ -240,6 +241,7 @@ def _is_stat(name: str, value: Any) -> bool:
 
 def _defense_counts(lines: Any, allowed: int) -> dict[str, float]:
     def total(stat: str) -> float:
+        """The lines' sum of ``stat``."""
         return float(sum(line.get(stat, 0.0) for line in lines))
 
     sacks, picks = total("Sacks"), total("Interceptions")

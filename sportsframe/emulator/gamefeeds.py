@@ -44,6 +44,7 @@ class GameFeeds:
         self.world = payloads.world
 
     def final(self, g: Game) -> bool:
+        """Whether the game is final at the world's now."""
         return g.status(self.world.now) == "Final"
 
     def team_game(self, season: int, season_type: str, week: int, team: str) -> Game:
@@ -66,23 +67,28 @@ class GameFeeds:
 
     # -- scores --------------------------------------------------------------------------------
     def scores(self, season: int, season_type: str, week: int, *, final: bool) -> list[Any]:
+        """Score[] of a week (``final``: the final games only)."""
         games = self.world.games(season, season_type, week)
         return [self.p.score(g) for g in games if not final or self.final(g)]
 
     def season_scores(self, season: int, season_type: str, *, final: bool) -> list[Any]:
+        """Score[] of a season (``final``: the final games only)."""
         games = self.world.season_games(season, season_type)
         return [self.p.score(g) for g in games if not final or self.final(g)]
 
     def scores_on(self, when: date, *, final: bool) -> list[Any]:
+        """Score[] of the games on an Eastern date (``final``: the final ones only)."""
         return [self.p.score(g) for g in self.games_on(when) if not final or self.final(g)]
 
     def scores_basic(self, season: int, season_type: str, week: int, *, final: bool) -> list[Any]:
+        """ScoreBasic[] of a week: the Score records cut to the basic fields."""
         return [
             _basic("ScoreBasic", {**r, "GameID": r["ScoreID"]})
             for r in self.scores(season, season_type, week, final=final)
         ]
 
     def schedules_basic(self, season: int, season_type: str) -> list[Any]:
+        """ScheduleBasic[] of a season: the schedule cut to the basic fields."""
         return [
             _basic("ScheduleBasic", {**r, "GameID": r["ScoreID"]})
             for r in self.p.schedules(season, season_type)
@@ -92,6 +98,7 @@ class GameFeeds:
     def player_games(
         self, season: int, season_type: str, week: int, *, team: str | None, final: bool
     ) -> list[Any]:
+        """PlayerGame[] of a week's started games (one team's; final games only)."""
         out = []
         for g in self.p.stats.played(season, season_type, week):
             if final and not self.final(g):
@@ -102,6 +109,7 @@ class GameFeeds:
         return out
 
     def team_games_final(self, season: int, season_type: str, week: int) -> list[Any]:
+        """TeamGame[] of a week's final games."""
         return [
             self.p.stats.team_game(g, t)
             for g in self.p.stats.played(season, season_type, week)
@@ -130,6 +138,7 @@ class GameFeeds:
     def box_score_by_team(
         self, season: int, season_type: str, week: int, team: str, *, final: bool
     ) -> Any:
+        """The box score of the game ``team`` plays in the week."""
         g = self.team_game(season, season_type, week, team)
         if final and not self.final(g):
             raise UnknownGameError(team)
@@ -138,6 +147,7 @@ class GameFeeds:
     def play_by_play_by_team(
         self, season: int, season_type: str, week: int, team: str, *, final: bool
     ) -> Any:
+        """The play-by-play of the game ``team`` plays in the week."""
         g = self.team_game(season, season_type, week, team)
         if final and not self.final(g):
             raise UnknownGameError(team)
@@ -153,6 +163,7 @@ class GameFeeds:
         return status == "Final" and self.world.now - ended <= timedelta(minutes=minutes)
 
     def current_games(self) -> list[Game]:
+        """The games of the current report week (none before the first season)."""
         week = self.p.league.report_week()
         return list(self.world.games(*week)) if week is not None else []
 
@@ -162,16 +173,19 @@ class GameFeeds:
     def player_games_delta(
         self, season: int, season_type: str, week: int, minutes: int
     ) -> list[Any]:
+        """PlayerGame[] of the week's games that changed in the last ``minutes``."""
         games = self._recent(season, season_type, week, minutes)
         return [r for g in games for r in self.p.stats.game_lines(g)]
 
     def current_delta(self, minutes: int) -> list[Any]:
+        """PlayerGame[] of the current week's games that changed in the last ``minutes``."""
         week = self.p.league.report_week()
         return self.player_games_delta(*week, minutes) if week is not None else []
 
     def box_scores_delta(
         self, season: int, season_type: str, week: int, players: str, minutes: int
     ) -> list[Any]:
+        """BoxScoreV3[] of the week's changed games (``players``: all, fantasy or idp)."""
         out = []
         for g in self._recent(season, season_type, week, minutes):
             box = self.p.box_score(g)
@@ -186,13 +200,17 @@ class GameFeeds:
         return out
 
     def play_by_play_delta(self, season: int, season_type: str, week: int, minutes: int) -> Any:
+        """PlayByPlay[] of the week's games that changed in the last ``minutes``."""
         return [self.p.play_by_play(g) for g in self._recent(season, season_type, week, minutes)]
 
     def simulated_scores(self) -> list[Any]:
+        """Score[] of the current week as it stands."""
         return [self.p.score(g) for g in self.current_games()]
 
     def simulated_box_scores(self) -> list[Any]:
+        """BoxScoreV3[] of the current week as it stands."""
         return [self.p.box_score(g) for g in self.current_games()]
 
     def simulated_play_by_play(self) -> list[Any]:
+        """PlayByPlay[] of the current week as it stands."""
         return [self.p.play_by_play(g) for g in self.current_games()]

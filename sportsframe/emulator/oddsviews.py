@@ -81,10 +81,12 @@ class OddsViews:
     def odds_by_group(
         self, season: int, season_type: str, week: int, group: str, *, live: bool
     ) -> list[dict[str, Any]]:
+        """GameInfo[] of a week (pre-game or live) with one group's quotes."""
         books = group_books(group)
         return [in_group(i, books) for i in self.betting.odds(season, season_type, week, live)]
 
     def movement_by_group(self, g: Game, group: str, *, live: bool) -> list[dict[str, Any]]:
+        """A game's line movement (pre-game or live) with one group's quotes."""
         books = group_books(group)
         moves = self.live_movement(g) if live else self.betting.line_movement(g)
         return [in_group(i, books) for i in moves]
@@ -101,12 +103,14 @@ class OddsViews:
         return out
 
     def alternate_game(self, g: Game) -> dict[str, Any]:
+        """A game's GameInfo carrying its alternate spreads and totals."""
         info = self.betting.game_info(g, [], [])
         if self.betting.markets_open(g):
             info["AlternateMarketPregameOdds"] = self._alternates(g)
         return info
 
     def alternate_odds(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
+        """GameInfo[] of a week's priced games, with alternate lines."""
         games = self.world.games(season, season_type, week)
         return [self.alternate_game(g) for g in games if self.betting.markets_open(g)]
 
@@ -144,6 +148,7 @@ class OddsViews:
         quarters = {k: v for k, v in record.items() if k.startswith(_SCORE_FIELDS)}
 
         def settle(odds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            """The group's quotes as GameOddResult records."""
             return [_resulted(o, score) for o in odds if o["SportsbookId"] in books]
 
         facts = {

@@ -75,6 +75,7 @@ class People:
         return [fill("Player", self._facts(self.world.players[pid])) for pid in sorted(notes)]
 
     def referees(self) -> list[dict[str, Any]]:
+        """Referee[] of the league's referees."""
         out = []
         for i in range(1, REFEREES + 1):
             rnd = stream(self.world.seed, "referee", i)
@@ -94,9 +95,11 @@ class People:
 
     # -- teams ---------------------------------------------------------------------------------
     def teams(self) -> list[dict[str, Any]]:
+        """Team[] of the current season."""
         return self.p.teams(self.world.current_season())
 
     def teams_basic(self) -> list[dict[str, Any]]:
+        """TeamBasic[] of the current season."""
         return [_cut("TeamBasic", t) for t in self.teams()]
 
     # -- depth charts by week ------------------------------------------------------------------
@@ -145,6 +148,7 @@ class People:
 
     # -- honours -------------------------------------------------------------------------------
     def pro_bowlers(self, season: int) -> list[dict[str, Any]]:
+        """PlayerInfo[] of the season's leaders by position (none before a final game)."""
         rows = self.p.stats.player_seasons(season, "REG")
         if not any(r["Played"] for r in rows):
             return []

@@ -49,6 +49,7 @@ class _Healthy(Availability):
     """An injury report with nobody on it: the preseason view of a season."""
 
     def out(self, week: int, team_key: str) -> set[int]:
+        """Nobody is out."""
         return set()
 
 
@@ -161,6 +162,7 @@ class Projections:
         )  # fmt: skip
 
     def defense_games(self, season: int, season_type: str, week: int) -> list[dict[str, Any]]:
+        """FantasyDefenseGameProjection[] of a projected week: both teams of every game."""
         return [
             self.defense_game(g, t)
             for g in self.published(season, season_type, week)
@@ -266,6 +268,7 @@ def _defense_facts(
     """A defence's expected counts and standard DST points from both sides' lines."""
 
     def total(lines: list[dict[str, float]], stat: str) -> float:
+        """The lines' sum of ``stat``."""
         return round(sum(line.get(stat, 0.0) for line in lines), 2)
 
     sacks, picks = total(mine, "Sacks"), total(mine, "Interceptions")

@@ -24,7 +24,7 @@ from sportsframe.emulator.records import models
 from sportsframe.emulator.timeframes import Timeframes
 from sportsframe.emulator.trends import Trends
 from sportsframe.emulator.world import Game
-from sportsframe.league import TEAM_KEYS
+from sportsframe.league import TEAM_KEYS, TEAMS
 
 __all__ = ["NOT_FOUND", "Feeds", "UnknownPathError", "handlers"]
 
@@ -52,12 +52,14 @@ def season_of(text: str) -> tuple[int, str]:
 
 
 def number(text: str) -> int:
+    """A whole number segment."""
     if not text.isdigit():
         raise UnknownPathError(text)
     return int(text)
 
 
 def team_of(text: str) -> str:
+    """A team key segment (any case)."""
     key = text.upper()
     if key not in TEAM_KEYS:
         raise UnknownPathError(text)
@@ -75,10 +77,12 @@ def date_of(text: str) -> date:
 
 
 def games_of(text: str) -> str | int:
+    """A game-count segment: ``all`` or a number."""
     return "all" if text.lower() == "all" else number(text)
 
 
 def choice_of(text: str, choices: tuple[str, ...]) -> str:
+    """A segment that must be one of ``choices`` (any case)."""
     if text.lower() not in choices:
         raise UnknownPathError(text)
     return text.lower()
@@ -102,16 +106,26 @@ class Feeds:
         self.trends = Trends(p.world, p.league, p.score)
 
     def schedule(self, g: Game) -> dict[str, Any]:
+        """The game's Schedule record (the Score record before its result)."""
         names = {f["name"] for f in models()["Schedule"]}
         return {k: v for k, v in self.p.score(g, result=False).items() if k in names}
 
     def game(self, text: str) -> Game:
+        """The game a ScoreID segment names."""
         g = self.world.game(number(text))
         if g is None:
             raise UnknownPathError(text)
         return g
 
+    def team_id(self, text: str) -> int:
+        """A TeamID segment of a league team."""
+        ident = number(text)
+        if ident not in {t.team_id for t in TEAMS}:
+            raise UnknownPathError(text)
+        return ident
+
     def player_id(self, text: str) -> int:
+        """A PlayerID segment of a rostered player."""
         pid = number(text)
         if pid not in self.world.players:
             raise UnknownPathError(text)
@@ -185,7 +199,7 @@ def _scores(f: Feeds) -> dict[str, Callable[..., Any]]:
         "referees": lambda: pe.referees(),
         "scores_by_date": lambda date: g.scores_on(date_of(date), final=False),
         "team_game_logs": lambda season, teamid, numberofgames: g.team_log(
-            *s(season), n(teamid), games_of(numberofgames)
+            *s(season), f.team_id(teamid), games_of(numberofgames)
         ),
         "schedules_basic": lambda season: g.schedules_basic(*s(season)),
         "scores_basic": lambda season, week: g.scores_basic(*s(season), n(week), final=False),
@@ -207,6 +221,7 @@ def _stats(f: Feeds) -> dict[str, Callable[..., Any]]:
     g, fa, p, s, n, t = f.games, f.fantasy, f.p, season_of, number, team_of
 
     def one(records: list[Any], what: str) -> Any:
+        """The single record of a by-team object answer (404 when there is none)."""
         if not records or records[0] is None:
             raise UnknownPathError(what)
         return records[0]

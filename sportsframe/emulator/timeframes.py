@@ -111,6 +111,7 @@ class Timeframes:
 
     # -- scalars -----------------------------------------------------------------------------
     def last_completed_week(self) -> int | None:
+        """The last REG week whose games are all final (None before week 1 ends)."""
         season = self.world.current_season()
         done = [
             week
@@ -122,6 +123,7 @@ class Timeframes:
         return max(done) if done else None
 
     def upcoming_week(self) -> int | None:
+        """The first REG week none of whose games has kicked off (None once all have)."""
         season = self.world.current_season()
         for week in self.world.weeks(season, "REG"):
             if all(g.kickoff > self.world.now for g in self.world.games(season, "REG", week)):
@@ -129,17 +131,20 @@ class Timeframes:
         return None
 
     def last_completed_season(self) -> int:
+        """The current season once its Super Bowl is final, else the previous one."""
         season = self.world.current_season()
         games = self.world.games(season, "POST", 4)
         over = bool(games) and all(g.status(self.world.now) == "Final" for g in games)
         return season if over else season - 1
 
     def upcoming_season(self) -> int:
+        """The current season until its first REG game kicks off, then the next."""
         season = self.world.current_season()
         started = any(g.kickoff <= self.world.now for g in self.world.games(season, "REG", 1))
         return season + 1 if started else season
 
     def games_in_progress(self) -> bool:
+        """Whether a game of the current REG week is being played."""
         week = self.world.current_week()
         if week is None:
             return False

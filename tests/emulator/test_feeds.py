@@ -284,3 +284,27 @@ def test_a_far_future_week_still_lists_its_scheduled_games(http: httpx.Client) -
     # The next week is already projected (its first game is four days away).
     assert get(http, "player_game_projections", 2024, 14)
     assert get(http, "dfs_slates", 2024, 14)
+
+
+UNKNOWN = [
+    ("player_game_logs", (2024, 99999, "all")),
+    ("team_game_logs", (2024, 99, "all")),
+    ("dfs_slate_ownership", (7,)),
+    ("betting_market_results", (7,)),
+    ("betting_splits_by_market", (7,)),
+    ("betting_markets_by_event", (7,)),
+    ("line_movement_by_group", (7, "G1100")),
+    ("play_by_play_final", (7,)),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), UNKNOWN, ids=[n for n, _ in UNKNOWN])
+def test_an_unknown_id_is_a_404(http: httpx.Client, name: str, args: tuple[Any, ...]) -> None:
+    assert status(http, name, *args) == 404
+
+
+def test_a_by_team_game_of_a_team_on_bye_is_a_404(http: httpx.Client) -> None:
+    bye = next(b["Team"] for b in get(http, "byes", 2024) if b["Week"] == 10)
+    assert status(http, "box_score_by_team", 2024, 10, bye) == 404
+    assert status(http, "fantasy_defense_game_stats_by_team", 2024, 10, bye) == 404
+    assert get(http, "player_game_stats_by_team", 2024, 10, bye) == []
