@@ -12,9 +12,10 @@ are the injury moves of the league's reports: a player ruled out goes on the rep
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sportsframe.emulator.injuries import InjuryNote
 from sportsframe.emulator.payloads import Payloads
 from sportsframe.emulator.projections import Projections
 from sportsframe.emulator.records import eastern, fill, models
@@ -28,6 +29,7 @@ PRO_BOWL = {"QB": 3, "RB": 4, "WR": 6, "TE": 3, "K": 1, "P": 1, "DE": 4, "DT": 3
             "CB": 4, "S": 3}  # fmt: skip
 #: Referees in the league (one crew each).
 REFEREES = 17
+_INACTIVES = timedelta(minutes=90)  # inactives are announced this long before kickoff
 
 
 def _cut(model: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -176,37 +178,43 @@ class People:
         return [n for n in pool if n["Updated"].startswith(when.isoformat())]
 
     def transactions(self, when: date) -> list[dict[str, Any]]:
-        """Players ruled out by a report published on ``when`` (Eastern)."""
+        """The status changes posted on an Eastern date: players ruled out when a report is
+        published (two days before their game) and players declared inactive on game day."""
         season = when.year if when.month >= 3 else when.year - 1
         out = []
         for season_type in ("PRE", "REG", "POST"):
             availability = self.p.league.availability(season, season_type)
             for week in self.world.weeks(season, season_type):
                 for g in self.world.games(season, season_type, week):
-                    posted = g.kickoff - timedelta(days=2)
-                    if posted.astimezone(EASTERN).date() != when or posted > self.world.now:
-                        continue
-                    for team in (g.away, g.home):
-                        for note in availability.report(week, team.key):
-                            if note.status != "Out" or note.start_week != week:
-                                continue
-                            p = note.player
-                            out.append(
-                                fill(
-                                    "Transaction",
-                                    {
-                                        "PlayerID": p.player_id,
-                                        "Name": p.name,
-                                        "FormerTeamID": team.team_id,
-                                        "FormerTeam": team.key,
-                                        "TeamID": team.team_id,
-                                        "Team": team.key,
-                                        "Type": "Status Change",
-                                        "Date": eastern(posted),
-                                        "Note": f"{p.name} ruled out ({note.body_part.lower()})",
-                                        "Created": eastern(posted),
-                                        "Updated": eastern(posted),
-                                    },
-                                )
-                            )
+                    moments = (
+                        (g.kickoff - timedelta(days=2), "ruled out", True),
+                        (g.kickoff - _INACTIVES, "declared inactive", False),
+                    )
+                    for posted, what, report in moments:
+                        if posted.astimezone(EASTERN).date() != when or posted > self.world.now:
+                            continue
+                        for team in (g.away, g.home):
+                            for note in availability.report(week, team.key):
+                                new_out = note.status == "Out" and note.start_week == week
+                                if new_out if report else not note.plays:
+                                    out.append(_transaction(note.player, what, note, posted))
         return out
+
+
+def _transaction(p: Player, what: str, note: InjuryNote, posted: datetime) -> dict[str, Any]:
+    return fill(
+        "Transaction",
+        {
+            "PlayerID": p.player_id,
+            "Name": p.name,
+            "FormerTeamID": p.team.team_id,
+            "FormerTeam": p.team.key,
+            "TeamID": p.team.team_id,
+            "Team": p.team.key,
+            "Type": "Status Change",
+            "Date": eastern(posted),
+            "Note": f"{p.name} {what} ({note.body_part.lower()})",
+            "Created": eastern(posted),
+            "Updated": eastern(posted),
+        },
+    )

@@ -40,7 +40,7 @@ NOT_FOUND = (UnknownGameError, UnknownGroupError, UnknownMarketError, UnknownSla
 def season_of(text: str) -> tuple[int, str]:
     """``2024`` or ``2024REG`` / ``2024POST`` ... as (season, season type)."""
     upper = text.upper()
-    for suffix in ("REG", "PRE", "POST", "STAR"):
+    for suffix in ("REG", "PRE", "POST"):
         if upper.endswith(suffix):
             upper, kind = upper[: -len(suffix)], suffix
             break

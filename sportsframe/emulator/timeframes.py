@@ -5,7 +5,7 @@ A week's timeframe runs from the Tuesday before its Thursday game (Eastern midni
 next week's start. The current timeframe is the REG week :meth:`~.world.World.current_week`
 names (or, off the regular season, the preseason or postseason week whose window holds now);
 the upcoming week is the first REG week none of whose games has kicked off; the last completed
-week is the last REG week whose games are all final.
+week is the last REG week whose games are all final (between seasons, the last season's).
 """
 
 from __future__ import annotations
@@ -111,16 +111,17 @@ class Timeframes:
 
     # -- scalars -----------------------------------------------------------------------------
     def last_completed_week(self) -> int | None:
-        """The last REG week whose games are all final (None before week 1 ends)."""
-        season = self.world.current_season()
-        done = [
-            week
-            for week in self.world.weeks(season, "REG")
-            if all(
-                g.status(self.world.now) == "Final" for g in self.world.games(season, "REG", week)
-            )
-        ]
-        return max(done) if done else None
+        """The last REG week whose games are all final (of the last season before week 1 ends)."""
+        season, now = self.world.current_season(), self.world.now
+        for year in (season, season - 1):  # between seasons: the last season's last week
+            done = [
+                week
+                for week in self.world.weeks(year, "REG")
+                if all(g.status(now) == "Final" for g in self.world.games(year, "REG", week))
+            ]
+            if done:
+                return max(done)
+        return None
 
     def upcoming_week(self) -> int | None:
         """The first REG week none of whose games has kicked off (None once all have)."""

@@ -308,3 +308,18 @@ def test_a_by_team_game_of_a_team_on_bye_is_a_404(http: httpx.Client) -> None:
     assert status(http, "box_score_by_team", 2024, 10, bye) == 404
     assert status(http, "fantasy_defense_game_stats_by_team", 2024, 10, bye) == 404
     assert get(http, "player_game_stats_by_team", 2024, 10, bye) == []
+
+
+def test_between_seasons_the_clock_feeds_point_at_the_last_season_and_the_next() -> None:
+    server = start_emulator(now=datetime(2025, 3, 1, 12, 0, tzinfo=UTC))
+    try:
+        headers = {"Ocp-Apim-Subscription-Key": KEY}
+        with httpx.Client(base_url=server.base_url, headers=headers) as c:
+            assert get(c, "current_week") is None
+            assert get(c, "last_completed_week") == 18
+            assert get(c, "last_completed_season") == 2024
+            assert get(c, "upcoming_week") == 1
+            assert get(c, "games_in_progress") is False
+            assert get(c, "upcoming_dfs_slate_ownership") == []  # week 1 is months away
+    finally:
+        server.stop()
