@@ -70,9 +70,9 @@ class BettingViews:
         """The event's markets (of one market type; with one group's books)."""
         if event_id >= FUTURES_EVENT_BASE and self.world.game(event_id) is None:
             found = self._futures_event(event_id)
-            out = found["BettingMarkets"] if found else []
             if found is None:
                 raise UnknownMarketError(event_id)
+            out: list[dict[str, Any]] = found["BettingMarkets"]
         else:
             out = self.betting.betting_markets(self.event(event_id))
         if market_type is not None:

@@ -169,15 +169,17 @@ class OddsViews:
         return [fill("GameInfoResult", facts)]
 
 
-def _outcome(odd_id: int, kind: str, bet: float | None, actual: float | None, won: int) -> Any:
+def _outcome(
+    odd: dict[str, Any], kind: str, bet: float | None, actual: float | None, won: int
+) -> Any:
     verdict = "Win" if won > 0 else "Loss" if won < 0 else "Push"
     return fill(
         "GameOddOutcome",
         {
-            "GameOddId": odd_id,
+            "GameOddId": odd["GameOddId"],
             "GameOddResultTypeId": _RESULT_TYPES[verdict],
             "GameOddResultType": verdict,
-            "OddType": "pregame",
+            "OddType": odd["OddType"],
             "GameOddType": kind,
             "BetValue": bet,
             "ActualValue": actual,
@@ -194,19 +196,18 @@ def _resulted(odd: dict[str, Any], score: tuple[int, int] | None) -> dict[str, A
     outcomes: list[dict[str, Any]] = []
     if score is not None:
         away, home = score
-        i = odd["GameOddId"]
         margin, total = home - away, home + away
         if odd["HomeMoneyLine"] is not None:
-            outcomes.append(_outcome(i, "HomeMoneyLine", None, margin, _sign(margin)))
-            outcomes.append(_outcome(i, "AwayMoneyLine", None, -margin, _sign(-margin)))
+            outcomes.append(_outcome(odd, "HomeMoneyLine", None, margin, _sign(margin)))
+            outcomes.append(_outcome(odd, "AwayMoneyLine", None, -margin, _sign(-margin)))
         if odd["HomePointSpread"] is not None:
             line = odd["HomePointSpread"]
-            outcomes.append(_outcome(i, "HomePointSpread", line, margin, _sign(margin + line)))
-            outcomes.append(_outcome(i, "AwayPointSpread", -line, -margin, _sign(-margin - line)))
+            outcomes.append(_outcome(odd, "HomePointSpread", line, margin, _sign(margin + line)))
+            outcomes.append(_outcome(odd, "AwayPointSpread", -line, -margin, _sign(-margin - line)))
         if odd["OverUnder"] is not None:
             line = odd["OverUnder"]
-            outcomes.append(_outcome(i, "Over", line, total, _sign(total - line)))
-            outcomes.append(_outcome(i, "Under", line, total, _sign(line - total)))
+            outcomes.append(_outcome(odd, "Over", line, total, _sign(total - line)))
+            outcomes.append(_outcome(odd, "Under", line, total, _sign(line - total)))
     renamed = {
         **odd,
         "GameOddID": odd["GameOddId"],
