@@ -365,11 +365,17 @@ def schemas(specs: dict[str, dict[str, Any]], ops: list[dict[str, Any]]) -> dict
     for op in ops:
         spec = specs[op["feed"]]
         rest = op["path"].split("/json/", 1)[1]
-        raw = next(
-            m["get"] for p, m in spec["paths"].items() if p.split("/{format}/", 1)[1] == rest
+        path, raw = next(
+            (p, m["get"]) for p, m in spec["paths"].items() if p.split("/{format}/", 1)[1] == rest
         )
         body = raw["responses"]["200"]["content"]["application/json"]["schema"]
-        operations[op["name"]] = {"spec": op["feed"], "schema": strip(body)}
+        # The spec's own path and operationId, so a test can check the registry against them.
+        operations[op["name"]] = {
+            "spec": op["feed"],
+            "path": path.replace("{format}", "json"),
+            "operation_id": raw.get("operationId"),
+            "schema": strip(body),
+        }
     components = {feed: strip(spec["components"]["schemas"]) for feed, spec in specs.items()}
     return {
         "source": "SportsDataIO NFL v3 OpenAPI 3.1 specs: every GET operation's 200 response "

@@ -1,8 +1,10 @@
 """The emulator's HTTP side: routing, auth, faults, latency and the request log.
 
-Routes come from the endpoint registry's path templates (the paths sportsframe calls), matched
-case-insensitively like the real service. Control endpoints live under ``/_emulator/`` and are
-neither authenticated nor logged.
+Every registry operation with a path is a route (its path template, matched case-insensitively
+like the real service); the builder behind each one is in :mod:`.routes`. Unknown routes and
+ids the league does not know answer 404; a week the service has nothing for yet answers an
+empty list. Control endpoints live under ``/_emulator/`` and are neither authenticated nor
+logged.
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sportsframe.emulator.generic import generic_payload
 from sportsframe.emulator.payloads import Payloads
+from sportsframe.emulator.routes import NOT_FOUND, Feeds, UnknownPathError, handlers
 from sportsframe.emulator.world import World
-from sportsframe.league import TEAM_KEYS
 from sportsframe.registry import ENDPOINTS
 
 __all__ = [
@@ -41,10 +42,6 @@ __all__ = [
     "UnknownPathError",
     "build_app",
 ]
-
-
-class UnknownPathError(LookupError):
-    """No such route or id (the service answers 404)."""
 
 
 #: Fault kinds that rewrite a 200 answer's body (status 200 all the same).
@@ -142,25 +139,13 @@ class RequestLog:
             self.records.clear()
 
 
-def _season(text: str) -> tuple[int, str]:
-    match = re.fullmatch(r"(\d{4})(REG|PRE|POST|STAR)?", text, re.IGNORECASE)
-    if not match:
-        raise UnknownPathError(text)
-    return int(match.group(1)), (match.group(2) or "REG").upper()
-
-
-def _int(text: str) -> int:
-    if not text.isdigit():
-        raise UnknownPathError(text)
-    return int(text)
-
-
 class Emulator:
     """The synthetic SportsDataIO service, without HTTP: ``Emulator().payload(path)``."""
 
     def __init__(self, now: datetime | None = None, seed: int = 2024) -> None:
         self.world = World(now=now, seed=seed)
         self.payloads = Payloads(self.world)
+        self.feeds = Feeds(self.payloads)
         self._routes = self._build_routes()
         self._lock = threading.Lock()
 
@@ -168,92 +153,19 @@ class Emulator:
     def now(self) -> datetime:
         return self.world.now
 
-    def _game(self, text: str) -> Any:
-        game = self.world.game(_int(text))
-        if game is None:
-            raise UnknownPathError(text)
-        return game
-
-    def _team(self, text: str) -> str:
-        key = text.upper()
-        if key not in TEAM_KEYS:
-            raise UnknownPathError(text)
-        return key
-
     def _build_routes(self) -> list[tuple[re.Pattern[str], Callable[..., Any]]]:
-        p = self.payloads
-        w = self.world
-        handlers: dict[str, Callable[..., Any]] = {
-            "teams": lambda season: p.teams(_season(season)[0]),
-            "stadiums": lambda: p.stadiums(),
-            "current_season": lambda: w.current_season(),
-            "current_week": lambda: w.current_week(),
-            "byes": lambda season: p.byes(_season(season)[0]),
-            "schedules": lambda season: p.schedules(*_season(season)),
-            "standings": lambda season: p.standings(*_season(season)),
-            "players": lambda team: p.players(self._team(team)),
-            "player": lambda playerid: self._player(playerid),
-            "news": lambda: p.news(),
-            "news_by_team": lambda team: p.news(team=self._team(team)),
-            "news_by_player": lambda playerid: p.news(player_id=_int(playerid)),
-            "depth_charts": lambda: p.depth_charts(),
-            "scores": lambda season, week: p.scores(*_season(season), _int(week)),
-            "team_season_stats": lambda season: p.stats.team_seasons(*_season(season)),
-            "team_game_stats": lambda season, week: p.stats.team_games(
-                *_season(season), _int(week)
-            ),
-            "injuries": lambda season, week: p.stats.injuries(*_season(season), _int(week)),
-            "box_scores": lambda season, week: p.box_scores(*_season(season), _int(week)),
-            "box_score": lambda scoreid: p.box_score(self._game(scoreid)),
-            "player_game_stats": lambda season, week: p.stats.player_games(
-                *_season(season), _int(week)
-            ),
-            "player_season_stats": lambda season: p.stats.player_seasons(*_season(season)),
-            "play_by_play": lambda gameid: p.play_by_play(self._game(gameid)),
-            "odds": lambda season, week: p.betting.odds(*_season(season), _int(week), live=False),
-            "live_odds": lambda season, week: p.betting.odds(
-                *_season(season), _int(week), live=True
-            ),
-            "line_movement": lambda scoreid: p.betting.line_movement(self._game(scoreid)),
-            "betting_events": lambda season: p.betting.betting_events(_season(season)[0]),
-            "betting_markets": lambda scoreid: p.betting.betting_markets(self._game(scoreid)),
-            "player_props_game": lambda scoreid: p.betting.player_props(self._game(scoreid)),
-            "generated_props": lambda season, week: p.betting.generated_props(
-                *_season(season), _int(week)
-            ),
-        }
-        for ep in ENDPOINTS.values():
-            if ep.path is not None and ep.name not in handlers:
-                handlers[ep.name] = functools.partial(self._generic, ep)
+        table = handlers(self.feeds)
         routes = []
-        for name, handler in handlers.items():
-            template = ENDPOINTS[name].path
-            assert template is not None
-            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-            routes.append((re.compile(f"^{regex}$", re.IGNORECASE), handler))
-        return routes
-
-    def _generic(self, ep: Any, **raw: str) -> Any:
-        args: dict[str, Any] = {}
-        for param in ep.params:
-            if param.path_name is None or param.path_name not in raw:
+        for ep in ENDPOINTS.values():
+            if ep.path is None:
                 continue
-            text = raw[param.path_name]
-            if param.kind.value == "season":
-                args[param.name] = _season(text)[0]
-            elif param.kind.value in ("week", "id"):
-                args[param.name] = _int(text)
-            elif param.kind.value == "team":
-                args[param.name] = self._team(text)
-            else:
-                args[param.name] = text
-        return generic_payload(ep, args)
-
-    def _player(self, text: str) -> Any:
-        player = self.world.players.get(_int(text))
-        if player is None:
-            raise UnknownPathError(text)
-        return self.payloads.player_detail(player)
+            regex = re.sub(
+                r"\\\{(\w+)\\\}",
+                lambda m: f"(?P<{m.group(1).lower()}>[^/]+)",
+                re.escape(ep.path),
+            )
+            routes.append((re.compile(f"^{regex}$", re.IGNORECASE), table[ep.name]))
+        return routes
 
     def feed(self, path: str) -> str:
         """The feed of a request path (``scores``, ``stats``, ``odds``, ``pbp``)."""
@@ -269,7 +181,10 @@ class Emulator:
                 # Building a week is CPU work; one thread builds it, the others reuse it.
                 with self._lock:
                     args = match.groupdict()
-                    return self.payloads.memo((key,), functools.partial(handler, **args))
+                    try:
+                        return self.payloads.memo((key,), functools.partial(handler, **args))
+                    except NOT_FOUND as error:
+                        raise UnknownPathError(path) from error
         raise UnknownPathError(path)
 
     def body(self, path: str) -> bytes:

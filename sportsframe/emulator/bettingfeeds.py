@@ -67,9 +67,10 @@ class BettingFeeds:
         return self.league.stream("shade", g.score_id, book.book_id).choice((0, 0, 0, 0.5, -0.5))
 
     # -- game odds -------------------------------------------------------------------------
-    def _odd(
+    def odd(
         self, g: Game, book: Book, quote: GameQuote, when: datetime, kind: str, index: int
     ) -> dict[str, Any]:
+        """One book's GameOdd record of a quote (``index`` makes its id within the game)."""
         return fill(
             "GameOdd",
             {
@@ -96,7 +97,7 @@ class BettingFeeds:
     def _pregame(self, g: Game, when: datetime, step: int) -> list[dict[str, Any]]:
         margin, total = self.league.market(g).at(when)
         return [
-            self._odd(
+            self.odd(
                 g,
                 book,
                 game_quote(margin, total, MARGIN_SD, book, self._shade(g, book)),
@@ -116,7 +117,7 @@ class BettingFeeds:
         total = home + away + market.close_total * left
         when = g.kickoff + GAME_LENGTH * elapsed
         return [
-            self._odd(
+            self.odd(
                 g,
                 book,
                 game_quote(margin, total, MARGIN_SD * math.sqrt(left), book, 0.0),
@@ -127,7 +128,8 @@ class BettingFeeds:
             for i, book in enumerate(BOOKS)
         ]
 
-    def _game_info(self, g: Game, pregame: list[Any], live: list[Any]) -> dict[str, Any]:
+    def game_info(self, g: Game, pregame: list[Any], live: list[Any]) -> dict[str, Any]:
+        """The game's GameInfo record carrying the given pre-game and live quotes."""
         status = g.status(self.world.now)
         away: int | None = None
         home: int | None = None
@@ -164,13 +166,13 @@ class BettingFeeds:
     def game_odds(self, g: Game, live: bool = False) -> dict[str, Any]:
         """The game's latest pre-game quotes, or its live ones once it has kicked off."""
         if not self.markets_open(g):
-            return self._game_info(g, [], [])
+            return self.game_info(g, [], [])
         if live:
             started = g.status(self.world.now) != "Scheduled"
-            return self._game_info(g, [], self._live(g) if started else [])
+            return self.game_info(g, [], self._live(g) if started else [])
         when = min(self.world.now, g.kickoff)
         step = len(self.league.market(g).moments(when)) - 1
-        return self._game_info(g, self._pregame(g, when, step), [])
+        return self.game_info(g, self._pregame(g, when, step), [])
 
     def odds(self, season: int, season_type: str, week: int, live: bool) -> list[dict[str, Any]]:
         games = self.world.games(season, season_type, week)
@@ -179,10 +181,10 @@ class BettingFeeds:
     def line_movement(self, g: Game) -> list[dict[str, Any]]:
         """Every pre-game quote from the open to now (or the close), oldest first."""
         if not self.markets_open(g):
-            return [self._game_info(g, [], [])]
+            return [self.game_info(g, [], [])]
         moments = self.league.market(g).moments(min(self.world.now, g.kickoff))
         quotes = [q for step, when in enumerate(moments) for q in self._pregame(g, when, step)]
-        return [self._game_info(g, quotes, [])]
+        return [self.game_info(g, quotes, [])]
 
     # -- betting markets -------------------------------------------------------------------
     def _times(self, g: Game) -> tuple[str, str]:

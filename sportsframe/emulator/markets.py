@@ -13,7 +13,7 @@ from sportsframe.league import Team
 __all__ = ["OUTCOME_TYPES", "Offer", "market", "outcome"]
 
 #: SportsDataIO's BettingOutcomeTypeID of each side.
-OUTCOME_TYPES = {"Home": 1, "Away": 2, "Over": 3, "Under": 4}
+OUTCOME_TYPES = {"Home": 1, "Away": 2, "Over": 3, "Under": 4, "Participant": 5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Offer:
     """One side of a market at one book: its line (``value``) and its price."""
 
     book: Book
-    side: str  # Home | Away | Over | Under
+    side: str  # Home | Away | Over | Under | Participant (a futures pick)
     value: float | None
     payout: int
     alternate: bool = False

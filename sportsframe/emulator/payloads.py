@@ -191,14 +191,14 @@ class Payloads:
         return [self.player_detail(p) for p in self.world.roster(team)]
 
     def news(self, team: str | None = None, player_id: int | None = None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.memo(("news-pool",), self._news_pool)
+        items: list[dict[str, Any]] = self.memo(("news-pool",), self.news_pool)
         if team is not None:
             items = [n for n in items if n["Team"] == team]
         if player_id is not None:
             items = [n for n in items if n["PlayerID"] == player_id]
         return items[:_NEWS_KEPT]
 
-    def _news_pool(self) -> list[dict[str, Any]]:
+    def news_pool(self) -> list[dict[str, Any]]:
         """The recent news: injury updates of the last weeks and the last week's big games."""
         week = self.league.report_week()
         if week is None:

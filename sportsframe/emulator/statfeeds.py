@@ -25,11 +25,17 @@ from sportsframe.emulator.statlines import (
 from sportsframe.emulator.world import SEASON_TYPE_CODE, Game, Player, World
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["LINE_POSITIONS", "StatFeeds"]
+__all__ = ["LINE_POSITIONS", "StatFeeds", "player_game_id"]
 
 #: Positions that get a player game line (linemen and long snappers have no stats to show).
 LINE_POSITIONS = frozenset({"QB", "RB", "FB", "WR", "TE", "DE", "DT", "LB", "CB", "S", "K", "P"})
 _INACTIVE_DECLARED = timedelta(minutes=90)  # inactives are announced this long before kickoff
+
+
+def player_game_id(g: Game, p: Player) -> int:
+    """A player's id in one game (his line's and his projection's): unique in the league, as
+    a player id's last four digits (team and roster slot) are unique."""
+    return g.score_id * 10000 + p.player_id % 10000
 
 
 class StatFeeds:
@@ -45,7 +51,8 @@ class StatFeeds:
     def played(self, season: int, season_type: str, week: int) -> list[Game]:
         return [g for g in self.world.games(season, season_type, week) if self.started(g)]
 
-    def _identity(self, g: Game, team: Team) -> dict[str, Any]:
+    def identity(self, g: Game, team: Team) -> dict[str, Any]:
+        """The game and team fields every per-team-game record carries (stats, projections)."""
         home = team.key == g.home.key
         opponent = g.away if home else g.home
         return {
@@ -76,10 +83,10 @@ class StatFeeds:
         return fill(
             "PlayerGame",
             {
-                **self._identity(g, p.team),
+                **self.identity(g, p.team),
                 **stats,
                 **player_rates(stats),
-                "PlayerGameID": g.score_id * 100 + p.player_id % 100,
+                "PlayerGameID": player_game_id(g, p),
                 "PlayerID": p.player_id,
                 "GameDate": eastern(g.kickoff),
                 "Number": p.number,
@@ -194,7 +201,7 @@ class StatFeeds:
         return fill(
             "TeamGame",
             {
-                **self._identity(g, team),
+                **self.identity(g, team),
                 **_with_rates(mine, theirs),
                 "TeamGameID": g.score_id * 10 + int(team.key == g.home.key),
                 "Date": eastern(g.kickoff),
