@@ -17,12 +17,15 @@ import pandas as pd
 import pytest
 
 import sportsframe as sf
+from sportsframe import frames
 from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.facade import shapes, signatures
+from sportsframe.facade.catalog import human_ttl, operation
 from sportsframe.facade.docstrings import JOIN_KEYS, join_keys
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.sync import Session
 from sportsframe.registry.datasets import DATASETS
+from sportsframe.registry.ttl import TTL_POLICIES
 from tests.pending import BASELINE_IDS, NO_GRAIN, pending
 
 NAMES = sorted(DATASETS)
@@ -161,6 +164,30 @@ def test_docstrings_name_columns_the_frame_has(name: str) -> None:
     assert not set(columns[len(keys) :]) & set(JOIN_KEYS)
     arguments = re.findall(r"^    (\w+): ", _section(doc, "Args"), re.MULTILINE)
     assert arguments == list(inspect.signature(getattr(sf, name)).parameters)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docstrings_say_which_operation_answers_which_filters_and_how_rows_are_made(
+    name: str,
+) -> None:
+    ds = DATASETS[name]
+    doc = getattr(sf, name).__doc__
+    operations = re.search(r"^Operations .*:\n((?:    .*\n)+)", doc, re.MULTILINE)
+    assert operations, "no Operations section"
+    listed = operations.group(1).splitlines()
+    assert len(listed) == len(ds.variants)
+    for line, variant in zip(listed, ds.variants, strict=True):
+        assert line.startswith(f"    ``{variant.endpoint_name}`` ({operation(variant)}): ")
+        for token in variant.filters:
+            assert token.split("=")[0] in line
+        if not variant.filters:
+            assert line.endswith("no filter.")
+    returns = " ".join(_section(doc, "Returns").split())
+    assert " ".join(frames.row_rule(ds.endpoint_name).split()) in returns
+    data_type = ds.endpoint.data_type
+    assert f"Cached as {data_type.value} data" in returns
+    if data_type in TTL_POLICIES:
+        assert f"(TTL {human_ttl(TTL_POLICIES[data_type])})" in returns
 
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

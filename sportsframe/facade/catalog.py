@@ -66,7 +66,7 @@ def _selector(ds: Dataset, variant: Variant) -> str:
             shown.append(f"`{name}=True`")
         else:
             shown.append(f"`{name}=…`")
-    return " ".join(shown) or "default"
+    return " + ".join(shown) or "default"
 
 
 def dataset_table() -> str:

@@ -12,7 +12,6 @@ schemas, and run the examples against the emulator.
 from __future__ import annotations
 
 import inspect
-import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -184,7 +183,17 @@ def _operations(ds: Dataset) -> list[str]:
 
 def docstring(ds: Dataset) -> str:
     """The docstring of the dataset function ``ds``: summary, the operations behind it, its
-    arguments, what it returns (join keys, key columns, row rule, TTL), an example."""
+    arguments, what it returns (join keys, key columns, row rule, TTL), an example (made once
+    per dataset: both sessions and the module function share it)."""
+    if ds.name not in _DOCSTRINGS:
+        _DOCSTRINGS[ds.name] = _docstring(ds)
+    return _DOCSTRINGS[ds.name]
+
+
+_DOCSTRINGS: dict[str, str] = {}
+
+
+def _docstring(ds: Dataset) -> str:
     keys, key_cols = join_keys(ds), key_columns(ds)
     data_type = ds.endpoint.data_type
     returns = 'pandas.DataFrame (polars.DataFrame with backend="polars", from the same Arrow data)'
@@ -215,7 +224,7 @@ def docstring(ds: Dataset) -> str:
         *(f"    {p}: {filters.get(p) or _ARGUMENTS[p]}" for p in signature(ds).parameters),
         "",
         "Returns:",
-        textwrap.fill(returns, 96, initial_indent="    ", subsequent_indent="    "),
+        *_wrap(returns, 96, "    "),
         "",
         "Raises:",
         "    InvalidParameterError: a bad argument, or filters no operation answers, before any",
@@ -225,6 +234,19 @@ def docstring(ds: Dataset) -> str:
         *(f"    >>> {line}" for line in example),
     ]
     return "\n".join(lines)
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces (textwrap would take
+    about 20 ms for every docstring at import)."""
+    lines: list[str] = []
+    line = indent
+    for word in text.split(" "):
+        if line.strip() and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = indent
+        line = f"{line} {word}" if line.strip() else f"{indent}{word}"
+    return [*lines, line]
 
 
 def _ttl(data_type: CacheDataType) -> str:

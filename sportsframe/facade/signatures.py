@@ -198,7 +198,17 @@ _NAMESPACE: dict[str, Any] = {
 
 def signature(ds: Dataset) -> inspect.Signature:
     """The run-time signature of a dataset function (without ``self``), returning a
-    ``pd.DataFrame``: the parameters of :func:`parameters`, their annotations evaluated."""
+    ``pd.DataFrame``: the parameters of :func:`parameters`, their annotations evaluated (once
+    per dataset: both sessions and the module function share it)."""
+    if ds.name not in _SIGNATURES:
+        _SIGNATURES[ds.name] = _signature(ds)
+    return _SIGNATURES[ds.name]
+
+
+_SIGNATURES: dict[str, inspect.Signature] = {}
+
+
+def _signature(ds: Dataset) -> inspect.Signature:
     return inspect.Signature(
         [
             inspect.Parameter(
