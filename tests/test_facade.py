@@ -176,23 +176,6 @@ def test_each_filter_combination_requests_the_narrowest_operation(
     assert paths[0].count("/") == template.count("/")
 
 
-def test_filters_no_operation_answers_are_refused_before_any_request(
-    emulator: EmulatorServer, namespace: str, tmp_path: Path
-) -> None:
-    with make_session(emulator, namespace, tmp_path) as session:
-        bad = [
-            lambda: session.player_profiles(team="KC", free_agents=True),
-            lambda: session.player_game_stats_delta(5, season=2024),
-            lambda: session.player_game_stats(2024, 13, final="yes"),
-            lambda: session.player_game_red_zone_stats(2024, 13, inside=20),
-            lambda: session.news(date="yesterday"),
-        ]
-        for call in bad:
-            with pytest.raises(InvalidParameterError):
-                call()
-    assert api_paths(emulator) == []
-
-
 @pytest.fixture
 def pg_session(
     emulator: EmulatorServer,

@@ -346,8 +346,8 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
         """Remove cached entries (all tiers, every process's L0); returns how many were removed.
 
         ``clear_cache()`` clears everything of this source; ``clear_cache("props", season=2024,
-        week=18)`` one week of one dataset; ``clear_cache(season=2024, week=18)`` that week of
-        every dataset.
+        week=18)`` one week of one dataset (of every operation behind it, whatever the filters);
+        ``clear_cache(season=2024, week=18)`` that week of every dataset.
         """
         given = dict(season=season, week=week, team=team, player_id=player_id)
         if dataset is not None and dataset not in DATASETS:

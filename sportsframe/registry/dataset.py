@@ -32,6 +32,7 @@ class Filter:
 
     @property
     def default(self) -> Any:
+        """The value that leaves the filter unset: False for a flag, else None."""
         return False if self.kind == "flag" else None
 
 
@@ -50,6 +51,7 @@ class Variant:
 
     @property
     def endpoint(self) -> Endpoint:
+        """The registry row of the operation."""
         return ENDPOINTS[self.endpoint_name]
 
     def param_name(self, argument: str) -> str:
@@ -68,7 +70,8 @@ class Dataset:
 
     @property
     def primary(self) -> Variant:
-        """The variant with no filter set: today's operation, and the frame's schema."""
+        """The variant with no filter set: what a call without filters reads, and whose frame
+        schema every variant shares."""
         return self.variants[0]
 
     @property
@@ -78,6 +81,7 @@ class Dataset:
 
     @property
     def endpoint(self) -> Endpoint:
+        """The registry row of the primary operation."""
         return self.primary.endpoint
 
     @property
