@@ -17,8 +17,10 @@ that the generated files are up to date.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -60,6 +62,7 @@ __all__ = [
     "Seasons",
     "Teams",
     "Weeks",
+    "annotation",
     "parameters",
     "shape",
     "shape_name",
@@ -182,7 +185,8 @@ def shape(ds: Dataset) -> type[Any]:
     return found
 
 
-_NAMESPACE: dict[str, Any] = {
+# The names an annotation's text may use (the same objects the generated shapes import).
+_NAMES: dict[str, Any] = {
     "Seasons": Seasons,
     "Weeks": Weeks,
     "Teams": Teams,
@@ -191,9 +195,25 @@ _NAMESPACE: dict[str, Any] = {
     "Counts": Counts,
     "Groups": Groups,
     "Backend": Backend,
-    "Literal": Literal,
     "date": date,
+    "int": int,
+    "str": str,
+    "bool": bool,
+    "None": None,
 }
+_LITERAL: Any = Literal  # subscripted with values known at run time
+
+
+def annotation(text: str) -> Any:
+    """The type an annotation's text stands for: a union (``|``) of the names above and
+    ``Literal[...]`` terms (read, not evaluated)."""
+    terms: list[Any] = []
+    for term in text.split(" | "):
+        if term.startswith("Literal[") and term.endswith("]"):
+            terms.append(_LITERAL[tuple(json.loads(f"[{term[8:-1]}]"))])
+        else:
+            terms.append(_NAMES[term])
+    return functools.reduce(operator.or_, terms) if len(terms) > 1 else terms[0]
 
 
 def signature(ds: Dataset) -> inspect.Signature:
@@ -217,7 +237,7 @@ def _signature(ds: Dataset) -> inspect.Signature:
                 if p.keyword_only
                 else inspect.Parameter.POSITIONAL_OR_KEYWORD,
                 default=p.default,
-                annotation=eval(p.annotation, dict(_NAMESPACE)),  # our own table's text
+                annotation=annotation(p.annotation),
             )
             for p in parameters(ds)
         ],
