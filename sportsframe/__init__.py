@@ -5,13 +5,16 @@
 >>> props.attrs["served_from"]              # doctest: +SKIP
 'api'
 
-One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...), each returning a
-typed DataFrame (pandas; polars with ``backend="polars"``, ``sf.configure(backend="polars")`` or
-``SPORTSFRAME_BACKEND=polars``, given the ``polars`` extra); ``sf.dictionary("props")`` describes
-its columns, ``sf.provenance(df)`` where a frame came from. Control: ``configure``, ``warm``,
-``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in ``sf.plots`` (matplotlib,
-imported on first use); Prometheus metrics in ``sf.metrics``; explicit sessions: ``Session`` (sync)
-and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
+One function per dataset (``props``, ``odds``, ``injuries``, ``scores``, ...; ``sf.datasets()``
+lists them), whose keyword filters (``team="KC"``, ``final=True`` ...) choose the narrowest
+SportsDataIO operation that answers the call, each returning a typed DataFrame (pandas; polars
+with ``backend="polars"``, ``sf.configure(backend="polars")`` or ``SPORTSFRAME_BACKEND=polars``,
+given the ``polars`` extra); ``sf.dictionary("props")`` describes its columns,
+``sf.provenance(df)`` where a frame came from. The timeframe scalars are helpers
+(``current_season``, ``current_week``, ``games_in_progress``, ``upcoming_week`` ...). Control:
+``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in
+``sf.plots`` (matplotlib, imported on first use); Prometheus metrics in ``sf.metrics``; explicit
+sessions: ``Session`` (sync) and ``AsyncSession`` (``await sf.AsyncSession().props(2024, 18)``).
 """
 
 from __future__ import annotations
