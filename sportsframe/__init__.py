@@ -10,7 +10,7 @@ lists them), whose keyword filters (``team="KC"``, ``final=True`` ...) choose th
 SportsDataIO operation that answers the call, each returning a typed DataFrame (pandas; polars
 with ``backend="polars"``, ``sf.configure(backend="polars")`` or ``SPORTSFRAME_BACKEND=polars``,
 given the ``polars`` extra); ``sf.dictionary("props")`` describes its columns,
-``sf.provenance(df)`` where a frame came from. The timeframe scalars are helpers
+``sf.provenance(df)`` where a frame came from. The timeframe scalars are functions
 (``current_season``, ``current_week``, ``games_in_progress``, ``upcoming_week`` ...). Control:
 ``configure``, ``warm``, ``clear_cache``, ``cache_stats``, ``quota``, ``cleanup``; charts in
 ``sf.plots`` (matplotlib, imported on first use); Prometheus metrics in ``sf.metrics``; explicit

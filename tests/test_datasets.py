@@ -64,7 +64,7 @@ def test_every_framed_operation_is_behind_exactly_one_dataset() -> None:
     assert set(behind) == framed
 
 
-def test_scalar_operations_are_plain_helpers() -> None:
+def test_scalar_operations_are_plain_functions() -> None:
     scalars = {name for name, ep in ENDPOINTS.items() if ep.shape == "scalar"}
     for name in scalars:
         assert callable(getattr(sf, name)), name
