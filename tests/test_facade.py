@@ -23,7 +23,9 @@ from sportsframe.emulator import EmulatorServer
 from sportsframe.errors import ConfigurationError, InvalidParameterError, OfflineCacheMissError
 from sportsframe.facade.sync import Session
 from sportsframe.loop import run_sync
-from sportsframe.registry.datasets import DATASETS
+from sportsframe.registry.datasets import DATASETS, Variant
+from tests.filters import filters_of
+from tests.samples import SAMPLE_VALUES
 
 # A moment after the 2024 season: every 2024 week is final and has data.
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -57,37 +59,82 @@ def make_session(
     )
 
 
-# Arguments that give every dataset some rows in the emulator's 2024 season.
-ARGS: dict[str, tuple[Any, ...]] = {
-    "week": (2024, 13),
-    "season": (2024,),
-    "team": ("KC",),
-    "none": (),
-}
+def _positive(value: Any) -> int:
+    """An id read from a frame; 1 where the frame has none (the emulator answers any id)."""
+    return int(value) if pd.notna(value) and int(value) > 0 else 1
+
+
+def _first(frame: pd.DataFrame, column: str) -> Any:
+    return frame[column].iloc[0] if column in frame and len(frame) else None
+
+
+def argument(name: str, session: Session) -> Any:
+    """A value of the positional argument ``name`` for which the emulator's 2024 league has
+    data: ids come from earlier answers (players, games, events, markets, slates), the rest
+    from ``tests/samples.py``."""
+    if name == "season":
+        return 2024
+    if name == "week":
+        return 13
+    if name == "player_id":
+        return _positive(_first(session.players("KC"), "player_id"))
+    if name in ("score_id", "game_id"):
+        return _positive(_first(session.scores(2024, 13), "score_id"))
+    if name == "date":
+        day = _first(session.scores(2024, 13), "day")
+        return day.date() if day is not None and pd.notna(day) else SAMPLE_VALUES["date"]
+    if name == "event_id":
+        return _positive(_first(session.betting_events(2024), "betting_event_id"))
+    if name in ("market_id", "market_type_id"):
+        markets = session.betting_markets(argument("score_id", session))
+        column = "betting_market_id" if name == "market_id" else "betting_market_type_id"
+        return _positive(_first(markets, column))
+    if name == "slate_id":
+        return _positive(_first(session.dfs_slates(2024, 13), "slate_id"))
+    return SAMPLE_VALUES[name]
 
 
 def dataset_args(name: str, session: Session) -> tuple[Any, ...]:
-    kind = DATASETS[name].kind
-    if kind in ARGS:
-        return ARGS[kind]
-    if kind == "game":
-        scores = session.scores(2024, 13)
-        return (int(scores["score_id"].iloc[0]),)
-    players = session.players("KC")
-    return (int(players["player_id"].iloc[0]),)
+    """Arguments that give the dataset ``name`` some rows in the emulator's 2024 season."""
+    return tuple(argument(n, session) for n in DATASETS[name].positional)
 
 
-@pytest.mark.parametrize("dataset", sorted(DATASETS))
+#: Every dataset with no filter set, then each other variant by its filters.
+CASES = [
+    pytest.param(
+        ds.name,
+        variant.endpoint_name,
+        id=ds.name if variant is ds.primary else f"{ds.name}-{variant.endpoint_name}",
+    )
+    for ds in DATASETS.values()
+    for variant in ds.variants
+]
+
+
+def _variant(dataset: str, endpoint_name: str) -> Variant:
+    return next(v for v in DATASETS[dataset].variants if v.endpoint_name == endpoint_name)
+
+
+@pytest.mark.parametrize(("dataset", "endpoint_name"), CASES)
 def test_api_warm_and_hot_frames_are_equal(
-    dataset: str, emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+    dataset: str,
+    endpoint_name: str,
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
 ) -> None:
+    ds = DATASETS[dataset]
+    filters = filters_of(ds, _variant(dataset, endpoint_name))
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         args = dataset_args(dataset, session)
         fn = getattr(session, dataset)
-        from_api = fn(*args, refresh=True)
-        from_hot = fn(*args)
+        from_api = fn(*args, **filters, refresh=True)
+        from_hot = fn(*args, **filters)
         session.drop_hot(from_api.attrs["key"])
-        from_warm = fn(*args)
+        from_warm = fn(*args, **filters)
+        # The operation the filters chose keys the entry (after the source's prefix).
+        assert from_api.attrs["key"].split("/", 1)[-1].split(":")[0] == endpoint_name
         assert from_api.attrs["served_from"] == "api"
         assert from_hot.attrs["served_from"] == "hot"
         assert from_warm.attrs["served_from"] == "warm"
@@ -96,6 +143,37 @@ def test_api_warm_and_hot_frames_are_equal(
         dictionary = sf.dictionary(dataset)
         assert list(dictionary["column"]) == list(from_api.columns)
         assert list(dictionary["dtype"]) == [str(t) for t in from_api.dtypes]
+
+
+def _operation_of(path: str) -> str:
+    return path.split("/json/")[1].split("/")[0]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "endpoint_name"),
+    [
+        pytest.param(ds.name, v.endpoint_name, id=f"{ds.name}-{v.endpoint_name}")
+        for ds in DATASETS.values()
+        if len(ds.variants) > 1
+        for v in ds.variants
+    ],
+)
+def test_each_filter_combination_requests_the_narrowest_operation(
+    dataset: str, endpoint_name: str, emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    ds = DATASETS[dataset]
+    variant = _variant(dataset, endpoint_name)
+    with make_session(emulator, namespace, tmp_path) as session:
+        args = dataset_args(dataset, session)
+        emulator.clear_requests()
+        getattr(session, dataset)(*args, **filters_of(ds, variant), refresh=True)
+    paths = api_paths(emulator)
+    assert len(paths) == 1, paths
+    template = variant.endpoint.path
+    assert template is not None
+    # The operation's own path: its name and as many segments as its template has.
+    assert _operation_of(paths[0]) == _operation_of(template)
+    assert paths[0].count("/") == template.count("/")
 
 
 @pytest.fixture
@@ -206,6 +284,31 @@ def test_future_week_is_an_empty_frame_with_the_full_schema(
     assert len(frame) == 0
     assert list(frame.columns) == frames.schema("player_props").names
     assert (frame.dtypes == frames.build_frame_from_payload("player_props", []).dtypes).all()
+
+
+@pytest.mark.parametrize(
+    ("dataset", "endpoint_name"),
+    [
+        pytest.param(ds.name, v.endpoint_name, id=f"{ds.name}-{v.endpoint_name}")
+        for ds in DATASETS.values()
+        if ds.kind == "week"
+        for v in ds.variants
+    ],
+)
+def test_every_week_dataset_answers_a_future_week_with_the_full_schema(
+    dataset: str, endpoint_name: str, emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    # A future week is empty for what is played (stats, injuries) and holds what is known ahead
+    # (the schedule's games, projections, slates): either way the frame has every column with
+    # its declared dtype, the same as an empty answer's.
+    ds = DATASETS[dataset]
+    filters = filters_of(ds, _variant(dataset, endpoint_name))
+    with make_session(emulator, namespace, tmp_path) as session:
+        frame = getattr(session, dataset)(2025, 18, **filters)  # after NOW: nothing played
+    empty = frames.build_frame_from_payload(ds.endpoint_name, [])
+    assert len(empty) == 0
+    assert list(frame.columns) == list(empty.columns) == list(sf.dictionary(dataset)["column"])
+    assert list(frame.dtypes) == list(empty.dtypes)
 
 
 def test_multi_week_fetches_only_missing_weeks_once(

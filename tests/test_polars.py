@@ -27,14 +27,7 @@ from sportsframe.facade import provenance as registry
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.sync import Session
 from sportsframe.registry.datasets import DATASETS
-
-#: Arguments that give every dataset rows in the emulator's 2024 season (by call kind).
-ARGS: dict[str, tuple[Any, ...]] = {
-    "week": (2024, 13),
-    "season": (2024,),
-    "team": ("KC",),
-    "none": (),
-}
+from tests.test_facade import dataset_args  # ids from earlier answers, per argument
 
 
 def make_session(server: EmulatorServer, tmp_path: Path, **extra: Any) -> Session:
@@ -48,15 +41,6 @@ def make_session(server: EmulatorServer, tmp_path: Path, **extra: Any) -> Sessio
         home=tmp_path,
     )
     return Session(**{**settings, **extra})
-
-
-def dataset_args(name: str, session: Session) -> tuple[Any, ...]:
-    kind = DATASETS[name].kind
-    if kind in ARGS:
-        return ARGS[kind]
-    if kind == "game":
-        return (int(session.scores(2024, 13)["score_id"].iloc[0]),)
-    return (int(session.players("KC")["player_id"].iloc[0]),)
 
 
 def expected_dtype(dtype: Any) -> pl.DataType:

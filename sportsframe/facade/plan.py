@@ -2,7 +2,8 @@
 
 ``sf.props(2024, range(1, 9))`` is eight calls (one per week); ``sf.rosters(["KC", "BUF"])`` two.
 Every argument is checked here, before anything is read, so bad input fails fast with an
-:class:`~sportsframe.errors.InvalidParameterError`. A week left out (``week=None``) means "every
+:class:`~sportsframe.errors.InvalidParameterError`; the keyword filters choose the operation
+(:func:`~sportsframe.registry.datasets.choose`). A week left out (``week=None``) means "every
 week with data so far", which needs the current week: :func:`plan` then returns None for the
 calls and the session looks the week up (:func:`week_range` gives the bounds).
 """
@@ -15,7 +16,7 @@ from typing import Any
 from sportsframe.errors import InvalidParameterError
 from sportsframe.facade.provenance import BACKENDS, Backend
 from sportsframe.frames.topolars import check_polars
-from sportsframe.registry import ENDPOINTS, BoundCall, max_week, min_week
+from sportsframe.registry import BoundCall, max_week, min_week
 from sportsframe.registry.datasets import DATASETS, Dataset, expand, values_of
 
 __all__ = ["CONTROL_ARGUMENTS", "backend_of", "bind", "plan", "planned", "week_range"]
@@ -61,36 +62,29 @@ def bind(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) 
 
 def plan(
     ds: Dataset, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[list[BoundCall] | None, list[int], dict[str, Any]]:
-    """(validated calls, or None when ``week=None`` needs the current week first; the seasons;
-    the other arguments)."""
-    ep = ds.endpoint
-    extra = {k: v for k, v in kwargs.items() if v is not None}
-    if not ep.typed_season:
-        extra.pop("season_type", None)
-    if ds.kind in ("week", "season"):
-        seasons = values_of("season", args[0] if args else kwargs.get("season"))
-        extra.pop("season", None)
-        week_arg = extra.pop("week", None)
-        if len(args) > 1:
-            week_arg = args[1]
-        if ds.kind == "season":
-            return expand(ds, seasons=seasons, extra=extra), seasons, extra
-        if week_arg is None:
-            # Validate seasons and season type before the current week is looked up.
-            for season in seasons:
-                ENDPOINTS["scores"].bind(season=season, week=1, **extra)
-            return None, seasons, extra
-        weeks = values_of("week", week_arg)
-        return expand(ds, seasons=seasons, weeks=weeks, extra=extra), seasons, extra
-    if ds.kind == "none":
-        return expand(ds, extra=extra), [], extra
-    param = ep.params[0].name
-    value = args[0] if args else extra.pop(param, None)
-    extra.pop(param, None)
-    if value is None:
-        raise InvalidParameterError(param, None, "is required", endpoint=ep.name)
-    return expand(ds, values=values_of(param, value), extra=extra), [], extra
+) -> tuple[list[BoundCall] | None, dict[str, list[Any]], dict[str, Any]]:
+    """(validated calls, or None when ``week=None`` needs the current week first; the values of
+    each positional argument as a list; the filters and options)."""
+    given = dict(kwargs)
+    given.update(zip(ds.positional, args, strict=False))
+    options = {
+        k: v
+        for k, v in given.items()
+        if k not in ds.positional and k not in CONTROL_ARGUMENTS and v is not None
+    }
+    lists: dict[str, list[Any]] = {}
+    for name in ds.positional:
+        value = given.get(name)
+        if value is None and not (name == "week" and ds.week_optional):
+            raise InvalidParameterError(name, None, "is required", endpoint=ds.endpoint_name)
+        if value is not None:
+            lists[name] = values_of(name, value)
+    if ds.week_optional and "week" not in lists:
+        # Validate every argument (a first week stands in) before the current week is looked up.
+        first = min_week(str(options.get("season_type", "REG")).upper())
+        expand(ds, {**lists, "week": [first]}, options)
+        return None, lists, options
+    return expand(ds, lists, options), lists, options
 
 
 def planned(dataset: str, values: dict[str, Any]) -> list[BoundCall] | None:

@@ -31,7 +31,8 @@ from sportsframe.facade.docstrings import describe_method
 from sportsframe.facade.l0 import FrameCache, L0Coherence
 from sportsframe.facade.plan import backend_of, bind, plan, week_range
 from sportsframe.facade.provenance import Backend, Frame, attrs_of
-from sportsframe.facade.signatures import AsyncFrame, AsyncPolarsFrame, DatasetMethods, signature
+from sportsframe.facade.shapes import DatasetMethods
+from sportsframe.facade.signatures import AsyncFrame, AsyncPolarsFrame, signature
 from sportsframe.facade.warming import Warming
 from sportsframe.registry import ENDPOINTS, BoundCall, validate_argument
 from sportsframe.registry.datasets import DATASETS, Dataset, expand
@@ -277,14 +278,14 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
     async def _calls(
         self, ds: Dataset, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> list[BoundCall]:
-        planned, seasons, extra = plan(ds, args, kwargs)
+        planned, lists, options = plan(ds, args, kwargs)
         if planned is not None:
             return planned
         calls: list[BoundCall] = []
-        season_type = extra.get("season_type", "REG")
-        for season in seasons:
+        season_type = options.get("season_type", "REG")
+        for season in lists["season"]:
             weeks = await self._weeks(season, season_type)
-            calls += expand(ds, seasons=[season], weeks=weeks, extra=extra)
+            calls += expand(ds, {**lists, "season": [season], "week": weeks}, options)
         return calls
 
     # -- scalars and control ------------------------------------------------------------------
@@ -299,6 +300,32 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
         """The current week (an int), or None off-season."""
         value = await self._scalar("current_week")
         return value if isinstance(value, int) else None
+
+    async def games_in_progress(self) -> bool:
+        """True while any game is in progress."""
+        return bool(await self._scalar("games_in_progress"))
+
+    async def last_completed_season(self) -> int:
+        """The year of the last season whose games are all over."""
+        return await self._int("last_completed_season")
+
+    async def last_completed_week(self) -> int:
+        """The last week whose games are all over."""
+        return await self._int("last_completed_week")
+
+    async def upcoming_season(self) -> int:
+        """The year of the next season to start (the current one while it is under way)."""
+        return await self._int("upcoming_season")
+
+    async def upcoming_week(self) -> int:
+        """The next week to be played."""
+        return await self._int("upcoming_week")
+
+    async def _int(self, name: str) -> int:
+        value = await self._scalar(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigurationError(f"the service returned no {name.replace('_', ' ')}")
+        return value
 
     async def _scalar(self, name: str) -> Any:
         self._check_credentials()
@@ -319,15 +346,15 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
         """Remove cached entries (all tiers, every process's L0); returns how many were removed.
 
         ``clear_cache()`` clears everything of this source; ``clear_cache("props", season=2024,
-        week=18)`` one week of one dataset; ``clear_cache(season=2024, week=18)`` that week of
-        every dataset.
+        week=18)`` one week of one dataset (of every operation behind it, whatever the filters);
+        ``clear_cache(season=2024, week=18)`` that week of every dataset.
         """
         given = dict(season=season, week=week, team=team, player_id=player_id)
         if dataset is not None and dataset not in DATASETS:
             known = ", ".join(sorted(DATASETS))
             raise InvalidParameterError("dataset", dataset, f"unknown dataset; known: {known}")
         fixed = {name: validate_argument(name, v) for name, v in given.items() if v is not None}
-        names = None if dataset is None else [DATASETS[dataset].endpoint_name]
+        names = None if dataset is None else list(DATASETS[dataset].endpoint_names)
         client = await self.client()
         removed, patterns = await client.invalidate_endpoints(
             names, season_type=season_type, **fixed

@@ -1,466 +1,245 @@
 """The typed signatures of the dataset functions, for type checkers, IDEs and ``inspect``.
 
-Every dataset function has one of a few call shapes, decided by what its registry endpoint takes: a
-season and weeks, a season, a team, an id, or nothing. Each shape is a callable
-:class:`~typing.Protocol`, generic in what a call returns: a ``pd.DataFrame`` for ``sf.props`` and
-``Session.props``, an awaitable frame for ``AsyncSession.props``; and what it returns with
-``backend="polars"`` (a ``polars.DataFrame``, or an awaitable one), told apart by overloads.
-:class:`DatasetMethods` declares every dataset method with its shape, once for both sessions;
-``sportsframe/__init__.py`` declares the module functions. :func:`signature` gives the run-time
-signature of a dataset from the same shapes, so ``inspect.signature(sf.props)`` and the argument
-binding agree with what mypy sees; the tests check the declarations against the registry.
+Every dataset function's parameters follow from its row of the dataset table: its positional
+arguments (a season and weeks, a team, ids, dates ...), its keyword filters, the optional
+parameters of its operations (``season_type`` ...), and the control arguments ``refresh``,
+``progress`` and ``backend``. :func:`parameters` lists them, each with its annotation written as
+source text; :func:`signature` gives the run-time signature from the same list, so
+``inspect.signature(sf.props)`` and the argument binding agree with what mypy sees.
+
+Type checkers read call shapes: callable :class:`~typing.Protocol` classes, generic in what a call
+returns (a ``pd.DataFrame``, or an awaitable one for ``AsyncSession``) and what it returns with
+``backend="polars"``, told apart by overloads. ``tools/generate_facade.py`` writes them from the
+dataset table into :mod:`sportsframe.facade.shapes`, with :class:`DatasetMethods` (every dataset
+method, declared once for both sessions) and the module functions' declarations; a test checks
+that the generated files are up to date.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
+import json
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
 
 import pandas as pd
 
+from sportsframe.facade import shapes
+from sportsframe.facade.calltypes import (
+    AsyncFrame,
+    AsyncPolarsFrame,
+    Counts,
+    Dates,
+    Groups,
+    Ids,
+    PolarsFrame,
+    R_co,
+    RL_co,
+    Seasons,
+    Teams,
+    Weeks,
+)
 from sportsframe.facade.provenance import Backend
+from sportsframe.registry import ParamKind
 from sportsframe.registry.datasets import Dataset
 
-if TYPE_CHECKING:
-    from polars import DataFrame as PolarsFrame
-else:
-
-    class PolarsFrame:
-        """``polars.DataFrame`` for type checkers; this stand-in at run time, so that neither
-        ``import sportsframe`` nor ``typing.get_type_hints`` needs polars."""
-
-
 __all__ = [
+    "CONTROL",
     "AsyncFrame",
     "AsyncPolarsFrame",
-    "ByGame",
-    "ByPlayer",
-    "ByScore",
-    "BySeason",
-    "BySeasonOnly",
-    "ByTeam",
-    "ByWeek",
-    "ByWeekProps",
-    "DatasetMethods",
+    "Counts",
+    "Dates",
+    "Groups",
     "Ids",
-    "NoArguments",
+    "Parameter",
     "PolarsFrame",
+    "RL_co",
+    "R_co",
     "Seasons",
     "Teams",
     "Weeks",
+    "annotation",
+    "parameters",
     "shape",
+    "shape_name",
     "signature",
 ]
 
-#: A season (2024), or several: ``[2023, 2024]``, ``range(2020, 2025)``.
-Seasons: TypeAlias = int | Sequence[int] | range
-#: A week (18), or several: ``[17, 18]``, ``range(1, 19)``.
-Weeks: TypeAlias = int | Sequence[int] | range
-#: A team key ("KC"), or several.
-Teams: TypeAlias = str | Sequence[str]
-#: A SportsDataIO id (PlayerID, ScoreID, GameID), or several.
-Ids: TypeAlias = int | Sequence[int]
-#: What an AsyncSession dataset method returns: ``await`` it for the frame.
-AsyncFrame: TypeAlias = Coroutine[Any, Any, pd.DataFrame]
-#: What an AsyncSession dataset method returns with ``backend="polars"``.
-AsyncPolarsFrame: TypeAlias = Coroutine[Any, Any, PolarsFrame]
-
-#: What a call returns by default (pandas), and with ``backend="polars"``. A call that leaves
-#: ``backend`` out is typed by the default; a session configured for polars returns polars
-#: frames there too, which type checkers see only when ``backend="polars"`` is written.
-R_co = TypeVar("R_co", covariant=True)
-RL_co = TypeVar("RL_co", covariant=True)
-R = TypeVar("R")
-RL = TypeVar("RL")
-
-# season_type is a plain str: the registry accepts "REG", "PRE" and "POST" in any case.
+_EMPTY = inspect.Parameter.empty
 
 
-class ByWeek(Protocol[R_co, RL_co]):
-    """``f(season, week=None, *, season_type="REG")``: one part per (season, week)."""
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a dataset function: its annotation as source text and its default."""
 
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        week: Weeks | None = None,
-        *,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
+    name: str
+    keyword_only: bool
+    annotation: str
+    default: Any = _EMPTY
 
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        week: Weeks | None = None,
-        *,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        season: Seasons,
-        week: Weeks | None = None,
-        *,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
+    @property
+    def source(self) -> str:
+        """The parameter as written in a ``def`` (``week: Weeks | None = None``)."""
+        text = f"{self.name}: {self.annotation}"
+        return text if self.default is _EMPTY else f"{text} = {_literal(self.default)}"
 
 
-class ByWeekProps(Protocol[R_co, RL_co]):
-    """:class:`ByWeek` with ``include_alternate`` (alternate lines are dropped by default)."""
-
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        week: Weeks | None = None,
-        *,
-        include_alternate: bool = False,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        week: Weeks | None = None,
-        *,
-        include_alternate: bool = False,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        season: Seasons,
-        week: Weeks | None = None,
-        *,
-        include_alternate: bool = False,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
+def _literal(value: Any) -> str:
+    # Double quotes, as the formatter writes them.
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-class BySeason(Protocol[R_co, RL_co]):
-    """``f(season, *, season_type="REG")``: one part per season."""
+#: The control arguments every dataset function ends with (``backend`` is overloaded by value).
+CONTROL = (
+    Parameter("refresh", True, "bool", False),
+    Parameter("progress", True, "bool | None", None),
+    Parameter("backend", True, "Backend | None", None),
+)
 
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        *,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        *,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        season: Seasons,
-        *,
-        season_type: str = "REG",
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class BySeasonOnly(Protocol[R_co, RL_co]):
-    """``f(season)``: one part per season, no season type (teams, betting events)."""
-
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        season: Seasons,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        season: Seasons,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class ByTeam(Protocol[R_co, RL_co]):
-    """``f(team)``: one part per team key."""
-
-    @overload
-    def __call__(
-        self,
-        team: Teams,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        team: Teams,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        team: Teams,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class ByPlayer(Protocol[R_co, RL_co]):
-    """``f(player_id)``: one part per SportsDataIO PlayerID."""
-
-    @overload
-    def __call__(
-        self,
-        player_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        player_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        player_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class ByScore(Protocol[R_co, RL_co]):
-    """``f(score_id)``: one part per SportsDataIO ScoreID (a game)."""
-
-    @overload
-    def __call__(
-        self,
-        score_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        score_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        score_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class ByGame(Protocol[R_co, RL_co]):
-    """``f(game_id)``: one part per SportsDataIO GameID (equal to the ScoreID in the NFL)."""
-
-    @overload
-    def __call__(
-        self,
-        game_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        game_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        game_id: Ids,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class NoArguments(Protocol[R_co, RL_co]):
-    """``f()``: one part, the dataset as a whole."""
-
-    @overload
-    def __call__(
-        self,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["pandas"] | None = None,
-    ) -> R_co: ...
-
-    @overload
-    def __call__(
-        self,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Literal["polars"],
-    ) -> RL_co: ...
-
-    def __call__(
-        self,
-        *,
-        refresh: bool = False,
-        progress: bool | None = None,
-        backend: Backend | None = None,
-    ) -> R_co | RL_co: ...
-
-
-class DatasetMethods(Generic[R, RL]):
-    """The dataset methods of a session, declared for type checkers (``R``: what a call
-    returns, ``RL``: what it returns with ``backend="polars"``). The methods themselves are made
-    from the dataset table, one per row."""
-
-    props: ByWeekProps[R, RL]
-    generated_props: ByWeek[R, RL]
-    odds: ByWeek[R, RL]
-    live_odds: ByWeek[R, RL]
-    line_movement: ByScore[R, RL]
-    injuries: ByWeek[R, RL]
-    scores: ByWeek[R, RL]
-    box_scores: ByWeek[R, RL]
-    box_score: ByScore[R, RL]
-    player_game_stats: ByWeek[R, RL]
-    team_game_stats: ByWeek[R, RL]
-    teams: BySeasonOnly[R, RL]
-    schedules: BySeason[R, RL]
-    standings: BySeason[R, RL]
-    byes: BySeason[R, RL]
-    player_season_stats: BySeason[R, RL]
-    team_season_stats: BySeason[R, RL]
-    betting_events: BySeasonOnly[R, RL]
-    betting_markets: ByScore[R, RL]
-    players: ByTeam[R, RL]
-    player: ByPlayer[R, RL]
-    news: NoArguments[R, RL]
-    news_by_team: ByTeam[R, RL]
-    news_by_player: ByPlayer[R, RL]
-    play_by_play: ByGame[R, RL]
-    depth_charts: NoArguments[R, RL]
-    stadiums: NoArguments[R, RL]
-
-
-_BY_ID: Mapping[str, type[Any]] = {
-    "team": ByTeam,
-    "player_id": ByPlayer,
-    "score_id": ByScore,
-    "game_id": ByGame,
+# The annotation of a positional argument, by its kind (ids of every kind are Ids).
+_POSITIONAL = {
+    ParamKind.SEASON: "Seasons",
+    ParamKind.WEEK: "Weeks",
+    ParamKind.TEAM: "Teams",
+    ParamKind.ID: "Ids",
+    ParamKind.DATE: "Dates",
+    ParamKind.COUNT: "Counts",
+    ParamKind.TOKEN: "Groups",
+}
+# The annotation of a value filter, by the kind of the parameter it is passed to.
+_FILTER = {
+    ParamKind.SEASON: "int | None",
+    ParamKind.WEEK: "int | None",
+    ParamKind.TEAM: "str | None",
+    ParamKind.TOKEN: "str | None",
+    ParamKind.DATE: "date | str | None",
 }
 
 
+def _choices(values: Sequence[Any]) -> str:
+    return "Literal[" + ", ".join(_literal(v) for v in values) + "]"
+
+
+def parameters(ds: Dataset) -> list[Parameter]:
+    """The parameters of the dataset function ``ds``, in order (control arguments last)."""
+    out: list[Parameter] = []
+    variant = ds.primary
+    by_param = {p.name: p for p in variant.endpoint.params}
+    for name in ds.positional:
+        param = by_param[variant.param_name(name)]
+        annotation = _POSITIONAL[param.kind]
+        if name == "week" and ds.week_optional:
+            out.append(Parameter(name, False, f"{annotation} | None", None))
+        else:
+            out.append(Parameter(name, False, annotation))
+    for f in ds.filters:
+        if f.kind == "flag":
+            out.append(Parameter(f.name, True, "bool", False))
+        elif f.kind == "choice":
+            out.append(Parameter(f.name, True, f"{_choices(f.choices)} | None", None))
+        else:
+            chosen = next(v for v in ds.variants if f.name in v.filters)
+            kind = next(
+                p.kind for p in chosen.endpoint.params if p.name == chosen.param_name(f.name)
+            )
+            out.append(Parameter(f.name, True, _FILTER[kind], None))
+    for p in ds.options:
+        if p.kind is ParamKind.CHOICE:
+            annotation = _choices(p.choices)
+        elif p.kind is ParamKind.GAMES:
+            annotation = 'int | Literal["all"]'
+        elif p.kind is ParamKind.BOOL:
+            annotation = "bool"
+        else:
+            annotation = "str"  # season_type: "REG", "PRE" or "POST" in any case
+        out.append(Parameter(p.name, True, annotation, p.default))
+    return [*out, *CONTROL]
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def shape_name(ds: Dataset) -> str:
+    """The name of the call shape of ``ds``: ``By`` + its positional arguments (``Week`` for a
+    season and weeks) + ``With`` + its keyword parameters, e.g. ``ByWeekWithTeamSeasonType``."""
+    params = [p for p in parameters(ds) if p not in CONTROL]
+    positional = tuple(p.name for p in params if not p.keyword_only)
+    if positional == ("season", "week") and ds.week_optional:
+        head = "ByWeek"
+    elif not positional:
+        head = "ByNothing"
+    else:
+        head = "By" + "".join(_camel(n) for n in positional)
+    keywords = "".join(_camel(p.name) for p in params if p.keyword_only)
+    return f"{head}With{keywords}" if keywords else head
+
+
 def shape(ds: Dataset) -> type[Any]:
-    """The call shape of a dataset, from what its endpoint takes."""
-    ep = ds.endpoint
-    if ds.kind == "week":
-        alternates = any(p.name == "include_alternate" for p in ep.params)
-        return ByWeekProps if alternates else ByWeek
-    if ds.kind == "season":
-        return BySeason if ep.typed_season else BySeasonOnly
-    if ds.kind == "none":
-        return NoArguments
-    return _BY_ID[ep.params[0].name]
+    """The generated call shape (a Protocol) of ``ds``."""
+    found: type[Any] = getattr(shapes, shape_name(ds))
+    return found
+
+
+# The names an annotation's text may use (the same objects the generated shapes import).
+_NAMES: dict[str, Any] = {
+    "Seasons": Seasons,
+    "Weeks": Weeks,
+    "Teams": Teams,
+    "Ids": Ids,
+    "Dates": Dates,
+    "Counts": Counts,
+    "Groups": Groups,
+    "Backend": Backend,
+    "date": date,
+    "int": int,
+    "str": str,
+    "bool": bool,
+    "None": None,
+}
+_LITERAL: Any = Literal  # subscripted with values known at run time
+
+
+def annotation(text: str) -> Any:
+    """The type an annotation's text stands for: a union (``|``) of the names above and
+    ``Literal[...]`` terms (read, not evaluated)."""
+    terms: list[Any] = []
+    for term in text.split(" | "):
+        if term.startswith("Literal[") and term.endswith("]"):
+            terms.append(_LITERAL[tuple(json.loads(f"[{term[8:-1]}]"))])
+        else:
+            terms.append(_NAMES[term])
+    return functools.reduce(operator.or_, terms) if len(terms) > 1 else terms[0]
 
 
 def signature(ds: Dataset) -> inspect.Signature:
-    """The run-time signature of a dataset function: its shape's, without ``self``, returning a
-    ``pd.DataFrame``."""
-    return _SIGNATURES[shape(ds)]
+    """The run-time signature of a dataset function (without ``self``), returning a
+    ``pd.DataFrame``: the parameters of :func:`parameters`, their annotations evaluated (once
+    per dataset: both sessions and the module function share it)."""
+    if ds.name not in _SIGNATURES:
+        _SIGNATURES[ds.name] = _signature(ds)
+    return _SIGNATURES[ds.name]
 
 
-def _unbound(protocol: type[Any]) -> inspect.Signature:
-    sig = inspect.signature(protocol.__call__, eval_str=True)
-    return sig.replace(parameters=list(sig.parameters.values())[1:], return_annotation=pd.DataFrame)
+_SIGNATURES: dict[str, inspect.Signature] = {}
 
 
-_SHAPES: tuple[type[Any], ...] = (
-    ByWeek,
-    ByWeekProps,
-    BySeason,
-    BySeasonOnly,
-    *_BY_ID.values(),
-    NoArguments,
-)
-_SIGNATURES = {protocol: _unbound(protocol) for protocol in _SHAPES}
+def _signature(ds: Dataset) -> inspect.Signature:
+    return inspect.Signature(
+        [
+            inspect.Parameter(
+                p.name,
+                inspect.Parameter.KEYWORD_ONLY
+                if p.keyword_only
+                else inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=p.default,
+                annotation=annotation(p.annotation),
+            )
+            for p in parameters(ds)
+        ],
+        return_annotation=pd.DataFrame,
+    )

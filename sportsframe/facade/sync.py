@@ -25,7 +25,8 @@ from sportsframe.facade.docstrings import describe_method
 from sportsframe.facade.plan import backend_of, bind, planned
 from sportsframe.facade.provenance import Backend, Frame, attrs_of
 from sportsframe.facade.session import AsyncSession
-from sportsframe.facade.signatures import DatasetMethods, PolarsFrame, signature
+from sportsframe.facade.shapes import DatasetMethods
+from sportsframe.facade.signatures import PolarsFrame, signature
 from sportsframe.loop import run_sync
 from sportsframe.registry import BoundCall
 from sportsframe.registry.datasets import DATASETS, Dataset
@@ -175,6 +176,11 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
     # The helpers of the module facade (the dataset methods are set below, one per dataset).
     current_season = _blocking(AsyncSession.current_season)
     current_week = _blocking(AsyncSession.current_week)
+    games_in_progress = _blocking(AsyncSession.games_in_progress)
+    last_completed_season = _blocking(AsyncSession.last_completed_season)
+    last_completed_week = _blocking(AsyncSession.last_completed_week)
+    upcoming_season = _blocking(AsyncSession.upcoming_season)
+    upcoming_week = _blocking(AsyncSession.upcoming_week)
     warm = _blocking(AsyncSession.warm)
     warm_current = _blocking(AsyncSession.warm_current)
     warm_upcoming = _blocking(AsyncSession.warm_upcoming)

@@ -73,9 +73,14 @@ class Warming:
         for name in datasets:
             if name not in DATASETS:
                 raise InvalidParameterError("datasets", name, "unknown dataset")
+            if DATASETS[name].kind not in ("week", "season"):
+                raise InvalidParameterError(
+                    "datasets", name, "takes more than a season and weeks: call it to cache it"
+                )
         for name in datasets:
             ds = DATASETS[name]
-            kwargs: dict[str, Any] = {"season_type": season_type}
+            typed = any(p.name == "season_type" for p in ds.options)
+            kwargs: dict[str, Any] = {"season_type": season_type} if typed else {}
             args: tuple[Any, ...] = (season,) if ds.kind == "season" else (season, weeks)
             calls = await self._calls(ds, args, kwargs)
             # In the session's backend: its L0 then holds the frames its calls will ask for.
@@ -88,9 +93,11 @@ class Warming:
         season = await self.current_season()
         week = await self.current_week()
         counts = {
-            "teams": len(await self.frame("teams", expand(DATASETS["teams"], seasons=[season]))),
+            "teams": len(
+                await self.frame("teams", expand(DATASETS["teams"], {"season": [season]}))
+            ),
             "schedules": len(
-                await self.frame("schedules", expand(DATASETS["schedules"], seasons=[season]))
+                await self.frame("schedules", expand(DATASETS["schedules"], {"season": [season]}))
             ),
         }
         if week is not None:
@@ -106,7 +113,9 @@ class Warming:
         if hours <= 0:
             raise InvalidParameterError("hours", hours, "must be positive")
         season = await self.current_season()
-        schedule = await self.frame("schedules", expand(DATASETS["schedules"], seasons=[season]))
+        schedule = await self.frame(
+            "schedules", expand(DATASETS["schedules"], {"season": [season]})
+        )
         assert isinstance(schedule, pd.DataFrame)  # the default backend
         now: datetime = self.clock.now()
         horizon = now + pd.Timedelta(hours=hours)

@@ -3,8 +3,10 @@ the NFL rows, the datasets built on them, and the TTL policy.
 
 The modules, from the bottom up: :mod:`.params` (parameter kinds, validation, week bounds),
 :mod:`.endpoint` (an endpoint and a bound call: keys, paths, globs), :mod:`.props` (the props-week
-assembly), :mod:`.nfl` (the rows and the lookups over them), :mod:`.datasets` (the facade's
-datasets), :mod:`.ttl` (cache data types and their TTLs) and :mod:`.glob` (Redis-style globs).
+assembly), :mod:`.nfl` (the rows and the lookups over them), :mod:`.dataset` and
+:mod:`.dataset_table` (the facade's datasets: functions, their operations and filters),
+:mod:`.datasets` (a call's operation and bound calls), :mod:`.ttl` (cache data types and their
+TTLs) and :mod:`.glob` (Redis-style globs).
 """
 
 from sportsframe.registry.endpoint import BoundCall, Endpoint, Fetch

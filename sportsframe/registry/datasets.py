@@ -1,72 +1,78 @@
-"""The facade's datasets: which endpoint each public function reads and how its arguments expand.
+"""The facade's datasets: which operations each public function reads and how its arguments expand.
 
-One row per public dataset function (``props``, ``injuries``, ...). ``kind`` says what the function
-takes: a season and weeks (``week``), a season (``season``), a team, a player id, a game id, or
-nothing. Season and week arguments accept an int, a list or a range and expand into one bound
-call per (season, week); every element is validated before any I/O.
+One row per public dataset function (``props``, ``injuries``, ...; the rows are in
+:mod:`.dataset_table`). A dataset lists its *variants*: the registry operations that answer it,
+each with the keyword filters it answers (``player_game_stats(2024, 13, team="KC", final=True)``
+is ``PlayerGameStatsByTeamFinal``). :func:`choose` picks the variant whose filters are exactly the
+ones the caller set, the narrowest operation that answers the call; a combination no operation
+answers is an :class:`~sportsframe.errors.InvalidParameterError` before any I/O. Every variant of a
+dataset returns the same response model, so the frame and its schema are one per dataset.
+
+The positional arguments (a season and weeks, a team, ids, dates, ...) are the first variant's
+required parameters that are not filters. Each accepts one value or a list or a range of them and
+expands into one bound call per combination; every element is validated before any I/O.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sportsframe.errors import InvalidParameterError
-from sportsframe.registry.endpoint import BoundCall, Endpoint
-from sportsframe.registry.nfl import ENDPOINTS
+from sportsframe.registry.dataset import Dataset, Filter, Variant
+from sportsframe.registry.dataset_table import ROWS
+from sportsframe.registry.endpoint import BoundCall
 
-__all__ = ["DATASETS", "Dataset", "expand", "values_of"]
-
-Kind = Literal["week", "season", "team", "player", "game", "none"]
-
-
-@dataclass(frozen=True, slots=True)
-class Dataset:
-    """A public dataset function and the registry endpoint behind it."""
-
-    name: str
-    endpoint_name: str
-    kind: Kind
-    summary: str
-
-    @property
-    def endpoint(self) -> Endpoint:
-        return ENDPOINTS[self.endpoint_name]
-
-
-_ROWS = [
-    Dataset("props", "player_props", "week", "Sportsbook player props, one row per outcome."),
-    Dataset("generated_props", "generated_props", "week", "Legacy generated player props."),
-    Dataset("odds", "odds", "week", "Pre-game odds, one row per game and sportsbook."),
-    Dataset("live_odds", "live_odds", "week", "In-game odds, one row per game and sportsbook."),
-    Dataset("injuries", "injuries", "week", "The injury report, one row per player."),
-    Dataset("scores", "scores", "week", "Games of the week, live and final."),
-    Dataset("box_scores", "box_scores", "week", "Box scores of the week's final games."),
-    Dataset("player_game_stats", "player_game_stats", "week", "Player stat lines per game."),
-    Dataset("team_game_stats", "team_game_stats", "week", "Team stat lines per game."),
-    Dataset("teams", "teams", "season", "Teams of a season."),
-    Dataset("schedules", "schedules", "season", "The season's schedule."),
-    Dataset("standings", "standings", "season", "Standings."),
-    Dataset("byes", "byes", "season", "Bye weeks."),
-    Dataset("player_season_stats", "player_season_stats", "season", "Player season totals."),
-    Dataset("team_season_stats", "team_season_stats", "season", "Team season totals."),
-    Dataset("betting_events", "betting_events", "season", "Betting events of a season."),
-    Dataset("players", "players", "team", "A team's roster."),
-    Dataset("news_by_team", "news_by_team", "team", "Latest news of a team."),
-    Dataset("player", "player", "player", "One player's details (a one-row frame)."),
-    Dataset("news_by_player", "news_by_player", "player", "Latest news of a player."),
-    Dataset("play_by_play", "play_by_play", "game", "Every play of a game."),
-    Dataset("box_score", "box_score", "game", "One game's box score."),
-    Dataset("line_movement", "line_movement", "game", "Odds history of a game."),
-    Dataset("betting_markets", "betting_markets", "game", "Every betting market of a game."),
-    Dataset("news", "news", "none", "The latest news."),
-    Dataset("depth_charts", "depth_charts", "none", "Every team's depth chart."),
-    Dataset("stadiums", "stadiums", "none", "Every stadium."),
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "Filter",
+    "Variant",
+    "choose",
+    "expand",
+    "filter_tokens",
+    "values_of",
 ]
 
-#: Every public dataset by function name.
-DATASETS: Mapping[str, Dataset] = {d.name: d for d in _ROWS}
+
+def filter_tokens(dataset: Dataset, options: Mapping[str, Any]) -> frozenset[str]:
+    """The tokens of the filters set in ``options`` (validated: a flag is a bool, a choice one
+    of its choices)."""
+    tokens = set()
+    for f in dataset.filters:
+        value = options.get(f.name, f.default)
+        if f.kind == "flag":
+            if not isinstance(value, bool):
+                raise InvalidParameterError(f.name, value, "must be True or False")
+            if value:
+                tokens.add(f.name)
+        elif value is not None:
+            if f.kind == "choice":
+                if value not in f.choices or isinstance(value, bool):
+                    allowed = ", ".join(map(repr, (None, *f.choices)))
+                    raise InvalidParameterError(f.name, value, f"must be one of {allowed}")
+                tokens.add(f"{f.name}={value}")
+            else:
+                tokens.add(f.name)
+    return frozenset(tokens)
+
+
+def choose(dataset: Dataset, options: Mapping[str, Any]) -> Variant:
+    """The variant answering exactly the filters set in ``options`` (the narrowest operation).
+
+    Raises :class:`InvalidParameterError` naming the filters when no operation answers them.
+    """
+    tokens = filter_tokens(dataset, options)
+    for variant in dataset.variants:
+        if variant.filters == tokens:
+            return variant
+    answered = "; ".join(" + ".join(sorted(v.filters)) or "no filter" for v in dataset.variants)
+    raise InvalidParameterError(
+        "filters",
+        ", ".join(sorted(tokens)),
+        f"no {dataset.name} operation answers this combination (answered: {answered})",
+    )
 
 
 def values_of(name: str, value: Any) -> list[Any]:
@@ -82,32 +88,42 @@ def values_of(name: str, value: Any) -> list[Any]:
 
 
 def expand(
-    dataset: Dataset,
-    *,
-    seasons: list[Any] | None = None,
-    weeks: list[Any] | None = None,
-    values: list[Any] | None = None,
-    extra: Mapping[str, Any] | None = None,
+    dataset: Dataset, values: Mapping[str, list[Any]], options: Mapping[str, Any] | None = None
 ) -> list[BoundCall]:
-    """Bind one call per (season, week) or per value, validating every one before any I/O."""
-    ep = dataset.endpoint
-    extra = dict(extra or {})
-    calls: list[BoundCall] = []
-    if dataset.kind == "week":
-        for season in seasons or []:
-            for week in weeks or []:
-                calls.append(ep.bind(season=season, week=week, **extra))
-    elif dataset.kind == "season":
-        for season in seasons or []:
-            calls.append(ep.bind(season=season, **extra))
-    elif dataset.kind == "none":
-        calls.append(ep.bind(**extra))
-    else:
-        param = ep.params[0].name
-        for value in values or []:
-            calls.append(ep.bind(**{param: value}, **extra))
+    """Bind one call per combination of the positional ``values`` (a list per positional
+    argument) to the variant the filters in ``options`` choose, validating every one before any
+    I/O. ``options`` holds the filters and the optional parameters (``season_type`` ...)."""
+    options = dict(options or {})
+    variant = choose(dataset, options)
+    ep = variant.endpoint
+    taken = {p.name for p in ep.params}
+    fixed: dict[str, Any] = {}
+    for f in dataset.filters:
+        value = options.get(f.name)
+        if f.kind == "value" and value is not None:
+            fixed[variant.param_name(f.name)] = value
+    for p in dataset.options:
+        value = options.get(p.name, p.default)
+        if p.name in taken:
+            fixed[p.name] = value
+        elif value != p.default:
+            raise InvalidParameterError(
+                p.name, value, f"is not taken by {ep.name} (chosen by the filters given)"
+            )
+    names = dataset.positional
+    for name in names:
+        if not values.get(name):
+            raise InvalidParameterError(name, None, "is required", endpoint=ep.name)
+    calls = [
+        ep.bind(**{variant.param_name(n): v for n, v in zip(names, combo, strict=True)}, **fixed)
+        for combo in itertools.product(*(values[n] for n in names))
+    ]
     # The same call twice (week=[18, 18]) is fetched once.
     unique: dict[str, BoundCall] = {}
     for call in calls:
         unique.setdefault(call.key, call)
     return list(unique.values())
+
+
+#: Every public dataset by function name.
+DATASETS: Mapping[str, Dataset] = {d.name: d for d in ROWS}

@@ -18,18 +18,27 @@ from sportsframe.errors import InvalidParameterError
 from sportsframe.facade.sync import Session
 from sportsframe.league import is_team_key
 from sportsframe.registry.datasets import DATASETS
-from sportsframe.registry.params import FIRST_SEASON, MAX_ID, SEASON_TYPES, latest_season
+from sportsframe.registry.params import (
+    FIRST_SEASON,
+    MAX_COUNT,
+    MAX_ID,
+    SEASON_TYPES,
+    latest_season,
+)
 
-EXAMPLES = 500
+#: Enough examples that every dataset function is drawn (the test checks that it was).
+EXAMPLES = 12 * len(DATASETS)
 
-#: Valid arguments of each dataset kind: (positional, keyword).
-VALID: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
-    "week": ((2024, 13), {"season_type": "REG"}),
-    "season": ((2024,), {}),
-    "team": (("KC",), {}),
-    "player": ((1001,), {}),
-    "game": ((1001,), {}),
-    "none": ((), {}),
+#: A valid value of each positional argument, by name (every id is 1001).
+VALID: dict[str, Any] = {
+    "season": 2024,
+    "week": 13,
+    "team": "KC",
+    "opponent": "BUF",
+    "date": "2024-12-01",
+    "minutes": 5,
+    "plays": 10,
+    "sportsbook_group": "G1100",
 }
 
 _not_int = st.one_of(
@@ -71,43 +80,84 @@ _bad_id = st.one_of(
     st.integers(min_value=MAX_ID + 1),
     st.lists(st.integers(max_value=0), min_size=1, max_size=2).map(lambda xs: [1001, *xs]),
 )
-_not_bool = st.one_of(st.integers(), st.text(max_size=3), st.none(), st.floats(allow_nan=False))
-
-#: Per dataset kind: the arguments that may be broken, as (parameter, position or None, values).
-_TARGETS: dict[str, list[tuple[str, int | None, st.SearchStrategy[Any]]]] = {
-    "week": [("season", 0, _bad_season), ("week", 1, _bad_week)],
-    "season": [("season", 0, _bad_season)],
-    "team": [("team", 0, _bad_team)],
-    "player": [("id", 0, _bad_id)],
-    "game": [("id", 0, _bad_id)],
-    "none": [],
+_bad_date = st.one_of(
+    st.text(max_size=8).filter(lambda s: not s[:1].isdigit()),
+    st.integers(),
+    st.just("2024-02-30"),
+    st.just("2024-13-01"),
+)
+_bad_count = st.one_of(
+    _not_int.filter(lambda v: not isinstance(v, str) or not v.strip().isdigit()),
+    st.integers(max_value=0),
+    st.integers(min_value=MAX_COUNT + 1),
+)
+_bad_token = st.one_of(
+    st.text(min_size=1, max_size=6).filter(lambda s: not s.isalnum()),
+    st.just(""),
+    st.integers(),
+)
+_bad_games = st.one_of(st.integers(max_value=0), st.just("some"), st.floats(allow_nan=False))
+_not_bool = st.one_of(st.integers(), st.text(max_size=3), st.floats(allow_nan=False))
+#: A bad value of a positional argument, by name (an id of any kind ends in ``_id``).
+_BAD: dict[str, st.SearchStrategy[Any]] = {
+    "season": _bad_season,
+    "week": _bad_week,
+    "team": _bad_team,
+    "opponent": _bad_team,
+    "date": _bad_date,
+    "minutes": _bad_count,
+    "plays": _bad_count,
+    "sportsbook_group": _bad_token,
+}
+#: A bad value of a value filter (one that is passed on to its operation).
+_BAD_FILTER: dict[str, st.SearchStrategy[Any]] = {
+    "team": _bad_team.filter(lambda v: not isinstance(v, list)),
+    "sportsbook_group": _bad_token,
+    "date": _bad_date,
+    "rookie_year": _bad_season.filter(lambda v: v is not None and not isinstance(v, list)),
 }
 
 
 def _case(dataset: str, draw: Any) -> tuple[tuple[Any, ...], dict[str, Any], str]:
     ds = DATASETS[dataset]
-    args, kwargs = VALID[ds.kind]
-    args, kwargs = list(args), dict(kwargs)
-    targets = list(_TARGETS[ds.kind])
-    targets.append(("refresh", None, _not_bool.filter(lambda v: not isinstance(v, bool))))
-    targets.append(("progress", None, _not_bool.filter(lambda v: v is not None)))
-    if ds.kind in ("week", "season") and ds.endpoint.typed_season:
-        targets.append(("season_type", None, _bad_season_type))
-    if dataset == "props":
+    args = [VALID.get(name, 1001) for name in ds.positional]
+    kwargs: dict[str, Any] = {}
+    targets: list[tuple[str, int | None, st.SearchStrategy[Any]]] = [
+        (name, i, _BAD.get(name, _bad_id)) for i, name in enumerate(ds.positional)
+    ]
+    targets.append(("refresh", None, _not_bool))
+    targets.append(("progress", None, _not_bool))
+    for option in ds.options:
         # None is every keyword's "the default", so not a bad value here.
-        targets.append(("include_alternate", None, _not_bool.filter(lambda v: v is not None)))
+        if option.name == "season_type":
+            targets.append(("season_type", None, _bad_season_type))
+        elif option.name == "include_alternate":
+            targets.append(("include_alternate", None, _not_bool))
+        elif option.name == "games":
+            targets.append(("games", None, _bad_games))
+        else:  # a choice
+            targets.append((option.name, None, st.text(max_size=5).filter(lambda s: s != "all")))
+    for f in ds.filters:
+        if f.kind == "flag":
+            targets.append((f.name, None, _not_bool))
+        elif f.kind == "choice":
+            bad = st.integers().filter(lambda v, allowed=f.choices: v not in allowed)
+            targets.append((f.name, None, bad))
+        elif f.name in _BAD_FILTER:
+            targets.append((f.name, None, _BAD_FILTER[f.name]))
     targets.append(("arguments", None, st.just("unknown keyword")))
     name, position, values = draw(st.sampled_from(targets))
     value = draw(values)
-    if name == "id":  # player_id, game_id or score_id: the endpoint's own name
-        name = ds.endpoint.params[0].name
     if name == "arguments":
         kwargs["no_such_argument"] = 1
     elif position is not None:
         args[position] = value
     else:
         kwargs[name] = value
-    return tuple(args), kwargs, name
+    # A value filter is checked as the parameter of the operation it chose (rookie_year is the
+    # season of RookieProfiles); every other argument by its own name.
+    variant = next((v for v in ds.variants if name in v.filters), ds.primary)
+    return tuple(args), kwargs, variant.param_name(name)
 
 
 @pytest.fixture
