@@ -138,7 +138,6 @@ async def bind_all(client: SportsDataIOClient) -> list[BoundCall]:
     return calls
 
 
-
 async def test_every_endpoint_matches_the_reference_schema(emulator: EmulatorServer) -> None:
     async with client_for(emulator) as client:
         calls = await bind_all(client)

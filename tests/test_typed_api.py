@@ -26,7 +26,6 @@ from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.sync import Session
 from sportsframe.registry.datasets import DATASETS
 from sportsframe.registry.ttl import TTL_POLICIES
-from tests.pending import BASELINE_IDS, NO_GRAIN, pending
 
 NAMES = sorted(DATASETS)
 HELPERS = [
@@ -150,7 +149,7 @@ def _section(doc: str, title: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("name", pending(NAMES, NO_GRAIN))
+@pytest.mark.parametrize("name", NAMES)
 def test_docstrings_name_columns_the_frame_has(name: str) -> None:
     doc = sf.Session.__dict__[name].__doc__
     assert doc == getattr(sf, name).__doc__ == getattr(AsyncSession, name).__doc__
@@ -199,7 +198,7 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
-@pytest.mark.parametrize("name", pending(NAMES, BASELINE_IDS))
+@pytest.mark.parametrize("name", NAMES)
 def test_every_docstring_example_runs(
     name: str, emulator: EmulatorServer, tmp_path: Path, namespace: str
 ) -> None:

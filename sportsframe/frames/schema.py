@@ -376,11 +376,17 @@ def _context_columns(dataset: str, present: set[str]) -> list[Column]:
     ]  # fmt: skip
 
 
+#: Fields that share a name with a categorised one but hold other values: a referee's Position
+#: is an officiating crew position (Referee, Umpire ...), not a player's.
+_UNCATEGORISED = {("Referee", "Position")}
+
+
 def _column(f: Mapping[str, Any], model: str, level: str, name: str) -> Column:
     kind = "season_type" if f["name"] == "SeasonType" else f["type"]
+    plain = (model, f["name"]) in _UNCATEGORISED
     return Column(
         name,
-        _dtype(kind, f["name"]),
+        _dtype(kind, "" if plain else f["name"]),
         f"{model}.{f['name']}",
         kind,
         f["name"],
