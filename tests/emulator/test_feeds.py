@@ -7,37 +7,16 @@ what the service has answer an empty list, and unknown ids a 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import start_emulator
 from sportsframe.emulator.oddsviews import GROUPS
 from sportsframe.registry import ENDPOINTS
-
-KEY = "feeds-test-key"
-# Sunday of 2024 week 13 during the early games: week 12 is final, week 13 has final (Thursday),
-# live and scheduled games.
-NOW = datetime(2024, 12, 1, 19, 30, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def http(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Ocp-Apim-Subscription-Key": KEY}
-    with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=60) as client:
-        yield client
+from tests.emulator.conftest import KEY
 
 
 def get(http: httpx.Client, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -286,7 +265,7 @@ def test_a_far_future_week_still_lists_its_scheduled_games(http: httpx.Client) -
     assert get(http, "dfs_slates", 2024, 14)
 
 
-UNKNOWN = [
+UNKSUNDAYN = [
     ("player_game_logs", (2024, 99999, "all")),
     ("team_game_logs", (2024, 99, "all")),
     ("dfs_slate_ownership", (7,)),
@@ -298,7 +277,7 @@ UNKNOWN = [
 ]
 
 
-@pytest.mark.parametrize(("name", "args"), UNKNOWN, ids=[n for n, _ in UNKNOWN])
+@pytest.mark.parametrize(("name", "args"), UNKSUNDAYN, ids=[n for n, _ in UNKSUNDAYN])
 def test_an_unknown_id_is_a_404(http: httpx.Client, name: str, args: tuple[Any, ...]) -> None:
     assert status(http, name, *args) == 404
 

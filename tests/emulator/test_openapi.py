@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,15 +28,12 @@ import fastjsonschema
 import pytest
 
 from sportsframe.api.client import SportsDataIOClient
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 from sportsframe.registry import ENDPOINTS, BoundCall
 from sportsframe.settings import Settings
+from tests.emulator.conftest import KEY, SUNDAY
 from tests.samples import fill_in
 
-KEY = "openapi-test-key"
-# Sunday of 2024 week 13 during the early games: week 12 is final, week 13 has final, live
-# and scheduled games, week 15 is beyond the markets.
-NOW = datetime(2024, 12, 1, 19, 30, tzinfo=UTC)
 SPEC = Path(__file__).parent / "data" / "sportsdataio-openapi.json"
 
 
@@ -72,15 +69,6 @@ def validator(name: str) -> Callable[[Any], Any]:
         strict({**operation["schema"], "components": components})
     )
     return check
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def client_for(server: EmulatorServer) -> SportsDataIOClient:
@@ -290,7 +278,7 @@ finally:
 def _digests(paths: list[str], seed: int, hash_seed: str) -> list[str]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     run = subprocess.run(
-        [sys.executable, "-c", _FETCH, NOW.isoformat(), str(seed), *paths],
+        [sys.executable, "-c", _FETCH, SUNDAY.isoformat(), str(seed), *paths],
         capture_output=True,
         text=True,
         check=True,

@@ -6,8 +6,6 @@ and the season, IDP and by-team variants cover the players they should.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from statistics import correlation, fmean
 from typing import Any
@@ -16,32 +14,14 @@ import httpx
 import pytest
 
 from sportsframe.cached_client import CachedSportsDataIOClient
-from sportsframe.emulator import EmulatorServer, start_emulator
+from sportsframe.emulator import EmulatorServer
 from sportsframe.emulator.projections import DEFENSE
 from sportsframe.frames import build_frame_from_payload
 from sportsframe.registry import ENDPOINTS
 from sportsframe.settings import Settings
+from tests.emulator.conftest import KEY
 
-KEY = "projections-test-key"
-# Sunday of 2024 week 13 during the early games: weeks 1-12 are final, 13 is being played.
-NOW = datetime(2024, 12, 1, 19, 30, tzinfo=UTC)
 KEYS = ["season", "week", "player_id"]
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    server = start_emulator(now=NOW)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def http(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Ocp-Apim-Subscription-Key": KEY}
-    with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=60) as client:
-        yield client
 
 
 def get(http: httpx.Client, name: str, *args: Any) -> Any:
