@@ -8,6 +8,8 @@ comments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sportsframe.facade.shapes.columns import DATASET_JOIN_KEYS
 from sportsframe.facade.signatures import CONTROL, parameters
 from sportsframe.registry.datasets import DATASETS, Dataset, Variant
@@ -69,8 +71,12 @@ def _selector(ds: Dataset, variant: Variant) -> str:
     return " + ".join(shown) or "default"
 
 
-def dataset_table() -> str:
-    """The markdown table of every dataset function (ends with a newline)."""
+def dataset_table(join_keys: Mapping[str, Sequence[str]] = DATASET_JOIN_KEYS) -> str:
+    """The markdown table of every dataset function (ends with a newline).
+
+    ``join_keys`` gives each dataset's key columns: the generated table by default; the
+    generator passes the ones it has just read from the frame schemas, so one run is enough.
+    """
     lines = [
         "| Function | Operations (selected by) | TTL | Data type | Key columns |",
         "|---|---|---|---|---|",
@@ -80,7 +86,7 @@ def dataset_table() -> str:
             f"`{v.endpoint_name}` {operation(v)} ({_selector(ds, v)})" for v in ds.variants
         )
         data_type = ds.endpoint.data_type
-        keys = ", ".join(DATASET_JOIN_KEYS.get(ds.name, ())) or "—"
+        keys = ", ".join(join_keys.get(ds.name, ())) or "—"
         lines.append(
             f"| `{call_text(ds)}` | {ops} | {_ttl(data_type)} | {data_type.value} | {keys} |"
         )
