@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 import sportsframe as sf
 from sportsframe import frames
-from sportsframe.emulator import EmulatorServer
+from sportsframe.emulator import EmulatorServer, start_emulator
 from sportsframe.errors import InvalidParameterError
 from sportsframe.registry import ENDPOINTS
 from sportsframe.registry.datasets import DATASETS, Dataset, choose, expand
@@ -223,3 +224,30 @@ def test_generated_declarations_are_up_to_date() -> None:
         cwd=ROOT,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Sunday of 2024 week 13: week 12 is the last completed, 14 the next; 2023 is over.
+        (datetime(2024, 12, 1, 19, 30, tzinfo=UTC), (True, 2023, 12, 2024, 14)),
+        # After the 2024 Super Bowl: the 2025 season is the upcoming one.
+        (datetime(2025, 3, 1, 12, 0, tzinfo=UTC), (False, 2024, 18, 2025, 1)),
+    ],
+)
+def test_the_timeframe_scalars_answer_what_the_service_says(
+    now: datetime, expected: tuple[Any, ...], tmp_path: Path, namespace: str
+) -> None:
+    server = start_emulator(now=now)
+    try:
+        with make_session(server, namespace, tmp_path) as session:
+            got = (
+                session.games_in_progress(),
+                session.last_completed_season(),
+                session.last_completed_week(),
+                session.upcoming_season(),
+                session.upcoming_week(),
+            )
+    finally:
+        server.stop()
+    assert got == expected

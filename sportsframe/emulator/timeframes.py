@@ -139,10 +139,9 @@ class Timeframes:
         return season if over else season - 1
 
     def upcoming_season(self) -> int:
-        """The current season until its first REG game kicks off, then the next."""
-        season = self.world.current_season()
-        started = any(g.kickoff <= self.world.now for g in self.world.games(season, "REG", 1))
-        return season + 1 if started else season
+        """The season under way, or after a Super Bowl the next one (the service's rule: it
+        changes right after the Super Bowl), so always the last completed season's next."""
+        return self.last_completed_season() + 1
 
     def games_in_progress(self) -> bool:
         """Whether a game of the current REG week is being played."""

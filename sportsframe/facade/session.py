@@ -309,17 +309,19 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
         """The year of the last season whose games are all over."""
         return await self._int("last_completed_season")
 
-    async def last_completed_week(self) -> int:
-        """The last week whose games are all over."""
-        return await self._int("last_completed_week")
+    async def last_completed_week(self) -> int | None:
+        """The last week whose games are all over, or None when the service has none."""
+        value = await self._scalar("last_completed_week")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     async def upcoming_season(self) -> int:
         """The year of the next season to start (the current one while it is under way)."""
         return await self._int("upcoming_season")
 
-    async def upcoming_week(self) -> int:
-        """The next week to be played."""
-        return await self._int("upcoming_week")
+    async def upcoming_week(self) -> int | None:
+        """The next week to be played, or None off-season (as ``current_week``)."""
+        value = await self._scalar("upcoming_week")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     async def _int(self, name: str) -> int:
         value = await self._scalar(name)
