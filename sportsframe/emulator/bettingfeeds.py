@@ -109,22 +109,21 @@ class BettingFeeds:
         ]
 
     def _live(self, g: Game) -> list[dict[str, Any]]:
-        elapsed = min(self.league.elapsed(g), _LIVE_CUTOFF)
+        return self.live_quotes(g, min(self.league.elapsed(g), _LIVE_CUTOFF), 900)
+
+    def live_quotes(self, g: Game, elapsed: float, first_id: int) -> list[dict[str, Any]]:
+        """Every book's live quote with ``elapsed`` of the game played (0..1): the score so far
+        plus the closing line's rate for the rest, its spread narrowing as time runs out. The
+        quotes' GameOddIDs run from ``first_id``."""
         away, home = self.league.scoreboard(g).score_at(elapsed)
         market = self.league.market(g)
         left = 1 - elapsed
         margin = home - away + market.close_margin * left
         total = home + away + market.close_total * left
         when = g.kickoff + GAME_LENGTH * elapsed
+        sd = MARGIN_SD * math.sqrt(left)
         return [
-            self.odd(
-                g,
-                book,
-                game_quote(margin, total, MARGIN_SD * math.sqrt(left), book, 0.0),
-                when,
-                "live",
-                900 + i,
-            )
+            self.odd(g, book, game_quote(margin, total, sd, book, 0.0), when, "live", first_id + i)
             for i, book in enumerate(BOOKS)
         ]
 

@@ -10,7 +10,6 @@ the game played so far. Resulting settles each quote of a final game: Win, Loss 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from sportsframe.emulator.book import BOOKS, Book, game_quote
 from sportsframe.emulator.plan import MARGIN_SD
 from sportsframe.emulator.records import fill
 from sportsframe.emulator.sim import League
-from sportsframe.emulator.world import GAME_LENGTH, Game, World
+from sportsframe.emulator.world import Game, World
 
 __all__ = ["ALTERNATE_SHIFT", "GROUPS", "OddsViews", "UnknownGroupError", "group_books"]
 
@@ -115,26 +114,13 @@ class OddsViews:
         return [self.alternate_game(g) for g in games if self.betting.markets_open(g)]
 
     # -- live movement -----------------------------------------------------------------------
-    def _live_at(self, g: Game, elapsed: float, step: int) -> list[dict[str, Any]]:
-        away, home = self.league.scoreboard(g).score_at(elapsed)
-        market = self.league.market(g)
-        left = 1 - elapsed
-        margin = home - away + market.close_margin * left
-        total = home + away + market.close_total * left
-        when = g.kickoff + GAME_LENGTH * elapsed
-        sd = MARGIN_SD * math.sqrt(left)
-        return [
-            self.betting.odd(
-                g, book, game_quote(margin, total, sd, book, 0.0), when, "live", 900 + step * 10 + i
-            )
-            for i, book in enumerate(BOOKS)
-        ]
-
     def live_movement(self, g: Game) -> list[dict[str, Any]]:
         """Every live quote so far: one per eighth of the game played (before the last one)."""
         played = self.league.elapsed(g)
         steps = [s for s in range(_LIVE_STEPS) if s / _LIVE_STEPS <= played] if played else []
-        quotes = [q for s in steps for q in self._live_at(g, s / _LIVE_STEPS, s)]
+        quotes = [
+            q for s in steps for q in self.betting.live_quotes(g, s / _LIVE_STEPS, 900 + s * 10)
+        ]
         return [self.betting.game_info(g, [], quotes)]
 
     # -- resulting ---------------------------------------------------------------------------

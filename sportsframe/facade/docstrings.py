@@ -19,6 +19,7 @@ from sportsframe import frames
 from sportsframe.facade.catalog import human_ttl, operation
 from sportsframe.facade.shapes.columns import DATASET_JOIN_KEYS, FIRST_COLUMNS
 from sportsframe.facade.signatures import signature
+from sportsframe.frames.schema import JOIN_KEYS
 from sportsframe.registry.datasets import Dataset
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 
@@ -32,17 +33,6 @@ __all__ = [
     "key_columns",
 ]
 
-#: The columns that join one dataset to another; the frame schemas put them first.
-JOIN_KEYS = (
-    "season",
-    "season_type",
-    "week",
-    "score_id",
-    "game_id",
-    "player_id",
-    "team",
-    "opponent",
-)
 
 #: What a modeller looks at first in each frame, after the join keys.
 KEY_COLUMNS: Mapping[str, tuple[str, ...]] = {

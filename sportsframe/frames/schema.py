@@ -32,6 +32,7 @@ from sportsframe.registry import ENDPOINTS
 
 __all__ = [
     "ARROW_TYPES",
+    "JOIN_KEYS",
     "POSITIONS",
     "SEASON_TYPE_CATEGORIES",
     "TEAMS_CATEGORIES",
@@ -78,7 +79,8 @@ _CATEGORY_SETS: dict[str, tuple[str, ...]] = {
     "PositionCategory": ("OFF", "DEF", "ST"),
     "HomeOrAway": ("HOME", "AWAY"),
 }
-_JOIN_KEYS = (
+#: The columns that join one dataset to another, first in every frame in this order.
+JOIN_KEYS = (
     "season", "season_type", "week", "score_id", "game_id", "player_id", "team", "opponent",
 )  # fmt: skip
 
@@ -354,7 +356,7 @@ def schema(dataset: str) -> FrameSchema:
         if c.name not in seen:
             seen.add(c.name)
             unique.append(c)
-    order = {k: i for i, k in enumerate(_JOIN_KEYS)}
+    order = {k: i for i, k in enumerate(JOIN_KEYS)}
     keys = sorted((c for c in unique if c.name in order), key=lambda c: order[c.name])
     rest = [c for c in unique if c.name not in order]
     ordered = tuple(keys + rest)

@@ -67,6 +67,16 @@ class Dataset:
     variants: tuple[Variant, ...]
     summary: str
     filters: tuple[Filter, ...] = ()
+    #: The arguments taken positionally (each a value or a list of them), in order.
+    positional: tuple[str, ...] = field(init=False)
+    #: The optional operation parameters the function takes by keyword (``season_type``,
+    #: ``include_alternate``, ``games`` ...): every variant's, first seen first.
+    options: tuple[Param, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Read on every call, L0 hits included: worked out once, not per call.
+        object.__setattr__(self, "positional", self._positional())
+        object.__setattr__(self, "options", self._options())
 
     @property
     def primary(self) -> Variant:
@@ -89,9 +99,7 @@ class Dataset:
         """Every operation behind the dataset, the primary first."""
         return tuple(v.endpoint_name for v in self.variants)
 
-    @property
-    def positional(self) -> tuple[str, ...]:
-        """The arguments taken positionally (each a value or a list of them), in order."""
+    def _positional(self) -> tuple[str, ...]:
         filters = {f.name for f in self.filters}
         variant = self.primary
         inverse = {v: k for k, v in variant.renames.items()}
@@ -101,10 +109,7 @@ class Dataset:
             if p.required and inverse.get(p.name, p.name) not in filters
         )
 
-    @property
-    def options(self) -> tuple[Param, ...]:
-        """The optional operation parameters the function takes by keyword (``season_type``,
-        ``include_alternate``, ``games`` ...): every variant's, first seen first."""
+    def _options(self) -> tuple[Param, ...]:
         filters = {f.name for f in self.filters}
         seen: dict[str, Param] = {}
         for variant in self.variants:
