@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from sportsframe.errors import InvalidParameterError
 from sportsframe.registry import ENDPOINTS, ParamKind
 from sportsframe.registry.operations import operation_facts
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
@@ -67,6 +68,9 @@ def test_new_parameter_kinds_write_keys_and_paths() -> None:
     assert frames.bind("UPCOMING").key == "timeframes:upcoming"
     group = ENDPOINTS["odds_by_group"].bind(2024, 13, "G1100")
     assert group.key == "odds_by_group:2024:13:G1100"
+    for bad in ("G-1", "G_1", "", "G 1", "G/1"):
+        with pytest.raises(InvalidParameterError, match="letters and digits"):
+            ENDPOINTS["odds_by_group"].bind(2024, 13, bad)
 
 
 @pytest.mark.skipif(

@@ -38,7 +38,9 @@ FIRST_SEASON = 2000
 MAX_ID = 2**63 - 1
 #: The largest COUNT accepted (minutes of a delta feed, plays of a simulation).
 MAX_COUNT = 10_000
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# A sportsbook group is letters and digits ("G1100"); anything else would only reach the
+# service to come back a 404, so it is refused before any request.
+_TOKEN = re.compile(r"[A-Za-z0-9]{1,40}")
 #: The default of a parameter that has none (a sentinel: ``None`` is a valid default).
 REQUIRED: Any = object()
 
@@ -169,7 +171,7 @@ def _validate_more(param: Param, value: Any, endpoint: str) -> Any:
     if kind is ParamKind.TOKEN:
         if not isinstance(value, str) or not _TOKEN.fullmatch(value):
             raise InvalidParameterError(
-                param.name, value, "must be letters, digits, '-' or '_' (e.g. 'G1100')",
+                param.name, value, "must be letters and digits (e.g. 'G1100')",
                 endpoint=endpoint,
             )  # fmt: skip
         return value
