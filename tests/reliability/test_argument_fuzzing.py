@@ -135,8 +135,10 @@ def _case(dataset: str, draw: Any) -> tuple[tuple[Any, ...], dict[str, Any], str
             targets.append(("include_alternate", None, _not_bool))
         elif option.name == "games":
             targets.append(("games", None, _bad_games))
-        else:  # a choice
-            targets.append((option.name, None, st.text(max_size=5).filter(lambda s: s != "all")))
+        else:  # a choice (taken in any case, so no casing of a choice is a bad value)
+            choices = option.choices
+            bad_choice = st.text(max_size=5).filter(lambda s, c=choices: s.lower() not in c)
+            targets.append((option.name, None, bad_choice))
     for f in ds.filters:
         if f.kind == "flag":
             targets.append((f.name, None, _not_bool))
