@@ -4,7 +4,9 @@ Fresh processes (one ``subprocess`` per sample) read props weeks (about 2,000 ro
 Redis or the warm tier already holds. Inside each child, timed with ``perf_counter``:
 
 * the import of sportsframe (pandas and pyarrow with it) and the session's set-up, apart;
-* the first call of the process (``props(season, week)``: the tiers' connections open here);
+* the first call of the process (``props(season, week)``), made at once, as a script makes it
+  (it waits for the tiers the session began to open in the background when it was made), or
+  one second later, as a notebook's next cell makes it;
 * the first call of each further week in the same process, then a repeat of it (an L0 hit).
 
 Two tiers, each with its own processes: ``hot`` (the week is in Redis) and ``warm`` (the parent
@@ -51,9 +53,11 @@ from _common import (
 )
 
 SEASON = 2024
-#: Each tier twice: as a script calls it (the first call opens the tiers), and with the tiers
-#: opened during set-up (``session.client()``, before the clock starts), to show what that buys.
-VARIANTS = ("hot", "warm", "hot+open", "warm+open")
+#: Each tier twice: as a script calls it (at once after making the session, which is opening
+#: the tiers in the background), and as a notebook's next cell does (a pause after set-up).
+VARIANTS = ("hot", "warm", "hot+cell", "warm+cell")
+#: Seconds between making the session and the first call in the ``+cell`` variants.
+CELL_PAUSE = 1.0
 #: The weeks read (the facade's payload, week 18, first): each about 2,000 rows.
 WEEKS = (18, 17, 16, 15, 14, 13, 12, 11, 10, 9)
 NOW = datetime(2025, 3, 1, tzinfo=UTC)  # the 2024 season is over: entries stay fresh
@@ -76,10 +80,8 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
         home=Path(config["home"]),
     )
     set_up = time.perf_counter()
-    opened = None
-    if config.get("open"):
-        session.client()  # the AsyncSession coroutine, run on the session's loop
-        opened = time.perf_counter() - set_up
+    if config.get("cell"):
+        time.sleep(CELL_PAUSE)  # the user reads the import cell's output, types the next one
     out: dict[str, Any] = {
         "import": imported - started,
         "setup": set_up - imported,
@@ -88,8 +90,6 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
         "served": [],
         "rows": [],
     }
-    if opened is not None:
-        out["open"] = opened
     profile = bool(config.get("profile"))
     texts: list[str] = []
     try:
@@ -115,8 +115,8 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _start_profiling() -> tuple[Any, Any]:
-    """cProfile in this thread and in sportsframe's event-loop thread (where a first call
-    opens the tiers' connections)."""
+    """cProfile in this thread and in sportsframe's event-loop thread (where the session opens
+    the tiers, and a call that cannot be answered in this thread runs)."""
     import cProfile
 
     from sportsframe.loop import get_loop
@@ -276,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(args.processes):
                     chosen = [weeks[(i + j) % len(weeks)] for j in range(args.weeks_per_process)]
                     for variant in VARIANTS:  # interleaved: drift hits all alike
-                        tier, opened = variant.split("+")[0], variant.endswith("+open")
+                        tier, cell = variant.split("+")[0], variant.endswith("+cell")
                         if tier == "warm":
                             for week in chosen:
                                 parent.drop_hot(keys[week])
-                        samples[variant].append(spawn({**common, "weeks": chosen, "open": opened}))
-                        if not opened and (tier == "hot" or database_url):
+                        samples[variant].append(spawn({**common, "weeks": chosen, "cell": cell}))
+                        if not cell and (tier == "hot" or database_url):
                             floors[tier].append(
                                 spawn(
                                     {
@@ -369,7 +369,6 @@ def _report(
         summary[variant] = {
             "import": stats([r["import"] for r in runs]),
             "setup": stats([r["setup"] for r in runs]),
-            "open_tiers": stats([r["open"] for r in runs if "open" in r]),
             "first_call": stats(first),
             "later_first_calls": stats(later),
             "repeat_l0": stats(repeats),
@@ -380,8 +379,8 @@ def _report(
         }
         s = summary[variant]
         label = "Redis" if tier == "hot" else warm_name
-        if variant.endswith("+open"):
-            name = f"{tier}, tiers opened at set-up"
+        if variant.endswith("+cell"):
+            name = f"{tier}, a notebook's next cell"
             printed += [
                 [f"{name}: first call", s["first_call"]["p50"] * 1e3,
                  s["first_call"]["p95"] * 1e3, "/".join(served),
@@ -434,21 +433,19 @@ def _report(
     )
     print(f"machine: {describe_machine(info)}")
     print(table(["figure (fresh process)", "p50 ms", "p95 ms", "served", "x floor"], printed))
-    warm_p50 = summary["warm"]["first_call"]["p50"] * 1e3
-    verdict = "met" if warm_p50 <= 5.0 else f"missed by {warm_p50 - 5.0:.1f} ms"
-    print(
-        f"\ntarget: warm first call of a fresh process <= 5 ms p50: {warm_p50:.2f} ms ({verdict})"
-    )
+    print("\ntarget: a warm first call in a fresh process <= 5 ms p50")
+    for label, figure in (
+        ("a script's first call (at once after set-up)", summary["warm"]["first_call"]),
+        ("a notebook's first call (the next cell)", summary["warm+cell"]["first_call"]),
+        ("the first call of each later week", summary["warm"]["later_first_calls"]),
+    ):
+        p50 = figure["p50"] * 1e3
+        verdict = "met" if p50 <= 5.0 else f"missed by {p50 - 5.0:.1f} ms"
+        print(f"  {label}: {p50:.2f} ms ({verdict})")
     print(
         f"paid before the first call: import sportsframe {pct(imports, 0.5) * 1e3:.0f} ms p50, "
         f"session set-up {pct(setups, 0.5) * 1e3:.2f} ms p50 "
         f"(the floor's imports: {pct(floor_imports, 0.5) * 1e3:.0f} ms)"
-    )
-    opens = [r["open"] for t in samples.values() for r in t if "open" in r]
-    report["open_tiers"] = stats(opens)
-    print(
-        f"opening the tiers at set-up (session.client(), before the first call): "
-        f"{pct(opens, 0.5) * 1e3:.0f} ms p50"
     )
     print(f"for scale: the first call of a week no tier holds (emulator, no latency): "
           f"{api_first * 1e3:.1f} ms")  # fmt: skip

@@ -157,7 +157,15 @@ class CachedSportsDataIOClient:
             else CacheManager.from_settings(self.settings, clock=clock)
         )
         self._owns_client = client is None
-        self.client = client if client is not None else self._api_client()
+        self._client = client
+
+    @property
+    def client(self) -> SportsDataIOClient:
+        """The API client, built on first use: a process whose calls are all hits never loads
+        httpx and the limiter (about a seventh of a second in a fresh process)."""
+        if self._client is None:
+            self._client = self._api_client()
+        return self._client
 
     def _api_client(self) -> SportsDataIOClient:
         from sportsframe.api.client import SportsDataIOClient
@@ -285,6 +293,12 @@ class CachedSportsDataIOClient:
         except TierUnavailable:
             return False
 
+    async def prepare(self) -> None:
+        """Open ahead of the first call what it would otherwise open: the tiers' blocking
+        readers, each with a connection (see :meth:`CacheManager.prepare`). Failures are left
+        for the calls to meet."""
+        await self.manager.prepare()
+
     def read_blocking(self, keys: Sequence[str], companion: str) -> BlockingRead | None:
         """Read ``keys`` (storage keys) with ``companion`` in the calling thread, outside the
         event loop (see :mod:`sportsframe.cache.blocking`), or None when the tiers cannot be
@@ -399,8 +413,8 @@ class CachedSportsDataIOClient:
     # -- lifecycle -----------------------------------------------------------------------------
     async def aclose(self) -> None:
         """Close the API client and the cache manager (if this object created them)."""
-        if self._owns_client:
-            await self.client.aclose()
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
         if self._owns_manager:
             await self.manager.close()
 

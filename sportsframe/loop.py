@@ -22,7 +22,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown"]
+__all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown", "start", "wait"]
 
 T = TypeVar("T")
 
@@ -80,6 +80,18 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         future.cancel()
         raise
     return future.result()
+
+
+def start(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Start ``coro`` on the background loop and return at once (thread-safe); wait for it with
+    :func:`wait`."""
+    return asyncio.run_coroutine_threadsafe(coro, get_loop())
+
+
+def wait(future: concurrent.futures.Future[Any]) -> None:
+    """Block until ``future`` is done, raising a pending interrupt meanwhile (its own outcome is
+    not raised: read it with ``future.result()``)."""
+    _wait(future, None)
 
 
 def _wait(future: concurrent.futures.Future[Any], timeout: float | None) -> None:

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     #: ``sportsframe[polars]`` extra; a session asked for it checks that when it is made).
     backend: Literal["pandas", "polars"] = Field("pandas", validation_alias="SPORTSFRAME_BACKEND")
     retries: int = Field(3, ge=0, validation_alias="SPORTSFRAME_RETRIES")
+    #: Open the tiers in the background when a sync session is created, so that its first call
+    #: finds them open (False: the first call opens them).
+    open_early: bool = Field(True, validation_alias="SPORTSFRAME_OPEN_EARLY")
 
     @field_validator("base_url")
     @classmethod

@@ -20,13 +20,14 @@ the loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, NamedTuple
 
 from sportsframe.cache.breaker import BreakerState
 from sportsframe.cache.readplan import HOT, WARM, ReadPlan
-from sportsframe.cache.tier import Tier, TierUnavailable, blocking_readable
+from sportsframe.cache.tier import BlockingReadable, Tier, TierUnavailable, blocking_readable
 
 if TYPE_CHECKING:
     from sportsframe.cache.guard import TierGuard
@@ -73,6 +74,33 @@ class BlockingReads:
         self._changes = changes
         self._record = record
         self._closed = False
+        # Reads under way in callers' threads, and when the last one was handed over: the
+        # loop's own work behind an answer (copies to the hot tier) waits for a quiet moment,
+        # since it holds the GIL while a caller converts its next answer (see :meth:`quiet_for`).
+        self._reading = 0
+        self._reading_lock = threading.Lock()
+        self._last_active = float("-inf")
+
+    def quiet_for(self) -> float:
+        """Seconds since a caller's thread last read through this driver (0.0 while one
+        reads; ``inf`` when none ever did)."""
+        if self._reading:
+            return 0.0
+        return max(0.0, perf_counter() - self._last_active)
+
+    async def open(self) -> None:
+        """Make each tier's blocking reader ready ahead of the first read, on the loop: the
+        tier's own preparation (the warm tier checks its tables), then one connection opened
+        and primed in a worker thread. A tier that is down or whose breaker is open is left for
+        the reads to meet (its failure counted as any other)."""
+        for name in self._tiers:
+            guard, readable = self._guards[name], self._readable[name]
+            if readable is None or guard.breaker.state is not BreakerState.CLOSED:
+                continue
+            if await guard.attempt(_preparing(readable)):
+                reader = readable.sync_reader()
+                if reader is not None:
+                    await asyncio.to_thread(reader.prime)
 
     def read(self, keys: Sequence[str], companion: str) -> BlockingRead | None:
         """Read ``keys`` (storage keys), each with its current ``companion``, in this thread.
@@ -83,6 +111,16 @@ class BlockingReads:
         """
         if self._closed:
             return None
+        with self._reading_lock:
+            self._reading += 1
+        try:
+            return self._read(keys, companion)
+        finally:
+            with self._reading_lock:
+                self._reading -= 1
+            self._last_active = perf_counter()
+
+    def _read(self, keys: Sequence[str], companion: str) -> BlockingRead | None:
         changes = self._changes()
         plan = ReadPlan(keys, self.clock.now(), tiers=self._tiers, companion=companion)
         while (step := plan.next_read()) is not None:
@@ -106,8 +144,18 @@ class BlockingReads:
     def hand_over(self, read: BlockingRead, loop: asyncio.AbstractEventLoop) -> None:
         """Record ``read``'s events on ``loop`` (the manager's), each key found counted as an
         answered call. One call from this thread; the loop runs it when next idle."""
+        self._last_active = perf_counter()  # the caller's work on the answer ended here
         loop.call_soon_threadsafe(lambda: self._record(read.plan, read.changes, calls=True))
 
     def close(self) -> None:
         """Read nothing from now on (the manager is closing its tiers)."""
         self._closed = True
+
+
+def _preparing(readable: BlockingReadable) -> Callable[[Tier], Awaitable[None]]:
+    """The guarded operation that prepares ``readable``'s blocking reader."""
+
+    def operation(_: Tier) -> Awaitable[None]:
+        return readable.prepare_reader()
+
+    return operation

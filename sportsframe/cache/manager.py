@@ -132,7 +132,13 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             if (keeper := companion_keeper(tier)) is not None
         }
         #: Copies of warm hits to the hot tier, and the change count that guards them.
-        self.promoter = Promoter(self.hot_guard, self.warm_guard, self._stats, self.grace)
+        self.promoter = Promoter(
+            self.hot_guard,
+            self.warm_guard,
+            self._stats,
+            self.grace,
+            quiet_for=lambda: self._blocking.quiet_for(),
+        )
         #: How many loads held each kind of cross-process lock (``redis``, ``advisory``, ``file``).
         self.lock_counts: dict[str, int] = {}
         self._flights: SingleFlight[Lookup] = SingleFlight()
@@ -204,6 +210,13 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         """The read plan's blocking driver, for threads outside the event loop (see
         :mod:`sportsframe.cache.blocking`); None once the manager is closed."""
         return None if self._closed else self._blocking
+
+    async def prepare(self) -> None:
+        """Open, ahead of the first read, what it would otherwise open: each tier's blocking
+        reader made ready with one connection primed (see :meth:`BlockingReads.open`).
+        Failures are left for the reads to meet."""
+        if not self._closed:
+            await self._blocking.open()
 
     async def fetch(
         self,

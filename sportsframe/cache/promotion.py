@@ -30,13 +30,20 @@ if TYPE_CHECKING:
     from sportsframe.cache.guard import TierGuard
     from sportsframe.cache.stats import CacheStats
 
-__all__ = ["PROMOTION_DELAY", "SETTLE_TIMEOUT", "Promoter"]
+__all__ = ["FOREGROUND_QUIET", "MAX_DEFER", "PROMOTION_DELAY", "SETTLE_TIMEOUT", "Promoter"]
 
 log = logging.getLogger("sportsframe.cache")
 
 #: Seconds a warm hit's copy to the hot tier waits before it starts: long enough for the event
 #: loop to go idle and let a sync caller's thread take its answer first.
 PROMOTION_DELAY = 0.001
+#: Seconds the callers' threads must have read nothing before a copy starts. A copy holds the
+#: GIL for a few milliseconds (a megabyte to frame for Redis); a script reading week after week
+#: in its own thread would wait for it in the middle of its next read, so copies wait for a gap
+#: between reads instead (at the latest, at close or before any change).
+FOREGROUND_QUIET = 0.02
+#: Seconds a copy waits for such a gap at most: a caller that never pauses still gets its copies.
+MAX_DEFER = 2.0
 #: Seconds a removal or write waits for pending copies at most (each copy has the hot tier's own
 #: timeouts; this bounds the wait even so).
 SETTLE_TIMEOUT = 5.0
@@ -50,6 +57,8 @@ class Promoter:
             tier's breaker).
         stats: the manager's current statistics (``promotions`` is counted there).
         grace: seconds an entry is kept past its expiry for stale reads.
+        quiet_for: seconds since a caller's thread last read the tiers (0.0 while one reads);
+            copies wait until it reaches :data:`FOREGROUND_QUIET`. By default, always quiet.
     """
 
     def __init__(
@@ -58,12 +67,16 @@ class Promoter:
         warm: TierGuard[Tier],
         stats: Callable[[], CacheStats],
         grace: float,
+        quiet_for: Callable[[], float] = lambda: float("inf"),
     ) -> None:
         self.hot = hot
         self.warm = warm
         self._stats = stats
         self.grace = grace
+        self._quiet_for = quiet_for
         self.closed = False
+        # Settles under way: pending copies stop waiting for a quiet moment while one is.
+        self._hurry = 0
         # The hot tier's capabilities, asked once (a protocol check costs microseconds).
         self._keeper: CompanionTier | None = companion_keeper(hot.tier)
         self._copier: Copying | None = copying(hot.tier)
@@ -117,6 +130,13 @@ class Promoter:
         # The copy's Python work (a megabyte to frame for Redis) holds the GIL: started at once,
         # it would make a sync caller, woken in its own thread, wait for it after all.
         await asyncio.sleep(PROMOTION_DELAY)
+        waited = PROMOTION_DELAY
+        while not self._hurry and not self.closed and waited < MAX_DEFER:
+            pause = FOREGROUND_QUIET - self._quiet_for()
+            if pause <= 0:
+                break
+            await asyncio.sleep(pause)
+            waited += pause
         if self.allowed(changes):
             await self.now(entry, companion)
 
@@ -132,7 +152,11 @@ class Promoter:
         loop = asyncio.get_running_loop()
         pending = [t for t in tasks if t.get_loop() is loop]
         if pending:
-            await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
+            self._hurry += 1
+            try:
+                await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
+            finally:
+                self._hurry -= 1
 
     async def now(self, entry: CacheEntry, companion: str | None = None) -> None:
         """Copy ``entry`` (and its companion, when it came with one) to the hot tier now."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sportsframe.cache.entry import CacheEntry
 
 __all__ = [
+    "PRIME_KEY",
     "BlockingReadable",
     "BlockingReader",
     "CompanionTier",
@@ -57,6 +58,10 @@ __all__ = [
     "size_bounded",
     "sql_backed",
 ]
+
+#: The key a blocking reader's priming read asks for (:meth:`BlockingReader.prime`): no entry is
+#: ever stored under it.
+PRIME_KEY = "sportsframe~prime"
 
 
 class TierUnavailable(CacheUnavailableError):  # noqa: N818 - a state, like ConnectionRefused
@@ -215,6 +220,12 @@ class BlockingReader(Protocol):
         current."""
         ...
 
+    def prime(self) -> None:
+        """Open a connection and run the read once, for no key, ahead of the first real read,
+        so that read pays neither (a session does this in the background when it is created).
+        Never raises: a failure here is left for the first read to meet."""
+        ...
+
     def close(self) -> None:
         """Release the reader's connections; it reads nothing from then on."""
         ...
@@ -227,6 +238,15 @@ class BlockingReadable(Protocol):
     def sync_reader(self) -> BlockingReader | None:
         """The tier's blocking reader (one per tier, made on first use), or None when the tier
         cannot offer one (a client handed in rather than a URL, an in-memory database)."""
+        ...
+
+    async def prepare_reader(self) -> None:
+        """Make ready on the loop what :meth:`sync_reader` needs before it can serve (the warm
+        tier checks its tables; the hot tier needs nothing).
+
+        Raises:
+            TierUnavailable: the tier is down.
+        """
         ...
 
 

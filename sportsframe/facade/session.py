@@ -111,6 +111,13 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
                 self._client = await self._open()
         return self._client
 
+    async def prepare(self) -> None:
+        """Open the cached client and make the tiers' blocking readers ready, ahead of the
+        first call (a sync :class:`~sportsframe.facade.sync.Session` does this in the
+        background when it is created, unless ``open_early`` is off)."""
+        client = await self.client()
+        await client.prepare()
+
     def _check_credentials(self) -> None:
         s = self.settings
         if s.offline or s.source == "emulator" or s.api_key is not None:

@@ -11,8 +11,10 @@ inside Jupyter's running loop.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import inspect
+import logging
 from collections.abc import Callable, Coroutine
 from time import perf_counter
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -27,12 +29,14 @@ from sportsframe.facade.provenance import Backend, Frame, attrs_of
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.shapes import DatasetMethods
 from sportsframe.facade.signatures import PolarsFrame, signature
-from sportsframe.loop import run_sync
+from sportsframe.loop import run_sync, start, wait
 from sportsframe.registry import BoundCall
 from sportsframe.registry.datasets import DATASETS, Dataset
 from sportsframe.settings import Settings
 
 __all__ = ["Session"]
+
+log = logging.getLogger("sportsframe")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,6 +57,17 @@ def _blocking(
     return call
 
 
+async def _open_early(aio: AsyncSession) -> None:
+    """:meth:`AsyncSession.prepare`, in the background: a failure is only logged (by type: no
+    secret), since the first call opens the tiers again and reports what it meets."""
+    try:
+        await aio.prepare()
+    except Exception as exc:
+        log.debug(
+            "opening the tiers early failed (%s); the first call opens them", type(exc).__name__
+        )
+
+
 def _evaluated_signature(method: Callable[..., Any]) -> inspect.Signature:
     # Types rather than their names where they can be resolved at run time (for help()).
     try:
@@ -70,6 +85,11 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
 
     def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
         self.aio = AsyncSession(settings, **kwargs)
+        # The tiers open in the background now, so that the first call finds them open: a
+        # notebook's first call comes a cell later, a script's overlaps what it does first.
+        self._opening: concurrent.futures.Future[None] | None = None
+        if self.settings.open_early:
+            self._opening = start(_open_early(self.aio))
 
     @property
     def settings(self) -> Settings:
@@ -81,8 +101,16 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
 
     def close(self) -> None:
         """Flush pending writes and close connections."""
+        self._opened()  # what is opening now is closed too
         with contextlib.suppress(RuntimeError):
             run_sync(self.aio.aclose())
+
+    def _opened(self) -> None:
+        """Wait for the background opening, if one is under way (its failure is left for the
+        call that meets it)."""
+        opening = self._opening
+        if opening is not None and not opening.done():
+            wait(opening)
 
     def __enter__(self) -> Session:
         return self
@@ -138,6 +166,7 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         and copies to Redis reach the manager through the loop, behind the answer.
         """
         aio = self.aio
+        self._opened()
         client = aio.opened
         if client is None:
             return None

@@ -320,6 +320,45 @@ async def test_sync_reader_leaves_out_the_keys_redis_does_not_hold(
         reader.read_many(["teams"], "frame-1")  # closed: nothing is known
 
 
+async def test_a_primed_sync_reader_opens_no_connection_on_its_first_read(
+    reading: tuple[RedisTier, SyncHotReader], make_entry: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis.connection
+
+    tier, reader = reading
+    entry = make_entry("player_props:2024:17:True", PAYLOAD)
+    await tier.set(entry)
+    await tier.set_companion(entry, "frame-1", b"frame 17")
+    reader.prime()
+
+    def no_socket(self: Any) -> Any:
+        raise AssertionError("the first read opened a connection")
+
+    with monkeypatch.context() as patched:  # (the fixtures' own clean-up connects again)
+        patched.setattr(redis.connection.Connection, "_connect", no_socket)
+        found = reader.read_many([entry.key], "frame-1")
+    assert bytes(found[entry.key].companion or b"") == b"frame 17"
+
+
+def test_priming_an_unreachable_server_neither_raises_nor_rests(
+    free_port: int, namespace: str, clock: ManualClock
+) -> None:
+    reader = SyncHotReader(
+        f"redis://127.0.0.1:{free_port}/0",
+        namespace=namespace,
+        clock=clock,
+        connect_timeout=0.2,
+        socket_timeout=0.2,
+    )
+    try:
+        reader.prime()
+        assert not reader.quiet  # the first real read tries at once
+        with pytest.raises(TierUnavailable, match="ConnectionError"):
+            reader.read_many(["teams"], "frame-1")
+    finally:
+        reader.close()
+
+
 def test_sync_reader_goes_quiet_after_a_failure(
     free_port: int, namespace: str, clock: ManualClock
 ) -> None:

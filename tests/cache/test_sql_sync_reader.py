@@ -322,3 +322,39 @@ def test_an_unreachable_postgres_is_tried_once_and_logged_without_the_password(
     assert hit(reader, KEY, "frame-1") is None  # resting
     assert "hunter2" not in str(caught.value) + caplog.text + repr(reader) + repr(backend)
     reader.close()
+
+
+# -- priming: a session opens the reader's connection before its first call ----------------------
+async def test_a_primed_reader_opens_no_connection_on_its_first_read(
+    sql_tier: SqlTier, make_entry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _stored(sql_tier, make_entry)
+    reader = sql_tier.sync_reader()
+    assert reader is not None
+    await asyncio.to_thread(reader.prime)
+    assert len(reader._idle) == 1
+    await asyncio.to_thread(reader.prime)  # primed already: nothing more opened
+    assert len(reader._idle) == 1
+
+    def no_connect() -> Any:
+        raise AssertionError("the first read opened a connection")
+
+    monkeypatch.setattr(reader._backend, "connect", no_connect)
+    found = await asyncio.to_thread(hit, reader, KEY, "frame-1")
+    assert found is not None
+    assert bytes(found.companion or b"") == b"frame"
+
+
+async def test_priming_a_server_that_does_not_answer_neither_raises_nor_rests(
+    postgres_url: str, pg_schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    async with _behind_a_proxy(postgres_url, pg_schema, clock, make_entry, 0.5) as (
+        proxy,
+        reader,
+    ):
+        proxy.flowing.clear()
+        await asyncio.to_thread(reader.prime)  # returns after the operation timeout
+        assert not reader.quiet  # the first real read tries at once
+        assert len(reader._idle) == 0
+        proxy.flowing.set()
+        assert await asyncio.to_thread(hit, reader, KEY, "frame-1") is not None

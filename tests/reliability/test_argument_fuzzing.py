@@ -175,6 +175,9 @@ def session(emulator: EmulatorServer, namespace: str, tmp_path: Path) -> Iterato
         home=home,
         l0_max_bytes=0,
         retries=0,
+        # The session opens no tier of its own accord: any file or request below would be the
+        # bad call's doing (tests/test_cold_start.py covers the opening at creation).
+        open_early=False,
     ) as built:
         yield built
 

@@ -27,7 +27,7 @@ from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
 from sportsframe.cache.redis.client import build_client
 from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs, pair_keys
-from sportsframe.cache.tier import TierUnavailable, error_reason
+from sportsframe.cache.tier import PRIME_KEY, TierUnavailable, error_reason
 from sportsframe.clock import Clock
 
 if TYPE_CHECKING:
@@ -126,6 +126,17 @@ class SyncHotReader:
             if entry is not None:
                 out[key] = entry
         return out
+
+    def prime(self) -> None:
+        """One connection opened and a read of no key run ahead of the first real read (see
+        :meth:`~sportsframe.cache.tier.BlockingReader.prime`); never raises."""
+        if self.quiet:
+            return
+        try:
+            self.read_many([PRIME_KEY], PRIME_KEY)
+        except TierUnavailable:
+            # The read rested the reader; let the first real read try again at once.
+            self._quiet_until = float("-inf")
 
     def close(self) -> None:
         """Close the pooled connections; the reader reads nothing from then on."""

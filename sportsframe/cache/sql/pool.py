@@ -34,11 +34,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sportsframe.cache.breaker import RESET_PERIOD
 from sportsframe.cache.entry import CacheEntry
-from sportsframe.cache.tier import TierUnavailable
+from sportsframe.cache.tier import PRIME_KEY, TierUnavailable
 from sportsframe.clock import Clock
 
 __all__ = ["AsyncBackend", "AsyncReaders", "Backend", "Idle", "SyncWarmReader"]
-
 log = logging.getLogger("sportsframe.cache")
 
 C = TypeVar("C")
@@ -343,6 +342,17 @@ class SyncWarmReader(_Policy):
             if entry is not None:
                 out[key] = entry
         return out
+
+    def prime(self) -> None:
+        """One connection opened and the hit statement run for no key, ahead of the first real
+        read (see :meth:`~sportsframe.cache.tier.BlockingReader.prime`); never raises."""
+        if self._resting() or len(self._idle):
+            return
+        try:
+            self.read_many([PRIME_KEY], PRIME_KEY)
+        except TierUnavailable:
+            # The read rested the reader; let the first real read try again at once.
+            self._quiet_until = float("-inf")
 
     def _fetch(self, params: tuple[str, str], deadline: float) -> Any | None:
         backend = self._backend

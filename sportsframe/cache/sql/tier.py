@@ -194,6 +194,11 @@ class SqlTier:
             async with self._engine.begin() as conn:
                 return await work(conn)
 
+    async def prepare_reader(self) -> None:
+        """Create (or check) the tables now, so the blocking reader may serve (it reads only a
+        tier whose tables are known to exist)."""
+        await self._prepare()
+
     async def _prepare(self) -> None:
         """Create the tables on first use (before a read on the tier's own readers)."""
         if not self._ready:

@@ -1,0 +1,93 @@
+"""A fresh session's first call, as a restarted kernel or a batch script makes it: the session
+opens its tiers in the background when it is made (``open_early``), so the first call of the
+process is read in the caller's thread like any later one, and a process whose calls all hit
+never loads the API client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pandas.testing import assert_frame_equal
+
+import sportsframe.facade.sync as session_module
+from sportsframe.emulator import EmulatorServer
+from tests.test_facade import make_session
+
+
+def _filled(emulator: EmulatorServer, namespace: str, home: Path, redis_url: str, tier: str) -> Any:
+    """Week 13's props written by another session: in Redis, or (``warm``) only in the warm
+    tier (the embedded SQLite file under ``home``)."""
+    with make_session(emulator, namespace, home, redis_url=redis_url) as writer:
+        built = writer.props(2024, 13)
+        writer.settle()
+        if tier == "warm":
+            writer.drop_hot(built.attrs["key"])
+    return built
+
+
+@pytest.mark.parametrize("tier", ["hot", "warm"])
+@pytest.mark.parametrize("open_early", [True, False])
+def test_a_new_sessions_first_hit_is_read_in_the_callers_thread(
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tier: str,
+    open_early: bool,
+) -> None:
+    built = _filled(emulator, namespace, tmp_path, redis_url, tier)
+    session = make_session(
+        emulator, namespace, tmp_path, redis_url=redis_url, open_early=open_early
+    )
+
+    def no_loop(coro: Any, timeout: float | None = None) -> Any:
+        coro.close()
+        raise AssertionError("the first call waited on the event loop")
+
+    try:
+        monkeypatch.setattr(session_module, "run_sync", no_loop)
+        if open_early:
+            first = session.props(2024, 13)
+            assert first.attrs["served_from"] == tier
+            assert_frame_equal(first, built)
+        else:  # the first call opens the tiers itself, on the loop
+            with pytest.raises(AssertionError, match="waited on the event loop"):
+                session.props(2024, 13)
+    finally:
+        monkeypatch.undo()
+        session.close()
+
+
+def test_a_process_whose_calls_all_hit_never_loads_the_api_client(
+    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    _filled(emulator, namespace, tmp_path, redis_url, "hot")
+    script = f"""
+import json, sys
+from pathlib import Path
+from sportsframe.facade.sync import Session
+with Session(source="emulator", base_url={emulator.base_url!r}, namespace={namespace!r},
+             rate_limit=1000.0, l0_max_bytes=0, redis_url_override={redis_url!r},
+             redis_host="127.0.0.1", home=Path({str(tmp_path)!r})) as session:
+    served = session.props(2024, 13).attrs["served_from"]
+print(json.dumps([served, "httpx" in sys.modules]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    served, loaded_httpx = json.loads(done.stdout.strip().splitlines()[-1])
+    assert served == "hot"
+    assert not loaded_httpx  # the API client (httpx, the limiter) is built on the first miss
