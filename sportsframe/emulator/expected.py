@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sportsframe.emulator.gamesim import FANTASY
 from sportsframe.emulator.plan import (
     DRIVES,
     FG_GOOD,
@@ -22,18 +23,8 @@ from sportsframe.emulator.plan import (
 )
 from sportsframe.emulator.statlines import player_rates
 
-__all__ = ["FANTASY", "expected_lines", "fantasy_points"]
+__all__ = ["expected_lines", "fantasy_points"]
 
-#: Standard fantasy scoring (the same weights the game lines are scored with).
-FANTASY = {
-    "PassingYards": 0.04,
-    "PassingTouchdowns": 4,
-    "PassingInterceptions": -2,
-    "RushingYards": 0.1,
-    "RushingTouchdowns": 6,
-    "ReceivingYards": 0.1,
-    "ReceivingTouchdowns": 6,
-}
 _SACK_RATE = 0.065  # sacks per pass attempt
 _INT_RATE = 0.022  # interceptions per pass attempt
 _SACK_YARDS = 7.0  # yards lost per sack

@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sportsframe.emulator.expected import fantasy_points
-from sportsframe.emulator.projections import Projections
+from sportsframe.emulator.projections import (
+    Projections,
+    defense_season_facts,
+    points_allowed_score,
+)
 from sportsframe.emulator.records import eastern, fill
 from sportsframe.emulator.sim import League
 from sportsframe.emulator.statfeeds import StatFeeds
@@ -182,16 +186,7 @@ class FantasyFeeds:
             out.append(
                 fill(
                     "FantasyDefenseSeason",
-                    {
-                        **totals,
-                        "SeasonType": SEASON_TYPE_CODE[season_type],
-                        "Season": season,
-                        "Team": t.key,
-                        "TeamID": t.team_id,
-                        "GlobalTeamID": t.team_id,
-                        "PlayerID": t.team_id,
-                        "Games": len(rows),
-                    },
+                    {**totals, **defense_season_facts(t, season, season_type, len(rows))},
                 )
             )
         return out
@@ -245,9 +240,7 @@ def _defense_counts(lines: Any, allowed: int) -> dict[str, float]:
         return float(sum(line.get(stat, 0.0) for line in lines))
 
     sacks, picks = total("Sacks"), total("Interceptions")
-    tiers = ((0, 10), (6, 7), (13, 4), (20, 1), (27, 0), (34, -1))
-    tier = next((pts for top, pts in reversed(tiers) if allowed > top), 10)
-    points = float(sacks + 2 * picks + tier)
+    points = float(sacks + 2 * picks + points_allowed_score(allowed))
     return {
         "PointsAllowed": float(allowed),
         "Sacks": sacks,

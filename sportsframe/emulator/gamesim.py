@@ -29,6 +29,7 @@ __all__ = [
     "CARRY_SHAPE",
     "CARRY_SHIFT",
     "CATCH_SHAPE",
+    "FANTASY",
     "FORM_SPREAD",
     "GameResult",
     "Scoreboard",
@@ -358,7 +359,9 @@ def _kicking(side: SideResult, scores: list[ScoringPlay]) -> None:
         side.lines[punter]["PuntYards"] = punts * 45 + (side.plan.team.team_id % 7) - 3
 
 
-_FANTASY = {
+#: Standard fantasy scoring: points per unit of each stat (the game lines' and the
+#: projections').
+FANTASY = {
     "PassingYards": 0.04,
     "PassingTouchdowns": 4,
     "PassingInterceptions": -2,
@@ -372,7 +375,7 @@ _FANTASY = {
 def _fantasy(side: SideResult) -> None:
     for line in side.lines.values():
         tds = line.get("RushingTouchdowns", 0.0) + line.get("ReceivingTouchdowns", 0.0)
-        points = sum(line.get(stat, 0.0) * w for stat, w in _FANTASY.items())
+        points = sum(line.get(stat, 0.0) * w for stat, w in FANTASY.items())
         line["Touchdowns"] = tds
         line["OffensiveTouchdowns"] = tds
         line["FantasyPoints"] = round(points, 2)

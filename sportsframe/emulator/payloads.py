@@ -7,7 +7,7 @@ agree across endpoints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -24,7 +24,7 @@ from sportsframe.emulator.statfeeds import StatFeeds
 from sportsframe.emulator.world import GAME_LENGTH, SEASON_TYPE_CODE, Game, Player, World
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["Payloads"]
+__all__ = ["Payloads", "depth_chart"]
 
 # Typical build by position: (height in inches, weight in pounds).
 _BUILD = {
@@ -34,6 +34,36 @@ _BUILD = {
     "LS": (74, 240),
 }  # fmt: skip
 _NEWS_KEPT = 40
+
+
+def depth_chart(
+    model: str, team: Team, ranked: Iterable[tuple[Player, int, int]], updated: str
+) -> dict[str, Any]:
+    """A team's depth chart: its ``ranked`` players (each with his record's id and his depth
+    order) as ``model`` records, in offence, defence and special-teams units."""
+    units: dict[str, list[dict[str, Any]]] = {"OFF": [], "DEF": [], "ST": []}
+    for p, record_id, order in ranked:
+        units[p.category].append(
+            fill(
+                model,
+                {
+                    f"{model}ID": record_id,
+                    "TeamID": team.team_id,
+                    "PlayerID": p.player_id,
+                    "Name": p.name,
+                    "PositionCategory": p.category,
+                    "Position": p.position,
+                    "DepthOrder": order,
+                    "Updated": updated,
+                },
+            )
+        )
+    return {
+        "TeamID": team.team_id,
+        "Offense": units["OFF"],
+        "Defense": units["DEF"],
+        "SpecialTeams": units["ST"],
+    }
 
 
 class Payloads:
@@ -265,31 +295,8 @@ class Payloads:
         out = []
         updated = eastern(self.world.now - timedelta(days=1))
         for team in TEAMS:
-            units: dict[str, list[dict[str, Any]]] = {"OFF": [], "DEF": [], "ST": []}
-            for p, order in self.depth(team):
-                units[p.category].append(
-                    fill(
-                        "DepthChart",
-                        {
-                            "DepthChartID": p.player_id,
-                            "TeamID": team.team_id,
-                            "PlayerID": p.player_id,
-                            "Name": p.name,
-                            "PositionCategory": p.category,
-                            "Position": p.position,
-                            "DepthOrder": order,
-                            "Updated": updated,
-                        },
-                    )
-                )
-            out.append(
-                {
-                    "TeamID": team.team_id,
-                    "Offense": units["OFF"],
-                    "Defense": units["DEF"],
-                    "SpecialTeams": units["ST"],
-                }
-            )
+            ranked = ((p, p.player_id, order) for p, order in self.depth(team))
+            out.append(depth_chart("DepthChart", team, ranked, updated))
         return out
 
     # -- games ---------------------------------------------------------------------------

@@ -12,15 +12,16 @@ are the injury moves of the league's reports: a player ruled out goes on the rep
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sportsframe.emulator.injuries import InjuryNote
-from sportsframe.emulator.payloads import Payloads
+from sportsframe.emulator.payloads import Payloads, depth_chart
 from sportsframe.emulator.projections import Projections
 from sportsframe.emulator.records import eastern, fill, models
 from sportsframe.emulator.world import EASTERN, FIRST, LAST, Player, stream
-from sportsframe.league import TEAMS
+from sportsframe.league import TEAMS, Team
 
 __all__ = ["PRO_BOWL", "REFEREES", "People"]
 
@@ -113,40 +114,19 @@ class People:
         availability = self.p.league.availability(season, season_type)
         talent = self.p.league.talent(season)
         updated = eastern(min(self.world.now, min(g.kickoff for g in games)) - timedelta(days=1))
-        out = []
-        for team in TEAMS:
+
+        def ranked(team: Team) -> Iterator[tuple[Player, int, int]]:
+            """The team's active players in depth order, ranked within their positions."""
             out_now = availability.out(week, team.key)
-            units: dict[str, list[dict[str, Any]]] = {"OFF": [], "DEF": [], "ST": []}
             rank: dict[str, int] = {}
             for t in talent.depth_chart(team.key):
                 p = t.player
                 if p.player_id in out_now:
                     continue
                 rank[p.position] = rank.get(p.position, 0) + 1
-                units[p.category].append(
-                    fill(
-                        "DepthChartWeekly",
-                        {
-                            "DepthChartWeeklyID": week * 1000000 + p.player_id,
-                            "TeamID": team.team_id,
-                            "PlayerID": p.player_id,
-                            "Name": p.name,
-                            "PositionCategory": p.category,
-                            "Position": p.position,
-                            "DepthOrder": rank[p.position],
-                            "Updated": updated,
-                        },
-                    )
-                )
-            out.append(
-                {
-                    "TeamID": team.team_id,
-                    "Offense": units["OFF"],
-                    "Defense": units["DEF"],
-                    "SpecialTeams": units["ST"],
-                }
-            )
-        return out
+                yield p, week * 1000000 + p.player_id, rank[p.position]
+
+        return [depth_chart("DepthChartWeekly", team, ranked(team), updated) for team in TEAMS]
 
     # -- honours -------------------------------------------------------------------------------
     def pro_bowlers(self, season: int) -> list[dict[str, Any]]:

@@ -21,12 +21,24 @@ from sportsframe.emulator.injuries import Availability
 from sportsframe.emulator.plan import GamePlan, plan_game
 from sportsframe.emulator.records import eastern, fill
 from sportsframe.emulator.sim import League
-from sportsframe.emulator.statfeeds import LINE_POSITIONS, StatFeeds, player_game_id
-from sportsframe.emulator.statlines import PLAYER_COUNTS, player_rates, sum_lines
+from sportsframe.emulator.statfeeds import (
+    LINE_POSITIONS,
+    StatFeeds,
+    player_season_facts,
+    season_players,
+)
+from sportsframe.emulator.statlines import player_rates
 from sportsframe.emulator.world import SEASON_TYPE_CODE, Game, Player, World
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["DEFENSE", "PROJECTED_AHEAD", "Projections", "dfs_salaries"]
+__all__ = [
+    "DEFENSE",
+    "PROJECTED_AHEAD",
+    "Projections",
+    "defense_season_facts",
+    "dfs_salaries",
+    "points_allowed_score",
+]
 
 #: How far ahead of now a week's projections (and DFS slates) are published.
 PROJECTED_AHEAD = timedelta(days=8)
@@ -42,6 +54,30 @@ def dfs_salaries(line: dict[str, float]) -> dict[str, int]:
         "DraftKingsSalary": int(min(max(3000 + 330 * ppr, 3000), 9800) // 100 * 100),
         "FanDuelSalary": int(min(max(4500 + 400 * half, 4500), 10500) // 100 * 100),
         "YahooSalary": int(min(max(10 + 1.3 * half, 10), 50)),
+    }
+
+
+#: Standard DST points by points allowed: the points of the first row whose count the points
+#: allowed exceed (a shutout scores 10).
+_POINTS_ALLOWED = ((34, -1), (27, 0), (20, 1), (13, 4), (6, 7), (0, 10))
+
+
+def points_allowed_score(allowed: float) -> int:
+    """A defence's standard fantasy points for the points it allowed."""
+    return next((pts for top, pts in _POINTS_ALLOWED if allowed > top), 10)
+
+
+def defense_season_facts(team: Team, season: int, season_type: str, games: int) -> dict[str, Any]:
+    """The fields that name a team's defence in a season record (its fantasy stats' and its
+    projection's alike), with the ``games`` it played."""
+    return {
+        "SeasonType": SEASON_TYPE_CODE[season_type],
+        "Season": season,
+        "Team": team.key,
+        "TeamID": team.team_id,
+        "GlobalTeamID": team.team_id,
+        "PlayerID": team.team_id,
+        "Games": games,
     }
 
 
@@ -78,7 +114,6 @@ class Projections:
 
     # -- players by game ---------------------------------------------------------------------
     def _player_game(self, g: Game, p: Player, line: dict[str, float], plan: GamePlan) -> Any:
-        note = self.league.availability(g.season, g.season_type).note(g.week, p)
         side = plan.home if p.team.key == g.home.key else plan.away
         return fill(
             "PlayerGameProjection",
@@ -86,23 +121,10 @@ class Projections:
                 **self.stats.identity(g, p.team),
                 **line,
                 **dfs_salaries(line),
-                "PlayerGameID": player_game_id(g, p),
-                "PlayerID": p.player_id,
-                "GameDate": eastern(g.kickoff),
-                "Number": p.number,
-                "Name": p.name,
-                "ShortName": f"{p.first_name[0]}. {p.last_name}",
-                "Position": p.position,
-                "PositionCategory": p.category,
-                "FantasyPosition": p.position,
+                **self.stats.player_in_game(g, p, p.player_id in side.starters()),
                 "DraftKingsPosition": p.position,
                 "FanDuelPosition": p.position,
                 "YahooPosition": p.position,
-                "Activated": 1,
-                "Played": 1,
-                "Started": int(p.player_id in side.starters()),
-                "InjuryStatus": note.status if note is not None else None,
-                "InjuryBodyPart": note.body_part if note is not None else None,
                 "IsGameOver": False,
                 "Updated": eastern(min(self.world.now, g.kickoff)),
                 "ScoringDetails": [],
@@ -195,11 +217,7 @@ class Projections:
         for t in TEAMS if planned else ():
             if team is not None and t.key != team:
                 continue
-            for p in self.world.roster(t.key):
-                if p.position not in LINE_POSITIONS:
-                    continue
-                played = games.get(p.player_id, [])
-                totals = sum_lines(played, PLAYER_COUNTS)
+            for p, played, totals in season_players(self.world.roster(t.key), games):
                 out.append(
                     fill(
                         "PlayerSeasonProjection",
@@ -207,21 +225,7 @@ class Projections:
                             **totals,
                             **player_rates(totals),
                             **fantasy_points(totals),
-                            "PlayerSeasonID": season * 100000 + p.player_id,
-                            "PlayerID": p.player_id,
-                            "SeasonType": SEASON_TYPE_CODE[season_type],
-                            "Season": season,
-                            "Team": t.key,
-                            "TeamID": t.team_id,
-                            "GlobalTeamID": t.team_id,
-                            "Number": p.number,
-                            "Name": p.name,
-                            "Position": p.position,
-                            "PositionCategory": p.category,
-                            "FantasyPosition": p.position,
-                            "Activated": len(played),
-                            "Played": len(played),
-                            "ScoringDetails": [],
+                            **player_season_facts(p, t, season, season_type, played),
                         },
                     )
                 )
@@ -247,16 +251,7 @@ class Projections:
             out.append(
                 fill(
                     "FantasyDefenseSeasonProjection",
-                    {
-                        **totals,
-                        "SeasonType": SEASON_TYPE_CODE[season_type],
-                        "Season": season,
-                        "Team": t.key,
-                        "TeamID": t.team_id,
-                        "GlobalTeamID": t.team_id,
-                        "PlayerID": t.team_id,
-                        "Games": len(rows),
-                    },
+                    {**totals, **defense_season_facts(t, season, season_type, len(rows))},
                 )
             )
         return out
@@ -273,9 +268,7 @@ def _defense_facts(
 
     sacks, picks = total(mine, "Sacks"), total(mine, "Interceptions")
     recovered = 0.6  # a league-average defence recovers about one fumble every other game
-    tiers = ((0, 10), (6, 7), (13, 4), (20, 1), (27, 0), (34, -1))
-    tier = next((pts for top, pts in reversed(tiers) if allowed > top), 10)
-    points = sacks + 2 * picks + 2 * recovered + tier
+    points = sacks + 2 * picks + 2 * recovered + points_allowed_score(allowed)
     return {
         "PointsAllowed": round(allowed, 2),
         "Sacks": sacks,

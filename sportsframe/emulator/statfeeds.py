@@ -6,7 +6,7 @@ line is the sum of its players', and a season line is the sum of the game lines 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from sportsframe.emulator.statlines import (
 from sportsframe.emulator.world import SEASON_TYPE_CODE, Game, Player, World
 from sportsframe.league import TEAMS, Team
 
-__all__ = ["LINE_POSITIONS", "StatFeeds", "player_game_id"]
+__all__ = ["LINE_POSITIONS", "StatFeeds", "player_game_id", "player_season_facts", "season_players"]
 
 #: Positions that get a player game line (linemen and long snappers have no stats to show).
 LINE_POSITIONS = frozenset({"QB", "RB", "FB", "WR", "TE", "DE", "DT", "LB", "CB", "S", "K", "P"})
@@ -36,6 +36,42 @@ def player_game_id(g: Game, p: Player) -> int:
     """A player's id in one game (his line's and his projection's): unique in the league, as
     a player id's last four digits (team and roster slot) are unique."""
     return g.score_id * 10000 + p.player_id % 10000
+
+
+def season_players(
+    roster: Iterable[Player], games: Mapping[int, list[dict[str, float]]]
+) -> Iterator[tuple[Player, int, dict[str, float]]]:
+    """The players of ``roster`` who get a season line, each with his number of games in
+    ``games`` (his game lines by player id) and the sum of their counting stats."""
+    for p in roster:
+        if p.position not in LINE_POSITIONS:
+            continue
+        played = games.get(p.player_id, [])
+        yield p, len(played), sum_lines(played, PLAYER_COUNTS)
+
+
+def player_season_facts(
+    p: Player, team: Team, season: int, season_type: str, games: int
+) -> dict[str, Any]:
+    """The fields that name a player in a season record (his stats' and his projection's
+    alike): ids, season, team, names and positions, and the ``games`` he played."""
+    return {
+        "PlayerSeasonID": season * 100000 + p.player_id,
+        "PlayerID": p.player_id,
+        "SeasonType": SEASON_TYPE_CODE[season_type],
+        "Season": season,
+        "Team": team.key,
+        "TeamID": team.team_id,
+        "GlobalTeamID": team.team_id,
+        "Number": p.number,
+        "Name": p.name,
+        "Position": p.position,
+        "PositionCategory": p.category,
+        "FantasyPosition": p.position,
+        "Activated": games,
+        "Played": games,
+        "ScoringDetails": [],
+    }
 
 
 class StatFeeds:
@@ -75,10 +111,30 @@ class StatFeeds:
         }
 
     # -- players ---------------------------------------------------------------------------
+    def player_in_game(self, g: Game, p: Player, started: bool) -> dict[str, Any]:
+        """The fields that name a player in one game and tell his part in it (his stat line's
+        and his projection's alike): ids, names, positions, started, his injury that week."""
+        note = self.league.availability(g.season, g.season_type).note(g.week, p)
+        return {
+            "PlayerGameID": player_game_id(g, p),
+            "PlayerID": p.player_id,
+            "GameDate": eastern(g.kickoff),
+            "Number": p.number,
+            "Name": p.name,
+            "ShortName": f"{p.first_name[0]}. {p.last_name}",
+            "Position": p.position,
+            "PositionCategory": p.category,
+            "FantasyPosition": p.position,
+            "Activated": 1,
+            "Played": 1,
+            "Started": int(started),
+            "InjuryStatus": note.status if note is not None else None,
+            "InjuryBodyPart": note.body_part if note is not None else None,
+        }
+
     def player_game(
         self, g: Game, p: Player, line: Mapping[str, float], started: bool
     ) -> dict[str, Any]:
-        note = self.league.availability(g.season, g.season_type).note(g.week, p)
         stats = {k: float(v) for k, v in line.items()}
         return fill(
             "PlayerGame",
@@ -86,20 +142,7 @@ class StatFeeds:
                 **self.identity(g, p.team),
                 **stats,
                 **player_rates(stats),
-                "PlayerGameID": player_game_id(g, p),
-                "PlayerID": p.player_id,
-                "GameDate": eastern(g.kickoff),
-                "Number": p.number,
-                "Name": p.name,
-                "ShortName": f"{p.first_name[0]}. {p.last_name}",
-                "Position": p.position,
-                "PositionCategory": p.category,
-                "FantasyPosition": p.position,
-                "Activated": 1,
-                "Played": 1,
-                "Started": int(started),
-                "InjuryStatus": note.status if note is not None else None,
-                "InjuryBodyPart": note.body_part if note is not None else None,
+                **self.player_in_game(g, p, started),
                 "Updated": eastern(min(self.world.now, g.kickoff + timedelta(hours=4))),
                 "ScoringDetails": [],
             },
@@ -136,33 +179,15 @@ class StatFeeds:
                     starts[pid] = starts.get(pid, 0) + int(pid in starters)
         out = []
         for team in TEAMS:
-            for p in self.world.roster(team.key):
-                if p.position not in LINE_POSITIONS:
-                    continue
-                played = games.get(p.player_id, [])
-                totals = sum_lines(played, PLAYER_COUNTS)
+            for p, played, totals in season_players(self.world.roster(team.key), games):
                 out.append(
                     fill(
                         "PlayerSeason",
                         {
                             **totals,
                             **player_rates(totals),
-                            "PlayerSeasonID": season * 100000 + p.player_id,
-                            "PlayerID": p.player_id,
-                            "SeasonType": SEASON_TYPE_CODE[season_type],
-                            "Season": season,
-                            "Team": p.team.key,
-                            "TeamID": p.team.team_id,
-                            "GlobalTeamID": p.team.team_id,
-                            "Number": p.number,
-                            "Name": p.name,
-                            "Position": p.position,
-                            "PositionCategory": p.category,
-                            "FantasyPosition": p.position,
-                            "Activated": len(played),
-                            "Played": len(played),
+                            **player_season_facts(p, p.team, season, season_type, played),
                             "Started": starts.get(p.player_id, 0),
-                            "ScoringDetails": [],
                         },
                     )
                 )

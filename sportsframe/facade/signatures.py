@@ -37,8 +37,6 @@ from sportsframe.facade.calltypes import (
     Groups,
     Ids,
     PolarsFrame,
-    R_co,
-    RL_co,
     Seasons,
     Teams,
     Weeks,
@@ -47,21 +45,14 @@ from sportsframe.facade.provenance import Backend
 from sportsframe.registry import ParamKind
 from sportsframe.registry.datasets import Dataset
 
+# The argument types are declared, and listed, in .calltypes; the session modules take the
+# frame types from here.
 __all__ = [
     "CONTROL",
     "AsyncFrame",
     "AsyncPolarsFrame",
-    "Counts",
-    "Dates",
-    "Groups",
-    "Ids",
     "Parameter",
     "PolarsFrame",
-    "RL_co",
-    "R_co",
-    "Seasons",
-    "Teams",
-    "Weeks",
     "annotation",
     "parameters",
     "shape",

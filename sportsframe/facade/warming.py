@@ -18,8 +18,8 @@ from sportsframe.registry.datasets import DATASETS, Dataset, expand
 
 if TYPE_CHECKING:
     from sportsframe.clock import Clock
+    from sportsframe.facade.calltypes import Seasons, Weeks
     from sportsframe.facade.provenance import Backend, Frame
-    from sportsframe.facade.signatures import Seasons, Weeks
     from sportsframe.registry import BoundCall
     from sportsframe.settings import Settings
 
