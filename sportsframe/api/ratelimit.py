@@ -34,7 +34,10 @@ __all__ = [
 ]
 
 #: Seconds added to the one-second window: absorbs jitter between our clock and the server's.
-DEFAULT_MARGIN = 0.08
+#: It also caps the rate a long warm-up reaches, at ``rate / (1 + margin)``: 0.08 s held it to
+#: 92.6 % of the limit; 0.04 s allows 96 % and still keeps two requests more than 0.95 s apart
+#: with 90 ms of jitter to spare (a 429 would be retried after its Retry-After anyway).
+DEFAULT_MARGIN = 0.04
 
 
 def key_fingerprint(api_key: str) -> str:

@@ -299,12 +299,14 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         """Wait until pending copies of warm hits to the hot tier are written (``key``'s only,
         when given; with or without the source prefix). See
         :meth:`~sportsframe.cache.promotion.Promoter.settle`."""
+        self._blocking.drain()  # the copies asked for by reads not recorded yet
         await self.promoter.settle(None if key is None else self.storage_key(key))
 
     # -- statistics ------------------------------------------------------------------------------
     def get_stats(self) -> dict[str, Any]:
         """The spec's shape (``hot_cache``, ``warm_cache``, ``overall``) plus latency summaries,
         breaker states, lock use and write counters. See :mod:`sportsframe.cache.stats`."""
+        self._blocking.drain()  # blocking reads handed over and not recorded yet
         snapshot = self.stats.snapshot()
         for section, guard, describe in (
             ("hot_cache", self.hot_guard, self.describe_hot),
@@ -338,6 +340,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         if self._closed:
             return
         self._closed = True
+        self._blocking.drain()  # reads handed over: counted, and their copies asked for
         if self._writing:
             await asyncio.wait(list(self._writing), timeout=SETTLE_TIMEOUT)
         await self.promoter.close()
