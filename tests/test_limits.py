@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +85,18 @@ async def test_falling_back_from_redis_keeps_the_starts_redis_granted() -> None:
     redis.failing = True
     assert limiter._local.delay() > 0.5
     assert len(limiter._local._starts) == 2
+
+
+async def test_a_start_granted_while_redis_failed_holds_back_what_redis_grants_next() -> None:
+    redis = _FlakyScriptRedis()
+    limiter = RedisRateLimiter(redis, "sftest:limit", 2.0, margin=0.1)  # type: ignore[arg-type]
+    redis.failing = True
+    await limiter.acquire()  # granted by the local window: Redis never saw it
+    redis.failing = False
+    await limiter.acquire()  # Redis grants at once (its window is empty)
+    started = time.monotonic()
+    await limiter.acquire()  # Redis would grant again; this process has two starts already
+    assert time.monotonic() - started > 0.9
 
 
 WORKER = """

@@ -149,10 +149,11 @@ class RedisRateLimiter:
                 await self._local.acquire()
                 return
             if wait_ms <= 0:
-                # The local window records every start Redis granted too: a fall back to it
-                # (Redis down, its pool exhausted) then still counts them, so this process
-                # never goes over the limit while switching from one window to the other.
-                self._local.take()
+                # The local window holds every start of this process, Redis's grants too, and
+                # this one must fit there as well: a start granted locally while Redis failed
+                # (down, its pool exhausted, a reply too slow on a busy machine) is one Redis
+                # never saw, and would otherwise let it grant two more within the same second.
+                await self._local.acquire()
                 return
             await asyncio.sleep(wait_ms / 1000)
 

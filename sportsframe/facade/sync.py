@@ -29,7 +29,7 @@ from sportsframe.facade.provenance import Backend, Frame, attrs_of
 from sportsframe.facade.session import AsyncSession
 from sportsframe.facade.shapes import DatasetMethods
 from sportsframe.facade.signatures import PolarsFrame, signature
-from sportsframe.loop import run_sync, start, wait
+from sportsframe.loop import in_loop_thread, run_sync, start, wait
 from sportsframe.registry import BoundCall
 from sportsframe.registry.datasets import DATASETS, Dataset
 from sportsframe.settings import Settings
@@ -109,7 +109,8 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         """Wait for the background opening, if one is under way (its failure is left for the
         call that meets it)."""
         opening = self._opening
-        if opening is not None and not opening.done():
+        # (On the loop's own thread the opening could never finish: run_sync refuses that.)
+        if opening is not None and not opening.done() and not in_loop_thread():
             wait(opening)
 
     def __enter__(self) -> Session:
