@@ -1,6 +1,7 @@
 """Cross-process single-flight: four processes started together ask for the same cold props
 week; the emulator (latency ~300 ms, so the processes really overlap) sees each upstream path
-once. Run with the Redis lock, and with Redis unreachable (PostgreSQL advisory lock)."""
+once. Run with the Redis lock (on one server, and on a three-node Redis Cluster configured with
+``REDIS_CLUSTER=true``), and with Redis unreachable (PostgreSQL advisory lock)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ async def _work(conf: dict[str, Any], barrier: Any, results: Any) -> None:
     from sportsframe.settings import Settings
 
     settings = Settings(**conf["settings"])
-    if conf["mode"] == "redis":
+    if conf["mode"] == "redis":  # the hot tier from REDIS_URL and REDIS_CLUSTER
         manager = CacheManager(
             settings,
-            hot=RedisTier(conf["redis_url"], namespace=settings.namespace, clock=SYSTEM_CLOCK),
+            hot=RedisTier.from_settings(settings, clock=SYSTEM_CLOCK),
             warm=SqlTier(conf["postgres_url"], clock=SYSTEM_CLOCK, schema=conf["schema"]),
             source=settings.source,
         )
@@ -112,30 +113,38 @@ def _assert_each_path_once(server: EmulatorServer, sizes: list[int]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["server", "cluster"])
 async def test_four_processes_share_one_flight_through_redis(
+    kind: str,
+    request: pytest.FixtureRequest,
     slow_emulator: EmulatorServer,
     tmp_path: Path,
     namespace: str,
-    redis_url: str,
     postgres_url: str,
     schema: str,
 ) -> None:
+    from redis.asyncio import Redis, RedisCluster
+
+    cluster = kind == "cluster"
+    fixture = "redis_cluster" if cluster else "redis_url"
+    url = request.getfixturevalue(fixture)
+    redis_url: str = url.url if cluster else url
+    settings = _settings(
+        slow_emulator, tmp_path, namespace, redis_url_override=redis_url, redis_cluster=cluster
+    )
     conf = {
         "mode": "redis",
-        "settings": _settings(slow_emulator, tmp_path, namespace, redis_host=""),
-        "redis_url": redis_url,
+        "settings": settings,
         "postgres_url": postgres_url,
         "schema": schema,
     }
     try:
         out = await asyncio.to_thread(_run, conf)
     finally:
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(redis_url)
-        keys = [k async for k in client.scan_iter(match=f"{namespace}*")]
-        if keys:
-            await client.delete(*keys)
+        # Entries, locks and the limiter's windows: on a cluster, each key on its own node.
+        client = RedisCluster.from_url(redis_url) if cluster else Redis.from_url(redis_url)
+        async for key in client.scan_iter(match=f"{namespace}*"):
+            await client.delete(key)
         await client.aclose()
     assert [error for *_, error in out] == [None] * PROCESSES
     _assert_each_path_once(slow_emulator, [size for size, *_ in out])

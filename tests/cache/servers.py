@@ -132,6 +132,35 @@ class OwnCluster:
             proc.wait()
         self.procs = []
 
+    def reset_stats(self) -> None:
+        """Zero every node's command statistics (``CONFIG RESETSTAT``), so that a test counts
+        the commands its own client sends from here on."""
+        import redis
+
+        for port in self.ports:
+            with redis.Redis(port=port, socket_timeout=5) as node:
+                node.config_resetstat()
+
+    def calls(self, command: str) -> int:
+        """How many times the nodes together ran ``command`` since :meth:`reset_stats` (its
+        ``INFO commandstats`` calls, summed)."""
+        import redis
+
+        total = 0
+        for port in self.ports:
+            with redis.Redis(port=port, socket_timeout=5) as node:
+                stats = node.info("commandstats")
+            total += int(stats.get(f"cmdstat_{command.lower()}", {}).get("calls", 0))
+        return total
+
+    def load_script(self, script: str) -> None:
+        """``SCRIPT LOAD`` on every node, so that an EVALSHA anywhere runs at its first call."""
+        import redis
+
+        for port in self.ports:
+            with redis.Redis(port=port, socket_timeout=5) as node:
+                node.script_load(script)
+
 
 def _wait_for_pong(port: int) -> None:
     deadline = time.monotonic() + 10

@@ -16,17 +16,21 @@ from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.redis.client import CONNECT_TIMEOUT, READ_CHUNK, build_client
 from sportsframe.cache.redis.layout import (
     COMPANION_STAMP_BYTES,
+    TAG_CHARS,
+    KeyLayout,
     companion_key,
     companion_match,
     current_companion,
     entry_prefix,
+    hash_tag,
     namespace_of,
     px_ms,
     stamp,
 )
-from sportsframe.cache.redis.pairs import entry_with_companion, pair_keys
+from sportsframe.cache.redis.pairs import entry_with_companion
 from sportsframe.clock import ManualClock
-from sportsframe.registry.glob import matches
+from sportsframe.errors import ConfigurationError
+from sportsframe.registry.glob import escape, matches
 
 Make = Callable[..., CacheEntry]
 PAYLOAD = [{"PlayerID": 1, "Outcomes": [{"Value": 1.5}]}]
@@ -39,7 +43,11 @@ def test_keys_of_entries_and_companions() -> None:
     ckey = companion_key(namespace, "frame-odds-1", "odds:2024:18")
     assert ckey == "sftest:v1#frame-odds-1:odds:2024:18"
     assert not ckey.startswith(entry_prefix(namespace))  # outside what SCAN-based ops walk
-    assert pair_keys(namespace, "frame-1", ["a", "b"]) == [
+    layout = KeyLayout(namespace)
+    assert layout.entry("odds:2024:18") == "sftest:v1:odds:2024:18"
+    assert layout.companion("frame-odds-1", "odds:2024:18") == ckey
+    assert layout.public(b"sftest:v1:odds:2024:18") == "odds:2024:18"
+    assert layout.pair("frame-1", ["a", "b"]) == [
         "sftest:v1:a",
         "sftest:v1#frame-1:a",
         "sftest:v1:b",
@@ -54,6 +62,49 @@ def test_companion_match_finds_companions_of_any_name_and_no_entries() -> None:
     assert not matches(match, "sf[x]:odds:2024:18")
     assert not matches(match, "sfx#frame-odds-1:odds:2024:18")
     assert not matches(match, "sf[x]#frame-odds-1:teams:2024")
+
+
+#: Public keys a cluster must place: braces (which would set a tag of their own), unicode, ':'
+#: and glob characters, the empty key.
+ODD_KEYS = [
+    "odds:2024:18",
+    "{odds}:2024",
+    "a}b{c",
+    "{}",
+    "}",
+    "☃:é:𝄞",
+    "props:*:[a-z]?\\",
+    "",
+]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_on_a_cluster_an_entry_and_its_companions_share_one_tag(key: str) -> None:
+    layout = KeyLayout("sftest:v1", cluster=True)
+    tag = hash_tag(key)
+    assert len(tag) == TAG_CHARS
+    assert not set(tag) & set("{}")
+    entry = layout.entry(key)
+    assert entry == f"sftest:v1:{{{tag}}}{key}"
+    assert layout.companion("frame-odds-1", key) == f"sftest:v1#frame-odds-1:{{{tag}}}{key}"
+    assert layout.pair("frame-1", [key]) == [entry, layout.companion("frame-1", key)]
+    assert layout.public(entry) == key
+    assert layout.public(entry.encode()) == key
+    # SCAN patterns: the key's own (escaped) glob finds its entry and companions, no other's.
+    assert matches(layout.entry_match(escape(key)), entry)
+    assert matches(layout.entry_match("*"), entry)
+    assert not matches(layout.entry_match(escape(key)), layout.entry(key + "x"))
+    assert not matches(layout.entry_match("*"), layout.companion("frame-1", key))
+    assert matches(layout.companion_match(escape(key)), layout.companion("frame-1", key))
+    assert not matches(layout.companion_match("*"), entry)
+    assert not matches(layout.companion_match(escape(key)), layout.companion("f", key + "x"))
+
+
+def test_a_cluster_refuses_a_namespace_with_a_brace() -> None:
+    assert KeyLayout("sf{x}").entry("k") == "sf{x}:k"  # one server: no tags, no harm
+    for namespace in ("sf{x}", "sf{", "sf}"):
+        with pytest.raises(ConfigurationError, match="braces"):
+            KeyLayout(namespace, cluster=True)
 
 
 def test_a_companion_is_current_only_for_the_entry_it_was_stamped_for(

@@ -1,6 +1,7 @@
-"""Any cache key round-trips through the cache manager over the real Redis and PostgreSQL: unicode,
-``:``, the glob characters ``* ? [ ] \\``, and keys longer than the warm tier's 255-character
-``key`` column, which both tiers store under the same stable digest form (see
+"""Any cache key round-trips through the cache manager over the real Redis (one server, and a
+three-node Redis Cluster, where keys carry a hash tag) and PostgreSQL: unicode, ``:``, braces,
+the glob characters ``* ? [ ] \\``, and keys longer than the warm tier's 255-character ``key``
+column, which both tiers store under the same stable digest form (see
 :mod:`sportsframe.cache.longkeys`), and which invalidation still reaches.
 """
 
@@ -30,7 +31,9 @@ EXAMPLES = 500
 _chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 _pieces = st.one_of(
     st.text(_chars, min_size=1, max_size=12),
-    st.sampled_from([":", "*", "?", "[", "]", "\\", "[a-z]", "\\*", "é", "☃", "𝄞", " "]),
+    st.sampled_from(
+        [":", "*", "?", "[", "]", "\\", "[a-z]", "\\*", "é", "☃", "𝄞", " ", "{", "}", "{a}"]
+    ),
 )
 keys = st.one_of(
     st.lists(_pieces, min_size=1, max_size=8).map("".join),
@@ -44,11 +47,11 @@ class Tiers:
     """A manager over the real Redis and PostgreSQL, on a loop of its own."""
 
     def __init__(self, runner: asyncio.Runner, redis_url: str, pg_url: str, schema: str,
-                 namespace: str, home: Path) -> None:  # fmt: skip
+                 namespace: str, home: Path, cluster: bool) -> None:  # fmt: skip
         self.runner = runner
         self.clock = ManualClock()
         cfg = Settings(namespace=namespace, home=home, redis_host="", source="emulator")
-        self.hot = RedisTier(redis_url, namespace=namespace, clock=self.clock)
+        self.hot = RedisTier(redis_url, namespace=namespace, clock=self.clock, cluster=cluster)
         self.warm = SqlTier(pg_url, clock=self.clock, schema=schema)
         self.manager = CacheManager(
             cfg, hot=self.hot, warm=self.warm, clock=self.clock, source="emulator"
@@ -64,12 +67,18 @@ class Tiers:
         self.run(self.warm.close())
 
 
-@pytest.fixture
+@pytest.fixture(params=["server", "cluster"])
 def tiers(
-    redis_url: str, postgres_url: str, schema: str, namespace: str, tmp_path: Path
+    request: pytest.FixtureRequest, postgres_url: str, schema: str, namespace: str, tmp_path: Path
 ) -> Iterator[Tiers]:
+    """The manager over PostgreSQL and Redis: the shared server, then the three-node cluster."""
+    cluster = request.param == "cluster"
+    if cluster:
+        redis_url = request.getfixturevalue("redis_cluster").url
+    else:
+        redis_url = request.getfixturevalue("redis_url")
     with asyncio.Runner() as runner:
-        built = Tiers(runner, redis_url, postgres_url, schema, namespace, tmp_path)
+        built = Tiers(runner, redis_url, postgres_url, schema, namespace, tmp_path, cluster)
         try:
             yield built
         finally:

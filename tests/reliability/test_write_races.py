@@ -1,6 +1,8 @@
 """Write races: a copy to the hot tier (a warm hit promoted, written behind the answer) never
-replaces a newer entry, on the in-process tier and on real Redis, and across two processes
-whatever the order of the refresh and the copy (forced with events, never left to luck)."""
+replaces a newer entry, on the in-process tier, on real Redis and on a three-node Redis Cluster,
+and across two processes whatever the order of the refresh and the copy (forced with events,
+never left to luck), on the server and on the cluster. An entry and its companion are copied in
+one script call on the cluster too (their keys share a hash tag)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sportsframe.cache.redis.copies import COPY_SCRIPT
 from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.tier import copying
 from sportsframe.clock import ManualClock
-from tests.cache.servers import OwnRedis
+from tests.cache.servers import OwnCluster, OwnRedis
 
 KEY = "player_props:2024:18:True"
 T0 = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
@@ -120,14 +122,13 @@ async def test_a_write_through_replaces_a_newer_entry(tier: Copier, clock: Manua
 async def test_a_companion_is_copied_only_with_its_entry(
     kind: str, request: pytest.FixtureRequest, clock: ManualClock, namespace: str
 ) -> None:
-    # One script call on a server; on a cluster (entry and companion in different slots) two,
-    # the companion only once its entry was written.
+    # One script call, on a server and on a cluster (where the two keys share one slot).
     tier = _redis(request, kind, namespace, clock)
     try:
         newer, older = _entry(2, clock.now()), _entry(1, clock.now() - timedelta(seconds=30))
         await tier.set(newer, grace=GRACE)  # written through: no companion
         assert not await tier.copy(older, grace=GRACE, companion=(FRAME, b"frame-1"))
-        assert await tier.client.exists(f"{namespace}#{FRAME}:{KEY}") == 0  # none written
+        assert await tier.client.exists(tier.layout.companion(FRAME, KEY)) == 0  # none written
         assert await tier.copy(newer, grace=GRACE, companion=(FRAME, b"frame-2"))
         assert not await tier.copy(older, grace=GRACE, companion=(FRAME, b"frame-1"))
         found = await tier.get_with_companion(KEY, FRAME)
@@ -135,6 +136,28 @@ async def test_a_companion_is_copied_only_with_its_entry(
         assert found.created_at == newer.created_at
         assert found.companion is not None
         assert bytes(found.companion) == b"frame-2"
+    finally:
+        await tier.invalidate("*")
+        await tier.close()
+
+
+async def test_on_a_cluster_a_copy_with_its_companion_is_one_script_call(
+    redis_cluster: OwnCluster, clock: ManualClock, namespace: str
+) -> None:
+    tier = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True)
+    try:
+        await tier.ping()  # the client learns the slots before the count starts
+        redis_cluster.load_script(COPY_SCRIPT)
+        redis_cluster.reset_stats()
+        assert await tier.copy(_entry(1, clock.now()), grace=GRACE, companion=(FRAME, b"frame-1"))
+        # One EVALSHA, atomic over both keys. (The nodes count the commands a script runs too:
+        # its GETRANGE of each key's stamp and its SET of each.)
+        names = ("evalsha", "eval", "getrange", "set")
+        calls = {name: redis_cluster.calls(name) for name in names}
+        assert calls == {"evalsha": 1, "eval": 0, "getrange": 2, "set": 2}
+        found = await tier.get_with_companion(KEY, FRAME)
+        assert found is not None
+        assert bytes(found.companion or b"") == b"frame-1"
     finally:
         await tier.invalidate("*")
         await tier.close()
@@ -217,7 +240,9 @@ async def _race(role: str, conf: dict[str, Any], events: dict[str, Any]) -> None
     from sportsframe.cache.tier import Tier
 
     clock = ManualClock(T0 + timedelta(seconds=60))
-    tier = RedisTier(conf["redis_url"], namespace=conf["namespace"], clock=clock)
+    tier = RedisTier(
+        conf["redis_url"], namespace=conf["namespace"], clock=clock, cluster=conf["cluster"]
+    )
     stats = CacheStats(clock)
     hot: TierGuard[Tier] = TierGuard("hot", tier, CircuitBreaker("hot", clock=clock), lambda: stats)
     warm: TierGuard[Tier] = TierGuard(
@@ -254,17 +279,29 @@ async def _race(role: str, conf: dict[str, Any], events: dict[str, Any]) -> None
         await tier.close()
 
 
+@pytest.mark.parametrize("kind", ["redis", "cluster"])
 @pytest.mark.parametrize(
     ("order", "refresh"),
     [("refresh-first", "write"), ("copy-first", "write"), ("refresh-first", "copy")],
 )
 async def test_two_processes_leave_the_newer_entry_whatever_the_order(
-    order: str, refresh: str, namespace: str, redis_url: str
+    order: str, refresh: str, kind: str, namespace: str, request: pytest.FixtureRequest
 ) -> None:
+    cluster = kind == "cluster"
+    if cluster:
+        redis_url = request.getfixturevalue("redis_cluster").url
+    else:
+        redis_url = request.getfixturevalue("redis_url")
     ctx = mp.get_context("spawn")
     events = {name: ctx.Event() for name in ("read", "refreshed", "copied")}
     results = ctx.Queue()
-    conf = {"redis_url": redis_url, "namespace": namespace, "order": order, "refresh": refresh}
+    conf = {
+        "redis_url": redis_url,
+        "cluster": cluster,
+        "namespace": namespace,
+        "order": order,
+        "refresh": refresh,
+    }
     procs = [
         ctx.Process(target=_racer, args=(role, conf, events, results))
         for role in ("copier", "refresher")
@@ -278,7 +315,7 @@ async def test_two_processes_leave_the_newer_entry_whatever_the_order(
             proc.join(timeout=30)
     assert reports == {"copier": None, "refresher": None}
     clock = ManualClock(T0 + timedelta(seconds=60))
-    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock, cluster=cluster)
     try:
         found = await tier.get_with_companion(KEY, FRAME)
         assert _version(found) == 2

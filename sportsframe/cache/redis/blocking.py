@@ -26,7 +26,8 @@ from redis.exceptions import RedisClusterException, RedisError
 from sportsframe.cache import codec
 from sportsframe.cache.breaker import RESET_PERIOD
 from sportsframe.cache.redis.client import build_client
-from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs, pair_keys
+from sportsframe.cache.redis.layout import KeyLayout
+from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs
 from sportsframe.cache.tier import PRIME_KEY, TierUnavailable, error_reason
 from sportsframe.clock import Clock
 
@@ -63,6 +64,7 @@ class SyncHotReader:
         self.namespace = namespace
         self.clock = clock
         self.cluster = cluster
+        self._layout = KeyLayout(namespace, cluster)
         self._url = url
         self._timeouts = (connect_timeout, socket_timeout)
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
@@ -106,9 +108,8 @@ class SyncHotReader:
         if self.quiet:
             raise TierUnavailable("hot", "resting after a failure")
         try:
-            values = fetch_pairs(
-                self._connect(), pair_keys(self.namespace, companion, keys), self.cluster
-            )
+            names = self._layout.pair(companion, keys)
+            values = fetch_pairs(self._connect(), names, self.cluster)
         except (RedisError, RedisClusterException, OSError) as exc:
             # RedisClusterException (slots not covered, no reachable seed) is not a RedisError.
             self._quiet_until = self.clock.monotonic() + RESET_PERIOD

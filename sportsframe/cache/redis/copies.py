@@ -8,10 +8,11 @@ grace window. So a copy runs :data:`COPY_SCRIPT`: it reads the 12-byte stamp hel
 GETRANGE, never the whole value, and writes only when nothing is held, the held value carries no
 stamp, or its ``created_at`` is not newer than the copy's.
 
-An entry and its companion go in one call on a single server: the companion is written only if
-its entry was (and its own stamp is not newer), atomically. A Redis Cluster keeps the two in
-different slots (no hash tags, so no key names changed), and a script may only touch keys of one
-slot: there the companion is a second call, after its entry was written. The script is sent by
+An entry and its companion go in one call: the companion is written only if its entry was (and
+its own stamp is not newer), atomically. A script may touch the keys of one slot only; on a Redis
+Cluster the key layout gives an entry and its companions one hash tag, so one slot
+(:class:`~sportsframe.cache.redis.layout.KeyLayout`), and the call is the same as on one server.
+The script is sent by
 its SHA1 (EVALSHA), and in full (EVAL, which caches it again) only when the server answers that
 it does not know it (a restart, ``SCRIPT FLUSH``).
 """
@@ -108,23 +109,14 @@ async def copy_entry(
     entry: CacheEntry,
     px: int,
     companion: Beside | None = None,
-    *,
-    cluster: bool = False,
 ) -> bool:
     """Copy ``entry`` to ``rkey`` and, only if that was written, its ``companion`` (its Redis
-    key and data): one script call, or two on a ``cluster``. True when the entry was written."""
+    key, in ``rkey``'s slot, and data), in one script call. True when the entry was written."""
     copies = [entry_copy(rkey, entry, px)]
     if companion is not None:
         head = stamp(entry.created_at)
         copies.append((companion[0], b"".join((head, companion[1])), px, head, HEAD))
-    if not cluster:
-        return await copy_one(client, copies)
-    # A script touches one slot of a cluster: the entry first, its companion once it is written.
-    if not await copy_one(client, copies[:1]):
-        return False
-    if companion is not None:
-        await copy_one(client, copies[1:])
-    return True
+    return await copy_one(client, copies)
 
 
 def _unknown(exc: BaseException) -> bool:

@@ -1,11 +1,25 @@
 """Where the hot tier keeps things in Redis: key names, the companion stamp, PX milliseconds.
 
-Pure functions, no client. An entry lives under ``{namespace}:{public key}``; its companions
-(values derived from it, see :class:`~sportsframe.cache.tier.CompanionTier`) under
-``{namespace}#{companion}:{public key}``, outside the ``{namespace}:`` keyspace that SCAN-based
-operations walk. A companion's value starts with a 12-byte stamp (``SFC1`` + the entry's
-``created_at`` in microseconds) that a read compares with the entry it returns, so a companion
-written from an older version of the entry is never served.
+No client here, only names and bytes. On one server an entry lives under
+``{namespace}:{public key}``; its companions (values derived from it, see
+:class:`~sportsframe.cache.tier.CompanionTier`) under ``{namespace}#{companion}:{public key}``,
+outside the ``{namespace}:`` keyspace that SCAN-based operations walk.
+
+On a Redis Cluster (:class:`KeyLayout` with ``cluster=True``) an entry and its companions must
+share a slot, so that they are read in one MGET and copied in one script call: there the public
+key follows a hash tag in braces, :func:`hash_tag` of the public key (eight hex digits of its
+BLAKE2b digest). ``odds:2024:18`` is stored under ``sportsframe:v1:{395cbf0a}odds:2024:18``, its
+frame under ``sportsframe:v1#frame-odds-1:{395cbf0a}odds:2024:18``, both in the slot of
+``395cbf0a``. The key's own text as the tag (``{odds:2024:18}``) would need a second form for
+keys holding a brace (Redis hashes from the first ``{`` to the first ``}`` after it) or none (an
+empty tag hashes the whole name), and two forms would make SCAN patterns ambiguous; a digest has
+a fixed length and no brace, and spreads the keys over the slots. SCAN patterns stay exact: eight
+``?`` for the tag, then the public key's glob. A namespace holding a brace would move the tag, so
+a cluster refuses one.
+
+A companion's value starts with a 12-byte stamp (``SFC1`` + the entry's ``created_at`` in
+microseconds) that a read compares with the entry it returns, so a companion written from an older
+version of the entry is never served.
 
 An entry's value is its Arrow IPC stream followed by a 12-byte *trailer* of the same form
 (``SFE1`` + ``created_at``): Arrow's stream reader stops at the end-of-stream marker, so every
@@ -16,11 +30,15 @@ before trailers existed) still reads; a copy treats it as older.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from sportsframe.errors import ConfigurationError
 from sportsframe.registry.glob import escape
 
 if TYPE_CHECKING:
@@ -29,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPANION_STAMP_BYTES",
     "ENTRY_STAMP_BYTES",
+    "TAG_CHARS",
+    "KeyLayout",
     "companion_key",
     "companion_match",
     "companion_prefix",
@@ -36,6 +56,7 @@ __all__ = [
     "entry_prefix",
     "entry_stamp",
     "entry_value",
+    "hash_tag",
     "namespace_of",
     "px_ms",
     "stamp",
@@ -76,6 +97,72 @@ def companion_match(namespace: str, pattern: str) -> str:
     """A SCAN MATCH glob for the companions, of any name, of the public keys matching
     ``pattern``."""
     return escape(f"{namespace}#") + "*:" + pattern
+
+
+#: Hex digits of the hash tag that puts a public key's values in one slot of a cluster.
+TAG_CHARS: Final = 8
+
+
+def hash_tag(key: str) -> str:
+    """The hash tag of the public key ``key`` on a cluster: :data:`TAG_CHARS` hex digits of its
+    digest (never empty, never a brace, the same for the entry and each companion)."""
+    return hashlib.blake2b(key.encode(), digest_size=TAG_CHARS // 2).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLayout:
+    """The Redis key names of one namespace's entries and companions, on one server or on a
+    cluster (see the module docstring): the one place both readers and the tier name keys.
+
+    Raises:
+        ConfigurationError: a cluster's namespace holds ``{`` or ``}`` (it would set the tag).
+    """
+
+    namespace: str
+    cluster: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cluster and any(ch in self.namespace for ch in "{}"):
+            raise ConfigurationError(
+                "on a Redis Cluster the namespace must not contain braces (they set hash tags)"
+            )
+
+    def _tagged(self, key: str) -> str:
+        # The public key behind its tag on a cluster; as it is on one server.
+        return f"{{{hash_tag(key)}}}{key}" if self.cluster else key
+
+    def entry(self, key: str) -> str:
+        """The Redis key of the entry under the public key ``key``."""
+        return entry_prefix(self.namespace) + self._tagged(key)
+
+    def companion(self, companion: str, key: str) -> str:
+        """The Redis key of ``key``'s companion named ``companion`` (in its entry's slot on a
+        cluster)."""
+        return companion_prefix(self.namespace, companion) + self._tagged(key)
+
+    def pair(self, companion: str, keys: Sequence[str]) -> list[str]:
+        """The Redis keys of ``keys`` and of their companions named ``companion``, in pairs:
+        ``[entry 0, companion 0, entry 1, companion 1, ...]``."""
+        return [name for key in keys for name in (self.entry(key), self.companion(companion, key))]
+
+    def public(self, rkey: bytes | str) -> str:
+        """The public key of the entry stored under ``rkey`` (a key :meth:`entry` made)."""
+        text = rkey.decode() if isinstance(rkey, bytes) else rkey
+        skip = len(self.namespace) + 1 + (TAG_CHARS + 2 if self.cluster else 0)
+        return text[skip:]
+
+    def _tag_match(self) -> str:
+        # Any tag: its length is fixed, so the public key's glob starts right after it.
+        return escape("{") + "?" * TAG_CHARS + escape("}") if self.cluster else ""
+
+    def entry_match(self, pattern: str) -> str:
+        """A SCAN MATCH glob for the entries whose public keys match ``pattern``."""
+        return escape(entry_prefix(self.namespace)) + self._tag_match() + pattern
+
+    def companion_match(self, pattern: str) -> str:
+        """A SCAN MATCH glob for the companions, of any name, of the public keys matching
+        ``pattern``."""
+        return companion_match(self.namespace, self._tag_match() + pattern)
 
 
 def stamp(created_at: datetime) -> bytes:

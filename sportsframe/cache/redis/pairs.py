@@ -1,5 +1,8 @@
 """Entries read together with their companions: the one round trip and the decoding of its replies.
 
+An entry and its companion are always read by one MGET, on a Redis Cluster too, where the key
+layout puts the two in one slot (:class:`~sportsframe.cache.redis.layout.KeyLayout`).
+
 Both readers of companions use this: :meth:`RedisTier.get_with_companion
 <sportsframe.cache.redis.tier.RedisTier.get_with_companion>` on the event loop (the async
 client: :func:`fetch_pairs` then returns an awaitable) and
@@ -11,11 +14,11 @@ does not decode is its own policy; :func:`entry_with_companion` raises
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, overload
 
 from sportsframe.cache.entry import entry_from_ipc
-from sportsframe.cache.redis.layout import companion_prefix, current_companion, entry_prefix
+from sportsframe.cache.redis.layout import current_companion
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,14 +30,7 @@ if TYPE_CHECKING:
 
     from sportsframe.cache.entry import CacheEntry
 
-__all__ = ["entry_with_companion", "fetch_pairs", "pair_keys"]
-
-
-def pair_keys(namespace: str, companion: str, keys: Sequence[str]) -> list[str]:
-    """The Redis keys of ``keys`` (public keys) and of their companions named ``companion``,
-    in pairs: ``[entry 0, companion 0, entry 1, companion 1, ...]``."""
-    prefix, cprefix = entry_prefix(namespace), companion_prefix(namespace, companion)
-    return [name for key in keys for name in (prefix + key, cprefix + key)]
+__all__ = ["entry_with_companion", "fetch_pairs"]
 
 
 @overload
@@ -50,14 +46,13 @@ def fetch_pairs(
 
 
 def fetch_pairs(client: Any, names: list[str], cluster: bool) -> Any:
-    """The values of ``names`` (None where absent) in one round trip: MGET, or on a cluster
-    a non-transactional pipeline of GETs (an entry and its companion may live in different
-    slots). From an async client, an awaitable of them (the caller's one await)."""
-    if cluster:
-        pipe = client.pipeline(transaction=False)
-        for name in names:
-            pipe.get(name)
-        return pipe.execute()  # resets the pipeline whether it succeeds or not
+    """The values of ``names`` (entries and companions in pairs, see :meth:`KeyLayout.pair
+    <sportsframe.cache.redis.layout.KeyLayout.pair>`; None where absent) in one round trip: one
+    MGET. A cluster's MGET reads one slot: a pair is in one (its hash tag), so one MGET; several
+    pairs are split by slot, one MGET per slot, pipelined to each node. From an async client, an
+    awaitable of them (the caller's one await)."""
+    if cluster and len(names) > 2:
+        return client.mget_nonatomic(names)
     return client.mget(names)
 
 

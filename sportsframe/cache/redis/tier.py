@@ -1,20 +1,23 @@
 """The hot tier over Redis: :class:`RedisTier`, Arrow IPC streams under namespaced keys.
 
-The value under ``{namespace}:{public key}`` is ``entry.ipc`` (one Arrow IPC stream, envelope in
+The value under ``{namespace}:{public key}`` (with a hash tag before the public key on a cluster,
+see :mod:`sportsframe.cache.redis.layout`) is ``entry.ipc`` (one Arrow IPC stream, envelope in
 its schema metadata, see :mod:`sportsframe.cache.codec`) then a 12-byte trailer stamping its
 ``created_at`` (Arrow's reader stops before it), written with ``SET ... PX`` for the entry's
 *remaining* TTL plus the stale grace window, so Redis drops it by itself once it can no longer be
 served even as stale. Expiry is judged from the envelope by the injected clock, never by the
 server's TTL. The client never uses ``decode_responses`` (that would corrupt the bytes), and every
-multi-key operation is a non-transactional pipeline or a per-node SCAN, so a Redis Cluster works
+multi-key command touches one slot (an entry and its companions, which share a hash tag on a
+cluster) or is split into a non-transactional pipeline or a per-node SCAN, so a Redis Cluster works
 as well as one server. A copy of a warm hit never replaces a newer entry
 (:mod:`sportsframe.cache.redis.copies`).
 
 Companions (values derived from an entry, see :class:`~sportsframe.cache.tier.CompanionTier`)
-are stamped values beside their entry (key layout and stamps: :mod:`sportsframe.cache.redis.
-layout`), written with the entry's own ``PX``; an entry and its companion are read in one round
-trip (:mod:`sportsframe.cache.redis.pairs`). The client is built by :mod:`sportsframe.cache.redis.
-client`; the in-process stand-in for this tier is :class:`~sportsframe.cache.memory.MemoryTier`.
+are stamped values beside their entry, in its slot on a cluster (key layout and stamps:
+:mod:`sportsframe.cache.redis.layout`), written with the entry's own ``PX``; an entry and its
+companion are read in one MGET (:mod:`sportsframe.cache.redis.pairs`). The client is built by
+:mod:`sportsframe.cache.redis.client`; the in-process stand-in for this tier is
+:class:`~sportsframe.cache.memory.MemoryTier`.
 """
 
 from __future__ import annotations
@@ -36,20 +39,11 @@ from sportsframe.cache.redis.client import (
     unavailable_errors,
 )
 from sportsframe.cache.redis.copies import Beside, copy_entry, copy_many, entry_copy
-from sportsframe.cache.redis.layout import (
-    companion_key,
-    companion_match,
-    entry_prefix,
-    entry_value,
-    namespace_of,
-    px_ms,
-    stamp,
-)
+from sportsframe.cache.redis.layout import KeyLayout, entry_value, namespace_of, px_ms, stamp
 from sportsframe.cache.redis.pairs import entry_with_companion, fetch_pairs
 from sportsframe.cache.tier import TierUnavailable, error_reason
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError
-from sportsframe.registry.glob import escape
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -78,7 +72,8 @@ class RedisTier:
     Args:
         client_or_url: a ``redis.asyncio.Redis`` / ``RedisCluster`` (not closed by this tier), or
             a URL (the tier builds and owns one client with one connection pool).
-        namespace: key prefix (``sportsframe:v1``); the public key follows after ``:``.
+        namespace: key prefix (``sportsframe:v1``); the public key follows after ``:`` (after a
+            hash tag on a cluster; there the namespace must hold no brace).
         clock: judges expiry and computes the remaining TTL written with ``PX``.
         connect_timeout, socket_timeout: seconds (used only when building the client).
         cluster: build a ``RedisCluster`` from the URL (seed node).
@@ -110,9 +105,6 @@ class RedisTier:
         self.connection_attempts = 0
         #: Companion names this tier has read or written: ``delete`` removes those beside a key.
         self._companions: set[str] = set()
-        self._prefix = entry_prefix(self.namespace)
-        self._prefix_len = len(self._prefix)
-        self._match_prefix = escape(self._prefix)
         self._errors = unavailable_errors()
         self._owned = isinstance(client_or_url, str)
         self._url = client_or_url if isinstance(client_or_url, str) else None
@@ -130,6 +122,8 @@ class RedisTier:
         else:
             self._client = client_or_url
         self.cluster = isinstance(self._client, RedisCluster)
+        #: Key names: an entry's companions share its hash tag (one slot) on a cluster.
+        self.layout = KeyLayout(self.namespace, self.cluster)
         if not self.cluster:
             count_connections(self._client, self._count_connection)  # type: ignore[arg-type]
 
@@ -166,17 +160,15 @@ class RedisTier:
         self.connection_attempts += 1
 
     def _rkey(self, key: str) -> str:
-        return self._prefix + key
-
-    def _public(self, rkey: bytes | str) -> str:
-        text = rkey.decode() if isinstance(rkey, bytes) else rkey
-        return text[self._prefix_len :]
+        return self.layout.entry(key)
 
     def _down(self, exc: BaseException) -> TierUnavailable:
         return TierUnavailable(_NAME, error_reason(exc))
 
     async def _drop_bad(self, rkey: str, exc: codec.CodecError) -> None:
-        log.warning("dropped an undecodable hot-tier value under %s (%s)", self._public(rkey), exc)
+        log.warning(
+            "dropped an undecodable hot-tier value under %s (%s)", self.layout.public(rkey), exc
+        )
         try:
             await self._client.unlink(rkey)
         except self._errors as err:
@@ -254,11 +246,10 @@ class RedisTier:
     async def get_with_companion(
         self, key: str, companion: str, *, include_stale: bool = False
     ) -> CacheEntry | None:
-        """``get`` plus the current companion, in one round trip (MGET; a pipeline on a
-        cluster, where the two keys may live in different slots)."""
+        """``get`` plus the current companion, in one MGET (on a cluster too: one slot)."""
         self._companions.add(companion)
-        rkey = self._rkey(key)
-        names = [rkey, companion_key(self.namespace, companion, key)]
+        names = self.layout.pair(companion, [key])
+        rkey = names[0]
         try:
             raw, extra = await fetch_pairs(self._client, names, self.cluster)
         except self._errors as exc:
@@ -287,7 +278,7 @@ class RedisTier:
             return
         try:
             await self._client.set(
-                companion_key(self.namespace, companion, entry.key),
+                self.layout.companion(companion, entry.key),
                 b"".join((stamp(entry.created_at), data)),  # one copy, from bytes or a view
                 px=px,
             )
@@ -321,16 +312,17 @@ class RedisTier:
     async def copy(
         self, entry: CacheEntry, *, grace: float = 0.0, companion: Beside | None = None
     ) -> bool:
-        """Store ``entry`` (then its ``companion``: name, data) unless Redis holds a newer one
-        (see :mod:`~sportsframe.cache.redis.copies`). True when the entry was written."""
+        """Store ``entry`` (then its ``companion``: name, data) unless Redis holds a newer one,
+        in one script call (see :mod:`~sportsframe.cache.redis.copies`). True when the entry was
+        written."""
         beside = None
         if companion is not None:
             self._companions.add(companion[0])
-            beside = (companion_key(self.namespace, companion[0], entry.key), companion[1])
+            beside = (self.layout.companion(companion[0], entry.key), companion[1])
         px = self._px(entry, grace, self.clock.now())
         try:  # an entry past its grace is not copied: what is held may be newer, so it stays
             return px > 0 and await copy_entry(
-                self._client, self._rkey(entry.key), entry, px, beside, cluster=self.cluster
+                self._client, self._rkey(entry.key), entry, px, beside
             )
         except self._errors as exc:
             raise self._down(exc) from None
@@ -346,7 +338,7 @@ class RedisTier:
 
     async def delete(self, key: str) -> bool:
         """UNLINK one key (and the companions this tier knows of); True if the key existed."""
-        companions = [companion_key(self.namespace, c, key) for c in self._companions]
+        companions = [self.layout.companion(c, key) for c in self._companions]
         try:
             if not companions:
                 return bool(await self._client.unlink(self._rkey(key)))
@@ -362,7 +354,7 @@ class RedisTier:
     async def _scan(self, pattern: str) -> AsyncIterator[bytes]:
         # RedisCluster.scan_iter walks every primary; a plain client scans its one server.
         async for rkey in self._client.scan_iter(
-            match=self._match_prefix + pattern, count=SCAN_COUNT
+            match=self.layout.entry_match(pattern), count=SCAN_COUNT
         ):
             yield rkey
 
@@ -379,15 +371,16 @@ class RedisTier:
         return sum(int(r) for r in results)
 
     async def invalidate(self, pattern: str) -> int:
-        """SCAN MATCH ``{namespace}:{pattern}`` and UNLINK in batches; returns how many.
+        """SCAN MATCH the entries whose public keys match ``pattern`` and UNLINK them in
+        batches; returns how many.
 
         Companions of matching keys go too (they could not be served after this anyway, but
         they would hold memory until their TTL).
         """
         removed = 0
         try:
-            removed = await self._unlink_matching(self._match_prefix + pattern)
-            await self._unlink_matching(companion_match(self.namespace, pattern))
+            removed = await self._unlink_matching(self.layout.entry_match(pattern))
+            await self._unlink_matching(self.layout.companion_match(pattern))
         except self._errors as exc:
             raise self._down(exc) from None
         return removed
@@ -405,7 +398,7 @@ class RedisTier:
     async def keys(self, pattern: str = "*") -> list[str]:
         """Public keys matching the glob (SCAN; expired-but-kept entries included), sorted."""
         try:
-            found = {self._public(rkey) async for rkey in self._scan(pattern)}
+            found = {self.layout.public(rkey) async for rkey in self._scan(pattern)}
         except self._errors as exc:
             raise self._down(exc) from None
         return sorted(found)
