@@ -299,6 +299,11 @@ class CachedSportsDataIOClient:
         for the calls to meet."""
         await self.manager.prepare()
 
+    async def idle(self) -> None:
+        """Return once no caller's thread has read the tiers for a moment (see
+        :meth:`CacheManager.idle`): background work waits for this."""
+        await self.manager.idle()
+
     def read_blocking(self, keys: Sequence[str], companion: str) -> BlockingRead | None:
         """Read ``keys`` (storage keys) with ``companion`` in the calling thread, outside the
         event loop (see :mod:`sportsframe.cache.blocking`), or None when the tiers cannot be

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sportsframe.facade.sync as session_module
+from sportsframe import frames
 from sportsframe.emulator import EmulatorServer
+from sportsframe.registry.datasets import DATASETS
 from tests.test_facade import make_session
 
 
@@ -91,3 +94,19 @@ print(json.dumps([served, "httpx" in sys.modules]))
     served, loaded_httpx = json.loads(done.stdout.strip().splitlines()[-1])
     assert served == "hot"
     assert not loaded_httpx  # the API client (httpx, the limiter) is built on the first miss
+
+
+def test_an_idle_session_warms_up_every_datasets_frame_in_the_background(
+    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    names = list(dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()))
+    frames.schema.cache_clear()  # as in a fresh process
+    with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
+        deadline = time.monotonic() + 60
+        while frames.schema.cache_info().currsize < len(names) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the session is idle: nothing is called meanwhile
+        misses = frames.schema.cache_info().misses
+        for name in names:
+            frames.schema(name)
+        assert frames.schema.cache_info().misses == misses  # each one built already
+        assert session.props(2024, 13).attrs["served_from"] == "api"  # and the session works

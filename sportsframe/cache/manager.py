@@ -50,7 +50,7 @@ from sportsframe.cache.guard import TierGuard
 from sportsframe.cache.hits import HitBuffer
 from sportsframe.cache.loading import STALE_OK_ERRORS, Loader, LoadJob, LoadPath
 from sportsframe.cache.locks import CrossProcessLock
-from sportsframe.cache.promotion import SETTLE_TIMEOUT, Promoter
+from sportsframe.cache.promotion import FOREGROUND_QUIET, SETTLE_TIMEOUT, Promoter
 from sportsframe.cache.readplan import HOT, WARM
 from sportsframe.cache.singleflight import SingleFlight
 from sportsframe.cache.spec import SpecApi, as_data_type
@@ -210,6 +210,16 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         """The read plan's blocking driver, for threads outside the event loop (see
         :mod:`sportsframe.cache.blocking`); None once the manager is closed."""
         return None if self._closed else self._blocking
+
+    async def idle(self) -> None:
+        """Return once no caller's thread has read the tiers for
+        :data:`~sportsframe.cache.promotion.FOREGROUND_QUIET` seconds (at once when none reads):
+        background work that holds the GIL waits for this, as copies of warm hits do."""
+        while True:
+            pause = FOREGROUND_QUIET - self._blocking.quiet_for()
+            if pause <= 0:
+                return
+            await asyncio.sleep(pause)
 
     async def prepare(self) -> None:
         """Open, ahead of the first read, what it would otherwise open: each tier's blocking

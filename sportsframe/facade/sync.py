@@ -66,6 +66,8 @@ async def _open_early(aio: AsyncSession) -> None:
         log.debug(
             "opening the tiers early failed (%s); the first call opens them", type(exc).__name__
         )
+        return
+    aio.prepare_frames_soon()  # behind the opening: the first call does not wait for it
 
 
 def _evaluated_signature(method: Callable[..., Any]) -> inspect.Signature:

@@ -24,6 +24,7 @@ from sportsframe.frames.stored import (
     frame_from_ipc,
     table_from_ipc,
     table_to_ipc,
+    warm_up,
 )
 from sportsframe.frames.topolars import POLARS_INSTALL, check_polars, table_to_polars
 
@@ -48,4 +49,5 @@ __all__ = [
     "table_to_ipc",
     "table_to_polars",
     "to_pandas",
+    "warm_up",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "frame_from_ipc",
     "table_from_ipc",
     "table_to_ipc",
+    "warm_up",
 ]
 
 
@@ -68,3 +69,13 @@ def table_from_ipc(data: bytes | memoryview) -> pa.Table:
 def frame_from_ipc(data: bytes | memoryview) -> pd.DataFrame:
     """The frame stored by :func:`table_to_ipc` (zero-copy read, then :func:`to_pandas`)."""
     return to_pandas(table_from_ipc(data))
+
+
+def warm_up(dataset: str) -> None:
+    """Build ``dataset``'s schema and run a one-row frame of it (every value null) through the
+    IPC read and the conversion to pandas, so that the process's first real frame pays neither
+    the schema nor the conversion's one-time costs (lazy imports, first use of each converter:
+    together about 10 ms for props). A session does this in the background while idle."""
+    sch = schema(dataset)
+    row = pa.table({c.name: pa.nulls(1, arrow_type(c)) for c in sch.columns})
+    frame_from_ipc(table_to_ipc(row))

@@ -5,6 +5,7 @@ not take the GIL back in the middle of each next read; statistics count them at 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,14 @@ import pytest
 from sportsframe.cache.blocking import RECORD_DELAY, BlockingRead, BlockingReads
 from sportsframe.cache.breaker import CircuitBreaker
 from sportsframe.cache.guard import TierGuard
+from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.memory import MemoryTier
+from sportsframe.cache.promotion import FOREGROUND_QUIET
 from sportsframe.cache.readplan import ReadPlan
 from sportsframe.cache.stats import CacheStats
 from sportsframe.cache.tier import Tier
 from sportsframe.clock import ManualClock
+from sportsframe.settings import Settings
 
 
 def _reads(clock: ManualClock, recorded: list[int]) -> BlockingReads:
@@ -76,3 +81,26 @@ async def test_draining_records_what_is_pending_at_once(clock: ManualClock) -> N
     assert recorded == [7]
     await asyncio.sleep(RECORD_DELAY * 3)
     assert recorded == [7]  # the delayed drain finds nothing left: nothing counted twice
+
+
+async def test_background_work_waits_until_the_callers_have_been_idle(
+    clock: ManualClock, tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = CacheManager(
+        Settings(home=tmp_path, namespace=namespace, redis_host=""),
+        hot=MemoryTier(clock=clock),
+        warm=None,
+    )
+    try:
+        await asyncio.wait_for(manager.idle(), 1.0)  # nobody ever read: at once
+        reading = True
+        monkeypatch.setattr(
+            manager._blocking, "quiet_for", lambda: 0.0 if reading else float("inf")
+        )
+        waiting = asyncio.ensure_future(manager.idle())
+        await asyncio.sleep(5 * FOREGROUND_QUIET)
+        assert not waiting.done()  # a caller's thread is reading
+        reading = False
+        await asyncio.wait_for(waiting, 1.0)
+    finally:
+        await manager.close()
