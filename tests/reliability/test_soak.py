@@ -2,10 +2,10 @@
 emulator while their Redis is restarted twice, their PostgreSQL backends are terminated once,
 and the emulator answers about 5 % of requests with a 5xx and some with a 429.
 
+Every fault is shown to have reached the workload: the emulator's failures were injected,
+PostgreSQL backends the processes held were terminated, and each process met each Redis restart.
 Every frame returned is checked against the emulator's truth (the same calls made afterwards by
-a clean session with no faults), and every fault is shown to have reached the workload (the
-emulator's failures injected, PostgreSQL backends terminated, each Redis restart met by each
-process); no exception other than sportsframe's typed errors escapes; the
+a clean session with no faults); no exception other than sportsframe's typed errors escapes; the
 API requests stay within 10 % of what the workload needs at the least; and once every process
 has closed, the warm tier's ``hit_count`` totals equal the hot and warm hits the processes
 served."""
