@@ -50,6 +50,24 @@ def test_a_broken_layer_is_caught(tmp_path: Path) -> None:
     assert "sportsframe.registry is not allowed to import sportsframe.cache" in done.stdout
 
 
+def test_an_import_cycle_inside_one_layer_is_caught(tmp_path: Path) -> None:
+    # The no-cycles contract is not vacuous either: two registry modules that import each other
+    # break the layers contract nowhere (they are one layer), yet the run fails naming them.
+    copy = tmp_path / "sportsframe"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path / "pyproject.toml")
+    for module, other in (("glob", "sources"), ("sources", "glob")):
+        path = copy / "registry" / f"{module}.py"
+        path.write_text(path.read_text() + f"\nimport sportsframe.registry.{other}\n")
+    done = _lint(tmp_path)
+    assert done.returncode != 0
+    assert "No import cycles between the modules of any package BROKEN" in done.stdout
+    assert "2 kept, 1 broken" in done.stdout  # the layers and the facade's access still hold
+    assert "No cycles are allowed in sportsframe.registry" in done.stdout
+    named = [f".{a} -> .{b}" for a, b in (("glob", "sources"), ("sources", "glob"))]
+    assert any(edge in done.stdout for edge in named), done.stdout
+
+
 @pytest.mark.parametrize(
     "module",
     sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")),

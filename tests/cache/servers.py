@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -9,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["OwnCluster", "OwnRedis"]
+__all__ = ["FreezingProxy", "OwnCluster", "OwnRedis"]
 
 
 class OwnRedis:
@@ -173,3 +174,51 @@ def _wait_for_pong(port: int) -> None:
         except OSError:
             time.sleep(0.02)
     raise RuntimeError("redis-server did not start")
+
+
+class FreezingProxy:
+    """A loopback TCP proxy to PostgreSQL, on the running event loop, that can stop passing
+    bytes (a server that hangs) or cut every connection and refuse new ones (a server that is
+    down)."""
+
+    def __init__(self) -> None:
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 5432)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                await self.flowing.wait()
+                dst.write(data)
+                await dst.drain()
+
+        try:
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+            up_writer.close()
+            self._writers -= {writer, up_writer}
+
+    async def cut(self) -> None:
+        """The server goes down: new connections are refused and open ones are closed."""
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self._writers):
+            writer.close()
+        self.flowing.set()  # a frozen pipe wakes up to find its connection gone
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()

@@ -5,6 +5,7 @@ entries, equal events and equal statistics; the plan's own rules are checked wit
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.clock import ManualClock
 from sportsframe.registry.ttl import CacheDataType
 from sportsframe.settings import Settings
-from tests.cache.servers import OwnRedis
+from tests.cache.servers import FreezingProxy, OwnRedis
 
 KEY = "player_props:2024:13:True"
 FRAME = "frame-x"
@@ -124,7 +125,14 @@ class World:
     warm_schema: str | None
     own_redis: OwnRedis | None = None
 
-    def manager(self, *, hot_url: str | None = None, hot_timeout: float = 0.5) -> CacheManager:
+    def manager(
+        self,
+        *,
+        hot_url: str | None = None,
+        hot_timeout: float = 0.5,
+        warm_url: str | None = None,
+        warm_timeout: float | None = None,
+    ) -> CacheManager:
         hot = RedisTier(
             hot_url or self.redis_url,
             namespace=self.settings.namespace,
@@ -132,7 +140,10 @@ class World:
             connect_timeout=hot_timeout,
             socket_timeout=hot_timeout,
         )
-        warm = SqlTier(self.warm_url, clock=self.clock, schema=self.warm_schema)
+        timeout = {} if warm_timeout is None else {"operation_timeout": warm_timeout}
+        warm = SqlTier(
+            warm_url or self.warm_url, clock=self.clock, schema=self.warm_schema, **timeout
+        )
         return CacheManager(self.settings, hot=hot, warm=warm, clock=self.clock)
 
 
@@ -180,6 +191,17 @@ async def expired_within_grace(mgr: CacheManager, world: World) -> None:
     world.clock.advance(remaining + 1)  # expired a second ago: both tiers keep it for grace
 
 
+async def expired_past_grace(mgr: CacheManager, world: World) -> None:
+    found = await _stored(mgr, world)
+    remaining = (found.entry.expires_at - world.clock.now()).total_seconds()
+    world.clock.advance(remaining + mgr.grace + 1)  # expired longer ago than the grace
+    # What the tiers do past the grace: Redis drops the key by itself (its PX is the remaining
+    # TTL plus the grace, run here by the manual clock) and the warm tier's cleanup deletes
+    # the row; an entry within its grace survives both (the scenario above).
+    assert await mgr.cleanup_expired() == 1
+    assert await mgr.hot.keys("*") == []  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True)
 class Scenario:
     """What the tiers hold, which breaker is open, what the read must find out."""
@@ -202,6 +224,9 @@ SCENARIOS = {
     "miss": Scenario(miss, [(A, HOT), (M, HOT), (A, WARM), (M, WARM)], None),
     "expired, stale within grace": Scenario(
         expired_within_grace, [(A, HOT), (M, HOT), (A, WARM), (M, WARM)], None
+    ),
+    "expired past grace": Scenario(
+        expired_past_grace, [(A, HOT), (M, HOT), (A, WARM), (M, WARM)], None
     ),
     "hot breaker open": Scenario(
         hot_hit, [(S, HOT), (A, WARM), (H, WARM), (P, WARM)], WARM, open_breaker=HOT
@@ -272,10 +297,15 @@ def world(
 
 
 async def _run(
-    world: World, scenario: Scenario, driver: str, **hot: Any
+    world: World,
+    scenario: Scenario,
+    driver: str,
+    fault: Callable[[], Awaitable[None]] | None = None,
+    **tiers: Any,
 ) -> tuple[dict[str, Any], list[ReadEvent], dict[str, Any]]:
     """Arrange a fresh copy of the scenario (the same keys at the same time), read it with
-    ``driver`` on a manager of its own: (what was found, the events, the counts)."""
+    ``driver`` on a manager of its own (``tiers``: :meth:`World.manager`'s options; ``fault``
+    runs once its tiers are open): (what was found, the events, the counts)."""
     start = world.clock.now()
     setup = world.manager()
     try:
@@ -283,12 +313,14 @@ async def _run(
         await scenario.arrange(setup, world)
     finally:
         await setup.close()
-    mgr = world.manager(**hot)
+    mgr = world.manager(**tiers)
     try:
         # A session's first call opens the warm tier (its tables checked) on the loop; the
         # blocking reader serves the calls after that.
         assert mgr.warm is not None
         await mgr.warm.keys("not-a-key")
+        if fault is not None:
+            await fault()
         if scenario.open_breaker is not None:
             breaker = mgr.hot_breaker if scenario.open_breaker == HOT else mgr.warm_breaker
             for _ in range(FAILURE_THRESHOLD):
@@ -320,8 +352,10 @@ async def test_both_drivers_give_equal_entries_events_and_stats(
         assert found["found"][skey][4] == b"finished frame"
     if scenario.endswith("companion outdated"):
         assert found["found"][skey][4] is None
-    if scenario.startswith("expired"):
+    if scenario.endswith("within grace"):
         assert found["stale"][skey][1] is True
+    if scenario.endswith("past grace"):
+        assert found["stale"] == {}  # neither fresh nor a stale candidate: gone
     assert counts["tiers"]["hot_cache"]["hits"] == (served_from == HOT)
 
 
@@ -359,6 +393,50 @@ async def test_both_drivers_agree_when_the_hot_tier_fails(
     assert [(e.kind, e.tier) for e in events] == [(D, HOT), (A, WARM), (H, WARM)]
     assert found["found"][KEY][0] == WARM
     assert counts["tiers"]["hot_cache"]["errors"] == 1
+    assert counts["tiers"]["hot_cache"]["misses"] == 1
+
+
+@pytest.mark.parametrize("world", ["postgres"], indirect=True)
+@pytest.mark.parametrize("fault", ["tier down", "deadline passed"])
+async def test_both_drivers_agree_when_the_warm_tier_fails(world: World, fault: str) -> None:
+    # The warm tier opens through a proxy (its tables checked), then PostgreSQL goes down
+    # (connections cut, new ones refused) or stops answering (bytes held: the deadline passes).
+    assert world.warm_schema is not None
+    results = {}
+    for driver in DRIVERS:
+        proxy = FreezingProxy()  # one for each driver: a cut proxy stays down
+        await proxy.start()
+        url = world.warm_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        assert url != world.warm_url
+
+        async def fail(proxy: FreezingProxy = proxy) -> None:
+            if fault == "tier down":
+                await proxy.cut()
+            else:
+                proxy.flowing.clear()
+
+        started = time.monotonic()
+        try:
+            results[driver] = await _run(
+                world,
+                SCENARIOS["warm hit, companion current"],
+                driver,
+                fault=fail,
+                warm_url=url,
+                warm_timeout=0.5,
+            )
+        finally:
+            proxy.flowing.set()
+            await proxy.stop()
+        # A hung server costs the read its deadline (and a connect's), never much more.
+        assert time.monotonic() - started < 10
+    assert results["async"] == results["blocking"]
+    found, events, counts = results["async"]
+    # The hot tier does not hold it and the warm tier cannot answer: found nowhere, not stale.
+    assert [(e.kind, e.tier) for e in events] == [(A, HOT), (M, HOT), (D, WARM)]
+    assert found == {"found": {}, "stale": {}}
+    assert counts["tiers"]["warm_cache"]["errors"] == 1
+    assert counts["tiers"]["warm_cache"]["hits"] == 0
     assert counts["tiers"]["hot_cache"]["misses"] == 1
 
 

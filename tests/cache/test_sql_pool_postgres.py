@@ -19,6 +19,7 @@ from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from tests.cache.conftest import _psycopg_url
+from tests.cache.servers import FreezingProxy
 
 PID = "SELECT pg_backend_pid() AS pid, pg_sleep(%s) AS held"
 
@@ -100,41 +101,6 @@ async def test_a_password_with_spaces_and_quotes_reaches_the_server_intact(
         assert secret not in repr(tier)
     finally:
         await tier.close()
-
-
-class FreezingProxy:
-    """A loopback TCP proxy to PostgreSQL that can stop passing bytes (a server that hangs)."""
-
-    def __init__(self) -> None:
-        self.flowing = asyncio.Event()
-        self.flowing.set()
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 5432)
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            while data := await src.read(65536):
-                await self.flowing.wait()
-                dst.write(data)
-                await dst.drain()
-
-        try:
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-            up_writer.close()
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        self.server.close()
 
 
 async def test_a_server_that_stops_answering_mid_read_costs_only_the_operation_timeout(

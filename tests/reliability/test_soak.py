@@ -2,6 +2,8 @@
 emulator while their Redis is restarted twice, their PostgreSQL backends are terminated once,
 and the emulator answers about 5 % of requests with a 5xx and some with a 429.
 
+Every fault is shown to have reached the workload: the emulator's failures were injected,
+PostgreSQL backends the processes held were terminated, and each process met each Redis restart.
 Every frame returned is checked against the emulator's truth (the same calls made afterwards by
 a clean session with no faults); no exception other than sportsframe's typed errors escapes; the
 API requests stay within 10 % of what the workload needs at the least; and once every process
@@ -37,14 +39,27 @@ CALLS = [
         if call[0] != "props" or week % 3 == 1
     ),
 ]
-#: Seconds each process works; the faults come at about a quarter, a half and three quarters.
-DURATION = 24.0
+#: Seconds each process works (the issue's bounded soak of about 60 s, with the processes'
+#: start); the faults come at about a quarter, a half and three quarters.
+DURATION = 56.0
 
 WORKLOAD = r"""
-import asyncio, json, random, sys, traceback
+import asyncio, json, logging, random, sys, traceback
 import pandas as pd
 import sportsframe as sf
 from sportsframe.errors import SportsFrameError
+
+class Warnings(logging.Handler):
+    # What the process was told of its servers' faults: sportsframe's warnings, with the
+    # (wall-clock) time of each, for the test to match with the faults it made.
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.seen = []
+    def emit(self, record):
+        self.seen.append([record.created, record.getMessage()])
+
+warnings = Warnings()
+logging.getLogger("sportsframe").addHandler(warnings)
 
 index, mode = int(sys.argv[1]), sys.argv[2]
 calls = json.loads(sys.argv[3])
@@ -101,6 +116,10 @@ else:
             return await session.cache_stats()
     stats = asyncio.run(main())
 out["hits"] = stats["hot_cache"]["hits"] + stats["warm_cache"]["hits"]
+out["failed"] = {
+    tier: stats[tier]["errors"] + stats[tier]["degraded"] for tier in ("hot_cache", "warm_cache")
+}
+out["warnings"] = warnings.seen
 print(json.dumps(out))
 """
 
@@ -171,7 +190,7 @@ def _terminate_backends(database_url: str) -> int:
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         ).fetchall()
-    return len(rows)
+    return sum(1 for (terminated,) in rows if terminated)  # signalled, not merely listed
 
 
 def _hit_total(database_url: str) -> int:
@@ -213,18 +232,23 @@ def test_the_fault_soak(
         for i, mode in enumerate(["sync", "sync", "async", "async"])
     ]
     faults: list[str] = []
+    terminated = 0
+    restarts: list[tuple[float, float]] = []  # (killed, answering again), wall clock
     try:
         # The servers fail while the processes work: Redis twice, PostgreSQL once.
         time.sleep(2.0)  # the processes start (imports, first calls)
         for step in range(3):
             time.sleep(DURATION / 4)
             if step < 2:
+                killed = time.time()
                 own_redis.kill()
                 time.sleep(0.5)
                 own_redis.start()
+                restarts.append((killed, time.time()))
                 faults.append("redis restarted")
             else:
-                faults.append(f"{_terminate_backends(pg_database)} backends terminated")
+                terminated = _terminate_backends(pg_database)
+                faults.append(f"{terminated} backends terminated")
         results: list[dict[str, Any]] = []
         for proc in procs:
             out, err = proc.communicate(timeout=240)
@@ -238,7 +262,23 @@ def test_the_fault_soak(
                 proc.kill()
     soak_requests = len(emulator.requests())
     emulator.faults.clear()
+    # Every fault reached the workload: the emulator failed requests, PostgreSQL lost backends
+    # the processes were holding, and each process met both Redis restarts.
     assert injector.injected > 0
+    assert terminated >= 1, faults
+    assert len(restarts) == 2
+    for result in results:
+        assert result["failed"]["hot_cache"] > 0, result["warnings"]  # Redis calls failed
+        # Each restart was met when it happened: the L0 channel dropped, or the hot tier was
+        # found down (its breaker opened), within a few seconds of the kill.
+        for killed, back in restarts:
+            felt = [
+                text
+                for when, text in result["warnings"]
+                if killed <= when <= back + 5.0
+                and ("invalidation channel lost" in text or "hot cache tier unavailable" in text)
+            ]
+            assert felt, (killed, back, result["warnings"])
 
     # The truth: the same calls, once each, by a clean session in a cache of its own.
     clean = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade.sync import Session
 from sportsframe.settings import Settings
+from tests.conftest import REQUIRE_SERVICES
 
 
 class TlsRedis:
@@ -53,7 +55,12 @@ class TlsRedis:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 error = self.log.read_text(errors="replace")
-                pytest.skip(f"this redis-server does not speak TLS: {error.strip()[-200:]}")
+                message = f"this redis-server does not speak TLS: {error.strip()[-200:]}"
+                # As for the shared services (tests/conftest.py): a developer's redis-server
+                # built without TLS skips, but a run that must exercise every server fails.
+                if REQUIRE_SERVICES:
+                    pytest.fail(f"{message} and SPORTSFRAME_REQUIRE_SERVICES=1", pytrace=False)
+                pytest.skip(message)
             client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
             try:
                 if client.ping():
@@ -98,6 +105,28 @@ def tls_redis(tmp_path: Path, free_port: int) -> Iterator[TlsRedis]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_a_redis_server_that_cannot_start_with_tls_fails_when_servers_are_required(
+    tmp_path: Path, free_port: int, monkeypatch: pytest.MonkeyPatch, required: bool
+) -> None:
+    # A certificate redis-server cannot load stands for a build without TLS: it exits at once.
+    server = TlsRedis(free_port, tmp_path)
+    server.cert_file.write_text("not a certificate")
+    monkeypatch.setattr(sys.modules[__name__], "REQUIRE_SERVICES", required)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    # Caught by hand, not with pytest.raises: a skip escaping it would skip this test, which
+    # would hide the very fault it is here for.
+    stopped: BaseException | None = None
+    try:
+        server.start()
+    except (pytest.fail.Exception, pytest.skip.Exception) as raised:
+        stopped = raised
+    finally:
+        server.stop()
+    assert type(stopped) is outcome, stopped
+    assert "does not speak TLS" in str(stopped)
 
 
 def _settings(emulator: EmulatorServer, url: str, namespace: str, home: Path) -> Settings:

@@ -1,7 +1,8 @@
 """Secrets: the API key and the Redis and database passwords never reach a log (DEBUG included),
-an error message, a repr, a cache key, a Redis value, a ``cache_entries`` row or a file the demo
-and the report write. One session works through everything with distinctive secrets, wrong ones
-are tried too, and everything it produced is searched.
+an error message, a repr, a cache key, a Redis value (of any type), a ``cache_entries`` row, the
+output of a benchmark run and the results it writes, or a file the demo and the report write.
+One session works through everything with distinctive secrets, wrong ones are tried too, and
+everything it produced is searched; the demo and two benchmarks run with all three secrets.
 
 Also: keys and invalidation patterns that carry SQL stay inert, and no cached data is ever
 unpickled or evaluated."""
@@ -12,10 +13,12 @@ import ast
 import io
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -31,6 +34,7 @@ REDIS_PASSWORD = "redis-TESTSECRET-77c2"
 DB_PASSWORD = "pg-TESTSECRET-41aa"
 SECRETS = (API_KEY, REDIS_PASSWORD, DB_PASSWORD)
 PACKAGE = Path(sf.__file__).resolve().parent
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture
@@ -75,6 +79,69 @@ def _assert_clean(where: str, text: str | bytes) -> None:
         assert secret.encode() not in data, f"a secret in {where}"
 
 
+def _redis_value(client: Any, key: bytes) -> bytes | None:
+    """Everything held under ``key``, whatever its type, as bytes (None: gone meanwhile)."""
+    kind = client.type(key)
+    if kind == b"none":
+        return None
+    read = {
+        b"string": lambda: client.get(key) or b"",
+        b"hash": lambda: client.hgetall(key),
+        b"zset": lambda: client.zrange(key, 0, -1, withscores=True),
+        b"list": lambda: client.lrange(key, 0, -1),
+        b"set": lambda: client.smembers(key),
+        b"stream": lambda: client.xrange(key, "-", "+"),
+    }
+    # A type this search cannot read fails the test: nothing is left unsearched.
+    assert kind in read, f"the Redis key {key!r} holds a {kind!r}, which this test cannot read"
+    value = read[kind]()
+    return value if isinstance(value, bytes) else repr(value).encode()
+
+
+def _search_redis(server: OwnRedis) -> int:
+    """Searches every key and value ``server`` holds for a secret; returns how many keys."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=server.port, password=REDIS_PASSWORD)
+    try:
+        keys = list(client.scan_iter(count=1000))
+        for key in keys:
+            _assert_clean("a Redis key", key)
+            value = _redis_value(client, key)
+            if value is not None:
+                _assert_clean(f"the Redis value of {key!r}", value)
+    finally:
+        client.close()
+    return len(keys)
+
+
+def test_every_redis_type_is_searched(locked_redis: OwnRedis) -> None:
+    # The search reads each type: a secret planted in any one of them is found.
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=locked_redis.port, password=REDIS_PASSWORD)
+    plant: dict[bytes, Any] = {
+        b"string": lambda key, value: client.set(key, value),
+        b"hash": lambda key, value: client.hset(key, "field", value),
+        b"zset": lambda key, value: client.zadd(key, {value: 1.0}),
+        b"list": lambda key, value: client.rpush(key, "first", value),
+        b"set": lambda key, value: client.sadd(key, value),
+        b"stream": lambda key, value: client.xadd(key, {"field": value}),
+    }
+    try:
+        for kind, write in plant.items():
+            client.flushall()
+            write(b"planted:" + kind, f"<{API_KEY}>")
+            assert client.type(b"planted:" + kind) == kind
+            with pytest.raises(AssertionError, match="a secret in the Redis value"):
+                _search_redis(locked_redis)
+        client.flushall()
+        client.set(b"clean", b"nothing secret")
+        assert _search_redis(locked_redis) == 1
+    finally:
+        client.close()
+
+
 def test_no_secret_reaches_logs_errors_reprs_keys_values_rows_or_files(
     emulator: EmulatorServer,
     locked_redis: OwnRedis,
@@ -83,9 +150,6 @@ def test_no_secret_reaches_logs_errors_reprs_keys_values_rows_or_files(
     tmp_path: Path,
     debug_log: io.StringIO,
 ) -> None:
-    import psycopg
-    import redis
-
     redis_url = f"redis://:{REDIS_PASSWORD}@127.0.0.1:{locked_redis.port}/0"
     database_url = _with_password(pg_database)
     settings = Settings(
@@ -152,48 +216,50 @@ def test_no_secret_reaches_logs_errors_reprs_keys_values_rows_or_files(
         _assert_clean(where, text)
 
     # Redis: every key and every value the session left.
-    client = redis.Redis(host="127.0.0.1", port=locked_redis.port, password=REDIS_PASSWORD)
-    try:
-        keys = list(client.scan_iter(count=1000))
-        assert keys  # the session did write there
-        for key in keys:
-            _assert_clean("a Redis key", key)
-            kind = client.type(key)
-            if kind == b"string":
-                _assert_clean(f"the Redis value of {key!r}", client.get(key) or b"")
-            elif kind == b"hash":
-                _assert_clean(f"the Redis hash {key!r}", repr(client.hgetall(key)))
-            elif kind == b"zset":
-                _assert_clean(f"the Redis zset {key!r}", repr(client.zrange(key, 0, -1)))
-    finally:
-        client.close()
+    assert _search_redis(locked_redis) > 0  # the session did write there
 
     # PostgreSQL: every row of every table the session made.
-    admin = pg_database.replace("postgresql+psycopg://", "postgresql://", 1)
+    assert "cache_entries" in _rows_clean(pg_database)
+
+
+def _files_clean(root: Path) -> int:
+    """Searches every file under ``root`` for a secret; returns how many files."""
+    files = [p for p in root.rglob("*") if p.is_file()]
+    for path in files:
+        _assert_clean(str(path.relative_to(root)), path.read_bytes())
+    return len(files)
+
+
+def _rows_clean(database_url: str) -> set[str]:
+    """Searches every row of every table in the database (any schema but the system's) for a
+    secret; returns the tables' names."""
+    import psycopg
+
+    admin = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(admin) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            ).fetchall()
-        ]
-        assert "cache_entries" in tables
-        for table in tables:
-            rows = conn.execute(f'SELECT * FROM "{table}"').fetchall()
-            _assert_clean(f"the table {table}", repr(rows))
+        tables = conn.execute(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        for schema, table in tables:
+            rows = conn.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()
+            _assert_clean(f"the table {schema}.{table}", repr(rows))
+    return {table for _, table in tables}
 
 
 def test_the_demo_and_its_files_hold_no_secret(
-    tmp_path: Path, namespace: str, redis_url: str
+    tmp_path: Path, namespace: str, locked_redis: OwnRedis, pg_database: str
 ) -> None:
-    out = tmp_path / "out"
+    # All three secrets in play: the API key, and the Redis and database passwords in the URLs
+    # the demo is given (trust authentication accepts the database password unneeded).
+    out, home = tmp_path / "out", tmp_path / "home"
     env = {
         **os.environ,
         "SPORTSDATAIO_API_KEY": API_KEY,
-        "SPORTSFRAME_HOME": str(tmp_path / "home"),
+        "SPORTSFRAME_HOME": str(home),
         "SPORTSFRAME_NAMESPACE": namespace,
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}",
+        "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{locked_redis.port}/0",
+        "DATABASE_URL": _with_password(pg_database),
     }
     done = subprocess.run(
         [sys.executable, "-m", "sportsframe.cli", "--debug", "demo", "--out", str(out)],
@@ -203,11 +269,60 @@ def test_the_demo_and_its_files_hold_no_secret(
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert b"DEBUG" in done.stderr  # the debug log was on, and is searched
     _assert_clean("the demo's output", done.stdout + done.stderr)
-    files = [p for p in out.rglob("*") if p.is_file()]
-    assert files
-    for path in files:
-        _assert_clean(str(path.name), path.read_bytes())
+    assert _files_clean(out) > 0
+    _files_clean(home)
+    # It used both servers it was given, and left no secret there either.
+    assert _search_redis(locked_redis) > 0
+    assert "cache_entries" in _rows_clean(pg_database)
+
+
+#: Benchmarks whose run is searched, with their options for a Redis and a database URL.
+BENCHMARK_OPTIONS = {
+    "facade.py": ("--redis-url", "--database-url"),
+    "tiers.py": ("--redis", "--database"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(BENCHMARK_OPTIONS))
+def test_a_benchmark_run_and_its_results_hold_no_secret(
+    script: str, tmp_path: Path, namespace: str, locked_redis: OwnRedis, pg_database: str
+) -> None:
+    # A copy of the benchmarks runs: a script writes its results beside itself, so the copy's
+    # results/ folder holds everything the run wrote and the project's own stays untouched.
+    copy, home = tmp_path / "benchmarks", tmp_path / "home"
+    copy.mkdir()
+    for source in BENCHMARKS.glob("*.py"):
+        shutil.copy(source, copy / source.name)
+    redis_url = f"redis://:{REDIS_PASSWORD}@127.0.0.1:{locked_redis.port}/0"
+    database_url = _with_password(pg_database)
+    redis_opt, database_opt = BENCHMARK_OPTIONS[script]
+    env = {
+        **os.environ,
+        "SPORTSDATAIO_API_KEY": API_KEY,
+        "SPORTSFRAME_HOME": str(home),
+        "SPORTSFRAME_NAMESPACE": namespace,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+    }
+    argv = [sys.executable, str(copy / script), "--quick", redis_opt, redis_url]
+    done = subprocess.run(
+        [*argv, database_opt, database_url],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    _assert_clean(f"the output of {script}", done.stdout + done.stderr)
+    results = list((copy / "results").glob("*.json"))
+    assert results, f"{script} wrote no results"
+    _files_clean(copy / "results")
+    _files_clean(home)
+    _search_redis(locked_redis)  # whatever the run left (it removes its own keys)
+    _rows_clean(pg_database)  # and the warm tables it left in the database it was given
 
 
 # -- inert input -------------------------------------------------------------------------------
