@@ -108,7 +108,9 @@ def _hours(text: str) -> float:
 def _session(args: argparse.Namespace) -> Any:
     from sportsframe.facade.sync import Session
 
-    overrides: dict[str, Any] = {}
+    # A command makes its calls at once: opening the tiers early gains it nothing, and a tier
+    # that is down would be reported twice (the early opening's warning, then the command's).
+    overrides: dict[str, Any] = {"open_early": False}
     if getattr(args, "emulator", False):
         overrides["source"] = "emulator"
     if getattr(args, "offline", False):

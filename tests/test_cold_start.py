@@ -101,6 +101,7 @@ def test_an_idle_session_warms_up_every_datasets_frame_in_the_background(
 ) -> None:
     names = list(dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()))
     frames.schema.cache_clear()  # as in a fresh process
+    frames.warm_up.cache_clear()
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         deadline = time.monotonic() + 60
         while frames.schema.cache_info().currsize < len(names) and time.monotonic() < deadline:

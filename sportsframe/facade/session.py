@@ -44,12 +44,14 @@ from sportsframe.settings import DEFAULT_BASE_URL, Settings
 if TYPE_CHECKING:
     from sportsframe.emulator import EmulatorServer
 
-__all__ = ["EMULATOR_KEY", "AsyncSession"]
+__all__ = ["EMULATOR_KEY", "WARM_UP_PAUSE", "AsyncSession"]
 
 log = logging.getLogger("sportsframe")
 
 #: The key the facade sends to an emulator it started itself (the emulator accepts any key).
 EMULATOR_KEY = "emulator-demo-key"
+#: Seconds the background frame warm-up leaves the loop to its other work after each dataset.
+WARM_UP_PAUSE = 0.005
 
 
 def _derive(settings: Settings, **changes: Any) -> Settings:
@@ -129,7 +131,8 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
         client = await self.client()
         for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
             await client.idle()
-            frames.warm_up(name)
+            frames.warm_up(name)  # a few milliseconds at most: then the loop's other work
+            await asyncio.sleep(WARM_UP_PAUSE)
 
     def prepare_frames_soon(self) -> None:
         """Start :meth:`prepare_frames` in the background on the running loop (stopped by

@@ -48,6 +48,7 @@ def _blocking(
     """The Session twin of an AsyncSession method: runs it on the background loop and waits."""
 
     def call(self: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        self._opened()
         return run_sync(method(self.aio, *args, **kwargs))
 
     call.__name__ = method.__name__
@@ -125,6 +126,9 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
     def dataset(self, dataset: str, values: dict[str, Any]) -> Frame:
         """The frame of the dataset method ``dataset`` called with ``values`` (by name): from
         L0 or the tiers in this thread when they hold every part, else on the loop."""
+        # Every call waits for the opening under way: it creates the warm tier's tables, and
+        # no other work (a quota row, a write) may touch the database while it does.
+        self._opened()
         backend = backend_of(values.get("backend"), self.settings.backend)
         values = {**values, "backend": backend}
         # Planned once for both reads (no plan: a refresh, or a call that needs the current
@@ -169,7 +173,7 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         and copies to Redis reach the manager through the loop, behind the answer.
         """
         aio = self.aio
-        self._opened()
+        self._opened()  # (also for a caller that comes here directly)
         client = aio.opened
         if client is None:
             return None
@@ -229,6 +233,7 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            self._opened()
             return run_sync(target(*args, **kwargs))
 
         call.__name__ = name

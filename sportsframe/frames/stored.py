@@ -71,11 +71,13 @@ def frame_from_ipc(data: bytes | memoryview) -> pd.DataFrame:
     return to_pandas(table_from_ipc(data))
 
 
+@cache
 def warm_up(dataset: str) -> None:
     """Build ``dataset``'s schema and run a one-row frame of it (every value null) through the
     IPC read and the conversion to pandas, so that the process's first real frame pays neither
     the schema nor the conversion's one-time costs (lazy imports, first use of each converter:
-    together about 10 ms for props). A session does this in the background while idle."""
+    together about 10 ms for props). Once per process and dataset; a session does this in the
+    background while idle."""
     sch = schema(dataset)
     row = pa.table({c.name: pa.nulls(1, arrow_type(c)) for c in sch.columns})
     frame_from_ipc(table_to_ipc(row))
