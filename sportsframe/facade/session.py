@@ -30,6 +30,7 @@ from sportsframe.errors import ConfigurationError, InvalidParameterError
 from sportsframe.facade.assemble import concat, finish_part, from_table, stored_frame
 from sportsframe.facade.docstrings import describe_method
 from sportsframe.facade.l0 import FrameCache, L0Coherence
+from sportsframe.facade.opening import Opening
 from sportsframe.facade.plan import backend_of, bind, plan, week_range
 from sportsframe.facade.provenance import Backend, Frame, attrs_of
 from sportsframe.facade.shapes import DatasetMethods
@@ -44,14 +45,12 @@ from sportsframe.settings import DEFAULT_BASE_URL, Settings
 if TYPE_CHECKING:
     from sportsframe.emulator import EmulatorServer
 
-__all__ = ["EMULATOR_KEY", "WARM_UP_PAUSE", "AsyncSession"]
+__all__ = ["EMULATOR_KEY", "AsyncSession"]
 
 log = logging.getLogger("sportsframe")
 
 #: The key the facade sends to an emulator it started itself (the emulator accepts any key).
 EMULATOR_KEY = "emulator-demo-key"
-#: Seconds the background frame warm-up leaves the loop to its other work after each dataset.
-WARM_UP_PAUSE = 0.005
 
 
 def _derive(settings: Settings, **changes: Any) -> Settings:
@@ -59,7 +58,7 @@ def _derive(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update=changes)
 
 
-class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
+class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
     """The async facade: ``await AsyncSession().props(2024, 18)``.
 
     Args:
@@ -89,6 +88,8 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
         self._coherence: L0Coherence | None = None
         self._open_lock: asyncio.Lock | None = None
         self._preparing: asyncio.Task[None] | None = None
+        #: When a sync caller last called (``perf_counter``): background work waits for a gap.
+        self.called_at = float("-inf")
 
     def __repr__(self) -> str:
         return f"AsyncSession(source={self.settings.source!r}, offline={self.settings.offline})"
@@ -114,31 +115,6 @@ class AsyncSession(Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame]):
             if self._client is None:
                 self._client = await self._open()
         return self._client
-
-    async def prepare(self) -> None:
-        """Open the cached client and make the tiers' blocking readers ready, ahead of the
-        first call (a sync :class:`~sportsframe.facade.sync.Session` does this in the
-        background when it is created, unless ``open_early`` is off)."""
-        client = await self.client()
-        await client.prepare()
-
-    async def prepare_frames(self) -> None:
-        """Warm up the frame of every dataset (:func:`sportsframe.frames.warm_up`: its schema,
-        and one row through the conversion), one at a time and only while no caller's thread is
-        reading, so that the first call of each dataset pays neither (about 100 ms of work in
-        all, which a script's calls never wait behind). A sync session runs this in the
-        background once its tiers are open."""
-        client = await self.client()
-        for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
-            await client.idle()
-            frames.warm_up(name)  # a few milliseconds at most: then the loop's other work
-            await asyncio.sleep(WARM_UP_PAUSE)
-
-    def prepare_frames_soon(self) -> None:
-        """Start :meth:`prepare_frames` in the background on the running loop (stopped by
-        :meth:`aclose`)."""
-        if self._preparing is None or self._preparing.done():
-            self._preparing = asyncio.get_running_loop().create_task(self.prepare_frames())
 
     def _check_credentials(self) -> None:
         s = self.settings

@@ -129,6 +129,7 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         # Every call waits for the opening under way: it creates the warm tier's tables, and
         # no other work (a quota row, a write) may touch the database while it does.
         self._opened()
+        self.aio.called_at = perf_counter()  # the background frame warm-up waits for a gap
         backend = backend_of(values.get("backend"), self.settings.backend)
         values = {**values, "backend": backend}
         # Planned once for both reads (no plan: a refresh, or a call that needs the current

@@ -1,0 +1,76 @@
+"""Opening: what a session opens ahead of its first call, so that the first call of a fresh
+process (a restarted kernel, a batch script) costs what any later one does.
+
+:meth:`Opening.prepare` opens the cached client and makes the tiers' blocking readers ready (the
+warm tier's tables checked, one primed connection each); :meth:`Opening.prepare_frames` then
+warms up the frame of every dataset, only while the callers are idle. A sync
+:class:`~sportsframe.facade.sync.Session` runs both in the background when it is made
+(``open_early``); they are methods of both sessions through this mixin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from time import perf_counter
+from typing import TYPE_CHECKING
+
+from sportsframe import frames
+from sportsframe.registry.datasets import DATASETS
+
+if TYPE_CHECKING:
+    from sportsframe.cached_client import CachedSportsDataIOClient
+
+__all__ = ["WARM_UP_PAUSE", "WARM_UP_QUIET", "Opening"]
+
+#: Seconds the background frame warm-up leaves the loop to its other work after each dataset.
+WARM_UP_PAUSE = 0.005
+#: Seconds without a call before the background frame warm-up goes on (it holds the GIL).
+WARM_UP_QUIET = 0.02
+
+
+class Opening:
+    """The opening methods of :class:`~sportsframe.facade.session.AsyncSession` (a mixin: the
+    primitives below are the session's)."""
+
+    #: When a sync caller last called (``perf_counter``): background work waits for a gap.
+    called_at: float
+    _preparing: asyncio.Task[None] | None
+
+    if TYPE_CHECKING:
+
+        async def client(self) -> CachedSportsDataIOClient: ...
+
+    async def prepare(self) -> None:
+        """Open the cached client and make the tiers' blocking readers ready, ahead of the
+        first call (a sync :class:`~sportsframe.facade.sync.Session` does this in the
+        background when it is created, unless ``open_early`` is off)."""
+        client = await self.client()
+        await client.prepare()
+
+    async def prepare_frames(self) -> None:
+        """Warm up the frame of every dataset (:func:`sportsframe.frames.warm_up`: its schema,
+        and one row through the conversion), one at a time and only while no caller's thread is
+        reading, so that the first call of each dataset pays neither (about 100 ms of work in
+        all, which a script's calls never wait behind). A sync session runs this in the
+        background once its tiers are open."""
+        client = await self.client()
+        for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
+            await self._between_calls()
+            await client.idle()
+            frames.warm_up(name)  # a few milliseconds at most: then the loop's other work
+            await asyncio.sleep(WARM_UP_PAUSE)
+
+    async def _between_calls(self) -> None:
+        """Return once no sync call has started for :data:`WARM_UP_QUIET` seconds (an L0 hit
+        counts: it never reaches the tiers, whose own idleness the cached client tells)."""
+        while True:
+            pause = WARM_UP_QUIET - (perf_counter() - self.called_at)
+            if pause <= 0:
+                return
+            await asyncio.sleep(pause)
+
+    def prepare_frames_soon(self) -> None:
+        """Start :meth:`prepare_frames` in the background on the running loop (stopped by
+        :meth:`~sportsframe.facade.session.AsyncSession.aclose`)."""
+        if self._preparing is None or self._preparing.done():
+            self._preparing = asyncio.get_running_loop().create_task(self.prepare_frames())
