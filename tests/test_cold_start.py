@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from pandas.testing import assert_frame_equal
 import sportsframe.facade.sync as session_module
 from sportsframe import frames
 from sportsframe.emulator import EmulatorServer
+from sportsframe.facade import opening
 from sportsframe.registry.datasets import DATASETS
 from tests.test_facade import make_session
 
@@ -97,17 +97,22 @@ print(json.dumps([served, "httpx" in sys.modules]))
 
 
 def test_an_idle_session_warms_up_every_datasets_frame_in_the_background(
-    emulator: EmulatorServer, redis_url: str, namespace: str, tmp_path: Path
+    emulator: EmulatorServer,
+    redis_url: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     names = list(dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()))
-    frames.schema.cache_clear()  # as in a fresh process
+    # As in a fresh process: no schema built, no frame warmed up.
+    frames.schema.cache_clear()
     frames.warm_up.cache_clear()
+    monkeypatch.setattr(opening, "_warmed", set())
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
-        deadline = time.monotonic() + 60
-        while frames.schema.cache_info().currsize < len(names) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the session is idle: nothing is called meanwhile
+        session.settle()  # waits for the warm-up, which goes on while nothing is called
         misses = frames.schema.cache_info().misses
         for name in names:
             frames.schema(name)
         assert frames.schema.cache_info().misses == misses  # each one built already
+        assert opening._warmed == set(names)
         assert session.props(2024, 13).attrs["served_from"] == "api"  # and the session works

@@ -20,20 +20,32 @@ from sportsframe.registry.datasets import DATASETS
 if TYPE_CHECKING:
     from sportsframe.cached_client import CachedSportsDataIOClient
 
-__all__ = ["WARM_UP_PAUSE", "WARM_UP_QUIET", "Opening"]
+__all__ = ["WARM_UP_PAUSE", "WARM_UP_QUIET", "Opening", "note_call"]
 
 #: Seconds the background frame warm-up leaves the loop to its other work after each dataset.
 WARM_UP_PAUSE = 0.005
 #: Seconds without a call before the background frame warm-up goes on (it holds the GIL).
 WARM_UP_QUIET = 0.02
 
+#: When a sync call last started, in any session of the process (``perf_counter``): the
+#: warm-up waits for a gap in all of them, since it holds the one GIL they share.
+_last_call = float("-inf")
+
+
+#: The datasets whose frames this process has warmed up.
+_warmed: set[str] = set()
+
+
+def note_call() -> None:
+    """Mark a sync call starting now (the sync session does, on every dataset call)."""
+    global _last_call
+    _last_call = perf_counter()
+
 
 class Opening:
     """The opening methods of :class:`~sportsframe.facade.session.AsyncSession` (a mixin: the
     primitives below are the session's)."""
 
-    #: When a sync caller last called (``perf_counter``): background work waits for a gap.
-    called_at: float
     _preparing: asyncio.Task[None] | None
 
     if TYPE_CHECKING:
@@ -55,16 +67,26 @@ class Opening:
         background once its tiers are open."""
         client = await self.client()
         for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
+            if name in _warmed:  # by an earlier session of the process
+                continue
             await self._between_calls()
             await client.idle()
             frames.warm_up(name)  # a few milliseconds at most: then the loop's other work
+            _warmed.add(name)
             await asyncio.sleep(WARM_UP_PAUSE)
 
+    async def frames_warmed(self) -> None:
+        """Wait until the background frame warm-up, if one is under way, is done."""
+        preparing = self._preparing
+        if preparing is not None and not preparing.done():
+            await asyncio.shield(preparing)
+
     async def _between_calls(self) -> None:
-        """Return once no sync call has started for :data:`WARM_UP_QUIET` seconds (an L0 hit
-        counts: it never reaches the tiers, whose own idleness the cached client tells)."""
+        """Return once no sync call of any session has started for :data:`WARM_UP_QUIET`
+        seconds (an L0 hit counts: it never reaches the tiers, whose own idleness the cached
+        client tells)."""
         while True:
-            pause = WARM_UP_QUIET - (perf_counter() - self.called_at)
+            pause = WARM_UP_QUIET - (perf_counter() - _last_call)
             if pause <= 0:
                 return
             await asyncio.sleep(pause)

@@ -88,8 +88,6 @@ class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame
         self._coherence: L0Coherence | None = None
         self._open_lock: asyncio.Lock | None = None
         self._preparing: asyncio.Task[None] | None = None
-        #: When a sync caller last called (``perf_counter``): background work waits for a gap.
-        self.called_at = float("-inf")
 
     def __repr__(self) -> str:
         return f"AsyncSession(source={self.settings.source!r}, offline={self.settings.offline})"
@@ -403,10 +401,12 @@ class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame
         return await client.drop_hot(key)
 
     async def settle(self) -> None:
-        """Wait until every warm hit's copy to the hot tier is written (the copy is written
-        after the frame is returned; a timing or a test of the hot tier may want it done)."""
+        """Wait until the work done behind the answers is finished: every warm hit's copy to
+        the hot tier (written after the frame is returned; a timing or a test of the hot tier
+        may want it done), and a new session's frame warm-up."""
         if self._client is not None:
             await self._client.settle()
+        await self.frames_warmed()
 
     async def efficiency(self) -> EfficiencyReport:
         """The cache efficiency report: what the warm tier holds per data type and the API

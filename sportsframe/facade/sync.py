@@ -24,6 +24,7 @@ import pandas as pd
 from sportsframe import frames
 from sportsframe.facade.assemble import concat, finish_part, stored_frame
 from sportsframe.facade.docstrings import describe_method
+from sportsframe.facade.opening import note_call
 from sportsframe.facade.plan import backend_of, bind, planned
 from sportsframe.facade.provenance import Backend, Frame, attrs_of
 from sportsframe.facade.session import AsyncSession
@@ -129,7 +130,7 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         # Every call waits for the opening under way: it creates the warm tier's tables, and
         # no other work (a quota row, a write) may touch the database while it does.
         self._opened()
-        self.aio.called_at = perf_counter()  # the background frame warm-up waits for a gap
+        note_call()  # the background frame warm-up waits for a gap between calls
         backend = backend_of(values.get("backend"), self.settings.backend)
         values = {**values, "backend": backend}
         # Planned once for both reads (no plan: a refresh, or a call that needs the current
