@@ -340,16 +340,21 @@ async def test_a_primed_sync_reader_opens_no_connection_on_its_first_read(
     assert bytes(found[entry.key].companion or b"") == b"frame 17"
 
 
-def test_priming_an_unreachable_server_neither_raises_nor_rests(
-    free_port: int, namespace: str, clock: ManualClock
-) -> None:
-    reader = SyncHotReader(
-        f"redis://127.0.0.1:{free_port}/0",
+def _unreachable_reader(port: int, namespace: str, clock: ManualClock) -> SyncHotReader:
+    """A blocking reader of a Redis that nothing listens for (short timeouts)."""
+    return SyncHotReader(
+        f"redis://127.0.0.1:{port}/0",
         namespace=namespace,
         clock=clock,
         connect_timeout=0.2,
         socket_timeout=0.2,
     )
+
+
+def test_priming_an_unreachable_server_neither_raises_nor_rests(
+    free_port: int, namespace: str, clock: ManualClock
+) -> None:
+    reader = _unreachable_reader(free_port, namespace, clock)
     try:
         reader.prime()
         assert not reader.quiet  # the first real read tries at once
@@ -364,13 +369,7 @@ def test_sync_reader_goes_quiet_after_a_failure(
 ) -> None:
     from sportsframe.cache.breaker import RESET_PERIOD
 
-    reader = SyncHotReader(
-        f"redis://127.0.0.1:{free_port}/0",
-        namespace=namespace,
-        clock=clock,
-        connect_timeout=0.2,
-        socket_timeout=0.2,
-    )
+    reader = _unreachable_reader(free_port, namespace, clock)
     attempts = 0
     connect = reader._connect
 
