@@ -11,6 +11,7 @@ warms up the frame of every dataset, only while the callers are idle. A sync
 from __future__ import annotations
 
 import asyncio
+import logging
 from time import perf_counter
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["WARM_UP_PAUSE", "WARM_UP_QUIET", "Opening", "note_call"]
 
+log = logging.getLogger("sportsframe")
+
 #: Seconds the background frame warm-up leaves the loop to its other work after each dataset.
 WARM_UP_PAUSE = 0.005
 #: Seconds without a call before the background frame warm-up goes on (it holds the GIL).
@@ -30,8 +33,6 @@ WARM_UP_QUIET = 0.02
 #: When a sync call last started, in any session of the process (``perf_counter``): the
 #: warm-up waits for a gap in all of them, since it holds the one GIL they share.
 _last_call = float("-inf")
-
-
 #: The datasets whose frames this process has warmed up.
 _warmed: set[str] = set()
 
@@ -61,17 +62,20 @@ class Opening:
 
     async def prepare_frames(self) -> None:
         """Warm up the frame of every dataset (:func:`sportsframe.frames.warm_up`: its schema,
-        and one row through the conversion), one at a time and only while no caller's thread is
-        reading, so that the first call of each dataset pays neither (about 100 ms of work in
-        all, which a script's calls never wait behind). A sync session runs this in the
-        background once its tiers are open."""
+        and one row through the conversion), one at a time and only in the gaps between calls,
+        so that the first call of each dataset pays neither (about 100 ms of work in all, once
+        per process, which a script's calls never wait behind). A sync session runs this in
+        the background once its tiers are open; :meth:`frames_warmed` waits for it."""
         client = await self.client()
         for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
             if name in _warmed:  # by an earlier session of the process
                 continue
             await self._between_calls()
             await client.idle()
-            frames.warm_up(name)  # a few milliseconds at most: then the loop's other work
+            try:
+                frames.warm_up(name)  # a few milliseconds at most: then the loop's other work
+            except Exception as exc:  # only a shortcut: the first real call builds it anyway
+                log.debug("warming up the %s frame failed: %s", name, type(exc).__name__)
             _warmed.add(name)
             await asyncio.sleep(WARM_UP_PAUSE)
 
