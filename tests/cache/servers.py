@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 __all__ = ["FreezingProxy", "OwnCluster", "OwnRedis"]
 
@@ -187,12 +188,16 @@ class FreezingProxy:
         self.server: asyncio.Server | None = None
         self.port = 0
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:  # stop() ends it, rather than leave it pending at the loop's end
+            self._tasks.add(task)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 5432)
         self._writers |= {writer, up_writer}
 
@@ -210,6 +215,8 @@ class FreezingProxy:
             writer.close()
             up_writer.close()
             self._writers -= {writer, up_writer}
+            if task is not None:
+                self._tasks.discard(task)
 
     async def cut(self) -> None:
         """The server goes down: new connections are refused and open ones are closed."""
@@ -220,5 +227,15 @@ class FreezingProxy:
         self.flowing.set()  # a frozen pipe wakes up to find its connection gone
 
     async def stop(self) -> None:
+        """Close the listener and every connection, and end every connection's task (a frozen
+        pipe included) before the test's loop closes."""
         assert self.server is not None
         self.server.close()
+        self.flowing.set()
+        for writer in list(self._writers):
+            writer.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.server.wait_closed()
