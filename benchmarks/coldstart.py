@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     database = None if args.database_url == "none" else args.database_url
     from sportsframe import frames
+    from sportsframe.cache.redis.layout import KeyLayout
     from sportsframe.emulator import start_emulator
     from sportsframe.facade.sync import Session
 
@@ -289,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "tier": tier,
                                         "companion": companion,
                                         "companion_keys": [
-                                            f"{namespace}#{companion}:{keys[w]}" for w in chosen
+                                            KeyLayout(namespace).companion(companion, keys[w])
+                                            for w in chosen
                                         ],
                                         "storage_keys": [keys[w] for w in chosen],
                                         "plain_database_url": (database_url or "").replace(

@@ -39,7 +39,7 @@ from _common import back_to_back, drop_namespace, ms, side_by_side
 
 from sportsframe import frames
 from sportsframe.cache import codec
-from sportsframe.cache.redis.layout import COMPANION_STAMP_BYTES
+from sportsframe.cache.redis.layout import COMPANION_STAMP_BYTES, KeyLayout
 from sportsframe.emulator import start_emulator
 from sportsframe.facade.sync import Session
 
@@ -94,7 +94,9 @@ def main() -> None:
 
             # (b) Redis hit with L0 off vs its floor and vs frame from JSON in Redis. The
             # finished frame's Arrow table is the one stored beside the entry (after its stamp).
-            companion_key = f"{namespace}#{frames.companion_name('player_props')}:{key}"
+            companion_key = KeyLayout(namespace).companion(
+                frames.companion_name("player_props"), key
+            )
             stored = raw.get(companion_key)
             assert stored is not None, "the finished frame is not in Redis"
             finished = pa.ipc.open_stream(memoryview(stored)[COMPANION_STAMP_BYTES:]).read_all()

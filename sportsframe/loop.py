@@ -17,12 +17,13 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import math
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown", "start", "wait"]
+__all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown", "start", "until_quiet", "wait"]
 
 T = TypeVar("T")
 
@@ -80,6 +81,25 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         future.cancel()
         raise
     return future.result()
+
+
+async def until_quiet(
+    quiet_for: Callable[[], float],
+    quiet: float,
+    *,
+    stop: Callable[[], bool] = lambda: False,
+    most: float = math.inf,
+) -> None:
+    """Return once ``quiet_for()`` (seconds since some activity last happened) reaches
+    ``quiet``, once ``stop()`` is true, or after ``most`` seconds: background work that holds
+    the GIL waits for a gap in the callers' work this way."""
+    waited = 0.0
+    while not stop() and waited < most:
+        pause = quiet - quiet_for()
+        if pause <= 0:
+            return
+        await asyncio.sleep(pause)
+        waited += pause
 
 
 def start(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:

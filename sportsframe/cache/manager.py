@@ -68,6 +68,7 @@ from sportsframe.cache.upkeep import Upkeep
 from sportsframe.cache.writes import MAX_SIZE_CHECK_EVERY
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import OfflineCacheMissError
+from sportsframe.loop import until_quiet
 from sportsframe.registry import BoundCall
 from sportsframe.registry.sources import DEFAULT_SOURCE, source_prefix
 from sportsframe.registry.ttl import CacheDataType
@@ -215,11 +216,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         """Return once no caller's thread has read the tiers for
         :data:`~sportsframe.cache.promotion.FOREGROUND_QUIET` seconds (at once when none reads):
         background work that holds the GIL waits for this, as copies of warm hits do."""
-        while True:
-            pause = FOREGROUND_QUIET - self._blocking.quiet_for()
-            if pause <= 0:
-                return
-            await asyncio.sleep(pause)
+        await until_quiet(self._blocking.quiet_for, FOREGROUND_QUIET)
 
     async def prepare(self) -> None:
         """Open, ahead of the first read, what it would otherwise open: each tier's blocking

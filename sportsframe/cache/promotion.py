@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from sportsframe.cache.tier import CompanionTier, Copying, Tier, companion_keeper, copying
+from sportsframe.loop import until_quiet
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -130,13 +131,12 @@ class Promoter:
         # The copy's Python work (a megabyte to frame for Redis) holds the GIL: started at once,
         # it would make a sync caller, woken in its own thread, wait for it after all.
         await asyncio.sleep(PROMOTION_DELAY)
-        waited = PROMOTION_DELAY
-        while not self._hurry and not self.closed and waited < MAX_DEFER:
-            pause = FOREGROUND_QUIET - self._quiet_for()
-            if pause <= 0:
-                break
-            await asyncio.sleep(pause)
-            waited += pause
+        await until_quiet(
+            self._quiet_for,
+            FOREGROUND_QUIET,
+            stop=lambda: bool(self._hurry) or self.closed,
+            most=MAX_DEFER - PROMOTION_DELAY,
+        )
         if self.allowed(changes):
             await self.now(entry, companion)
 

@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from sportsframe import frames
+from sportsframe.loop import until_quiet
 from sportsframe.registry.datasets import DATASETS
 
 if TYPE_CHECKING:
@@ -89,11 +90,7 @@ class Opening:
         """Return once no sync call of any session has started for :data:`WARM_UP_QUIET`
         seconds (an L0 hit counts: it never reaches the tiers, whose own idleness the cached
         client tells)."""
-        while True:
-            pause = WARM_UP_QUIET - (perf_counter() - _last_call)
-            if pause <= 0:
-                return
-            await asyncio.sleep(pause)
+        await until_quiet(lambda: perf_counter() - _last_call, WARM_UP_QUIET)
 
     def prepare_frames_soon(self) -> None:
         """Start :meth:`prepare_frames` in the background on the running loop (stopped by

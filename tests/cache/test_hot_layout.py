@@ -18,7 +18,6 @@ from sportsframe.cache.redis.layout import (
     COMPANION_STAMP_BYTES,
     TAG_CHARS,
     KeyLayout,
-    companion_key,
     companion_match,
     current_companion,
     entry_prefix,
@@ -40,7 +39,7 @@ def test_keys_of_entries_and_companions() -> None:
     namespace = namespace_of("sftest:v1:")
     assert namespace == "sftest:v1"
     assert entry_prefix(namespace) + "odds:2024:18" == "sftest:v1:odds:2024:18"
-    ckey = companion_key(namespace, "frame-odds-1", "odds:2024:18")
+    ckey = KeyLayout(namespace).companion("frame-odds-1", "odds:2024:18")
     assert ckey == "sftest:v1#frame-odds-1:odds:2024:18"
     assert not ckey.startswith(entry_prefix(namespace))  # outside what SCAN-based ops walk
     layout = KeyLayout(namespace)

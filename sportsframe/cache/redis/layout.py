@@ -49,7 +49,6 @@ __all__ = [
     "ENTRY_STAMP_BYTES",
     "TAG_CHARS",
     "KeyLayout",
-    "companion_key",
     "companion_match",
     "companion_prefix",
     "current_companion",
@@ -86,11 +85,6 @@ def companion_prefix(namespace: str, companion: str) -> str:
     """What every key of the companions named ``companion`` starts with (the public key
     follows)."""
     return f"{namespace}#{companion}:"
-
-
-def companion_key(namespace: str, companion: str, key: str) -> str:
-    """The Redis key of ``key``'s companion named ``companion`` (outside ``{namespace}:``)."""
-    return companion_prefix(namespace, companion) + key
 
 
 def companion_match(namespace: str, pattern: str) -> str:
