@@ -32,6 +32,7 @@ from sportsframe.errors import InvalidParameterError, OfflineCacheMissError, Ups
 from sportsframe.registry import ENDPOINTS, Endpoint
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
+from tests.cache.servers import PATIENT
 from tests.samples import fill_in
 
 API_KEY = "test-key-0123456789abcdef"
@@ -93,7 +94,7 @@ class Stack:
 
         self.settings = settings
         self.clock = clock or SYSTEM_CLOCK
-        self.hot = RedisTier(redis_url, namespace=settings.namespace, clock=self.clock)
+        self.hot = RedisTier(redis_url, namespace=settings.namespace, clock=self.clock, **PATIENT)
         self.warm = SqlTier(postgres_url, clock=self.clock, schema=schema)
         self.manager = CacheManager(
             settings, hot=self.hot, warm=self.warm, clock=self.clock, source=settings.source

@@ -12,13 +12,10 @@ import pytest
 
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.clock import ManualClock
-from tests.cache.servers import OwnRedis
+from tests.cache.servers import PATIENT, OwnRedis
 
 #: Every tier the contract suite runs against.
 TIER_KINDS = ["memory", "fakeredis", "redis", "cluster", "sqlite", "postgres"]
-
-#: Connect and read timeout (seconds) of the contract suite's real-server Redis tiers.
-CONTRACT_TIMEOUT = 5.0
 
 
 def _psycopg_url(sqlalchemy_url: str) -> str:
@@ -89,8 +86,7 @@ async def build_tier(
             request.getfixturevalue("redis_url"),
             namespace=namespace,
             clock=clock,
-            connect_timeout=CONTRACT_TIMEOUT,
-            socket_timeout=CONTRACT_TIMEOUT,
+            **PATIENT,
         )
 
         async def close_redis() -> None:
@@ -105,8 +101,7 @@ async def build_tier(
             namespace=namespace,
             clock=clock,
             cluster=True,
-            connect_timeout=CONTRACT_TIMEOUT,
-            socket_timeout=CONTRACT_TIMEOUT,
+            **PATIENT,
         )
 
         async def close_cluster() -> None:

@@ -23,7 +23,7 @@ from sportsframe.emulator import EmulatorServer
 from sportsframe.facade.sync import Session
 from sportsframe.registry.glob import escape
 from sportsframe.settings import Settings
-from tests.cache.servers import OwnCluster
+from tests.cache.servers import PATIENT, OwnCluster
 
 #: Public keys a cluster must keep beside their companions: plain ones, braces (which would set
 #: a hash tag of their own), unicode, ':', glob characters and a long one.
@@ -45,7 +45,7 @@ async def tier(
     redis_cluster: OwnCluster, namespace: str, clock: ManualClock
 ) -> AsyncIterator[RedisTier]:
     """The hot tier on the cluster (emptied of this test's keys at the end)."""
-    built = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True)
+    built = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True, **PATIENT)
     try:
         yield built
     finally:
@@ -126,7 +126,7 @@ async def test_odd_keys_keep_their_public_names_ttls_and_companions_on_a_cluster
 async def test_the_blocking_reader_reads_entries_and_companions_across_slots(
     redis_cluster: OwnCluster, namespace: str, clock: ManualClock, make_entry: Any
 ) -> None:
-    tier = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True)
+    tier = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True, **PATIENT)
     try:
         # Keys chosen to land in different slots (and so, most likely, on different nodes).
         entries: list[CacheEntry] = [

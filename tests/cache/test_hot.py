@@ -21,7 +21,7 @@ from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.tier import TierUnavailable
 from sportsframe.clock import ManualClock
 from sportsframe.settings import Settings
-from tests.cache.servers import OwnRedis
+from tests.cache.servers import PATIENT, OwnRedis
 
 Make = Callable[..., CacheEntry]
 PAYLOAD = [{"PlayerID": 1, "Outcomes": [{"Value": 1.5}]}, {"PlayerID": 2, "Outcomes": []}]
@@ -164,6 +164,34 @@ async def test_dead_port_raises_tier_unavailable(
         await tier.close()
 
 
+@pytest.mark.parametrize("server", ["dead port", "no cluster"])
+async def test_a_cluster_that_cannot_be_reached_raises_tier_unavailable(
+    server: str, free_port: int, redis_url: str, clock: ManualClock, make_entry: Make
+) -> None:
+    # redis-py reports an unreachable cluster (no seed answers, or a seed that is no cluster)
+    # with RedisClusterException, which is no RedisError: it must not escape the tier either.
+    url = f"redis://127.0.0.1:{free_port}/0" if server == "dead port" else redis_url
+    tier = RedisTier(url, namespace="sftest", clock=clock, cluster=True)
+    entry = make_entry("teams:2024", [])
+    try:
+        for call in (
+            tier.get("teams:2024"),
+            tier.get_with_companion("teams:2024", "frame-1"),
+            tier.set(entry),
+            tier.copy(entry, grace=60),
+            tier.copy_many([entry], grace=60),
+            tier.get_many(["teams:2024"]),
+            tier.keys(),
+            tier.invalidate("*"),
+        ):
+            with pytest.raises(TierUnavailable) as info:
+                await call
+            assert info.value.tier == "hot"
+        assert await tier.ping() is False
+    finally:
+        await tier.close()
+
+
 def test_probe(redis_url: str, free_port: int) -> None:
     assert probe(Settings(redis_url_override=redis_url)) is True
     assert probe(Settings(redis_host="127.0.0.1", redis_port=free_port)) is False
@@ -267,7 +295,7 @@ async def reading(
 ) -> AsyncIterator[tuple[RedisTier, SyncHotReader]]:
     """A Redis tier of the test's own namespace and its blocking reader (emptied and closed
     afterwards)."""
-    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock, **PATIENT)
     reader = tier.sync_reader()
     assert reader is not None
     try:

@@ -33,7 +33,7 @@ from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.clock import ManualClock
 from sportsframe.registry.ttl import TTL_POLICIES, CacheDataType
 from sportsframe.settings import Settings
-from tests.cache.servers import OwnRedis
+from tests.cache.servers import PATIENT, OwnRedis
 
 PROPS = CacheDataType.PLAYER_PROPS
 KEY = "player_props:2024:13:False"
@@ -75,7 +75,7 @@ async def manager(
     redis_client: Any,
 ) -> AsyncIterator[CacheManager]:
     settings = _settings(tmp_path, namespace)
-    hot = RedisTier(redis_url, namespace=namespace, clock=clock)
+    hot = RedisTier(redis_url, namespace=namespace, clock=clock, **PATIENT)
     warm = SqlTier(postgres_url, clock=clock, schema=schema)
     mgr = CacheManager(settings, hot=hot, warm=warm, clock=clock)
     yield mgr

@@ -24,6 +24,7 @@ from sportsframe.cache.sql.tier import SqlTier
 from sportsframe.clock import ManualClock
 from sportsframe.registry.glob import escape, matches
 from sportsframe.settings import Settings
+from tests.cache.servers import PATIENT
 
 EXAMPLES = 500
 
@@ -51,7 +52,9 @@ class Tiers:
         self.runner = runner
         self.clock = ManualClock()
         cfg = Settings(namespace=namespace, home=home, redis_host="", source="emulator")
-        self.hot = RedisTier(redis_url, namespace=namespace, clock=self.clock, cluster=cluster)
+        self.hot = RedisTier(
+            redis_url, namespace=namespace, clock=self.clock, cluster=cluster, **PATIENT
+        )
         self.warm = SqlTier(pg_url, clock=self.clock, schema=schema)
         self.manager = CacheManager(
             cfg, hot=self.hot, warm=self.warm, clock=self.clock, source="emulator"

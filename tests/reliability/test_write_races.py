@@ -21,7 +21,7 @@ from sportsframe.cache.redis.copies import COPY_SCRIPT
 from sportsframe.cache.redis.tier import RedisTier
 from sportsframe.cache.tier import copying
 from sportsframe.clock import ManualClock
-from tests.cache.servers import OwnCluster, OwnRedis
+from tests.cache.servers import PATIENT, OwnCluster, OwnRedis
 
 KEY = "player_props:2024:18:True"
 T0 = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
@@ -52,8 +52,9 @@ def _redis(
 ) -> RedisTier:
     if kind == "cluster":  # a three-node cluster of the test session's own
         url = request.getfixturevalue("redis_cluster").url
-        return RedisTier(url, namespace=namespace, clock=clock, cluster=True)
-    return RedisTier(request.getfixturevalue("redis_url"), namespace=namespace, clock=clock)
+        return RedisTier(url, namespace=namespace, clock=clock, cluster=True, **PATIENT)
+    url = request.getfixturevalue("redis_url")
+    return RedisTier(url, namespace=namespace, clock=clock, **PATIENT)
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])
@@ -144,7 +145,7 @@ async def test_a_companion_is_copied_only_with_its_entry(
 async def test_on_a_cluster_a_copy_with_its_companion_is_one_script_call(
     redis_cluster: OwnCluster, clock: ManualClock, namespace: str
 ) -> None:
-    tier = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True)
+    tier = RedisTier(redis_cluster.url, namespace=namespace, clock=clock, cluster=True, **PATIENT)
     try:
         await tier.ping()  # the client learns the slots before the count starts
         redis_cluster.load_script(COPY_SCRIPT)
@@ -169,7 +170,7 @@ async def test_stamped_values_read_as_before_and_unstamped_ones_are_replaced(
     import pyarrow as pa
     from redis.asyncio import Redis
 
-    tier = RedisTier(redis_url, namespace=namespace, clock=clock)
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock, **PATIENT)
     raw = Redis.from_url(redis_url)
     try:
         entry = _entry(2, clock.now())
@@ -198,7 +199,7 @@ async def test_a_server_that_lost_the_script_is_sent_it_again(
     server = OwnRedis(free_port, tmp_path)
     server.start()
     url = f"redis://127.0.0.1:{free_port}/0"
-    tier = RedisTier(url, clock=clock)
+    tier = RedisTier(url, clock=clock, **PATIENT)
     raw = Redis.from_url(url)
     try:
         assert await tier.copy(_entry(1, clock.now()), grace=GRACE)
@@ -241,7 +242,11 @@ async def _race(role: str, conf: dict[str, Any], events: dict[str, Any]) -> None
 
     clock = ManualClock(T0 + timedelta(seconds=60))
     tier = RedisTier(
-        conf["redis_url"], namespace=conf["namespace"], clock=clock, cluster=conf["cluster"]
+        conf["redis_url"],
+        namespace=conf["namespace"],
+        clock=clock,
+        cluster=conf["cluster"],
+        **PATIENT,
     )
     stats = CacheStats(clock)
     hot: TierGuard[Tier] = TierGuard("hot", tier, CircuitBreaker("hot", clock=clock), lambda: stats)
@@ -315,7 +320,7 @@ async def test_two_processes_leave_the_newer_entry_whatever_the_order(
             proc.join(timeout=30)
     assert reports == {"copier": None, "refresher": None}
     clock = ManualClock(T0 + timedelta(seconds=60))
-    tier = RedisTier(redis_url, namespace=namespace, clock=clock, cluster=cluster)
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock, cluster=cluster, **PATIENT)
     try:
         found = await tier.get_with_companion(KEY, FRAME)
         assert _version(found) == 2

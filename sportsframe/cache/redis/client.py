@@ -53,6 +53,9 @@ def unavailable_errors() -> tuple[type[BaseException], ...]:
         rex.ClusterDownError,
         rex.ReadOnlyError,
         rex.TryAgainError,
+        # No seed answers, or a seed is no cluster: redis-py says so with RedisClusterException,
+        # which is no RedisError (RedisClusterUnreachableError is one of its kind).
+        rex.RedisClusterException,
         OSError,
         TimeoutError,
     )
