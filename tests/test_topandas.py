@@ -90,6 +90,47 @@ def test_nullable_int_columns_convert_exactly(ints: list[int | None], offset: in
     assert_frame_equal(table_to_frame(sliced), general(sliced))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    stamps=st.lists(
+        # Nanoseconds since the epoch, NaT's own integer (a valid Arrow value) among them.
+        st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+        max_size=40,
+    ),
+    offset=st.integers(0, 9),
+)
+def test_utc_timestamp_columns_convert_exactly(stamps: list[int | None], offset: int) -> None:
+    column = pa.array(stamps, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+    table = pa.table({"t": column})
+    sliced = table.slice(min(offset, len(stamps)))
+    assert_frame_equal(table_to_frame(sliced), general(sliced))
+
+
+def test_without_pandas_private_constructors_frames_equal_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The masked and datetime arrays are built by the constructors pandas' own Arrow hooks end
+    # in; should a pandas release drop them, the public constructors and hooks give the same.
+    table = pa.table(
+        {
+            "i": pa.array([1, None, 3, 4], pa.int64()),
+            "b": pa.array([True, None, False, True]),
+            "f": pa.array([0.5, None, 1.5, 2.0]),
+            "t": pa.array(
+                [datetime(2024, 9, 8, 17, tzinfo=UTC), None] * 2, pa.timestamp("ns", tz="UTC")
+            ),
+        }
+    ).slice(1)
+    fast = table_to_frame(table)
+    monkeypatch.setattr(topandas, "_new_datetimes", None)
+    monkeypatch.setattr(topandas, "_INTS", pd.arrays.IntegerArray)
+    monkeypatch.setattr(topandas, "_BOOLS", pd.arrays.BooleanArray)
+    monkeypatch.setattr(topandas, "_FLOATS", pd.arrays.FloatingArray)
+    public = table_to_frame(table)
+    assert_frame_equal(public, fast, check_exact=True)
+    assert_frame_equal(public, general(table))
+
+
 def test_unsigned_dictionary_indices_take_the_general_path() -> None:
     indices = pa.array([0, 1, None, 1], pa.uint8())
     column = pa.DictionaryArray.from_arrays(indices, pa.array(["KC", "SF"]))

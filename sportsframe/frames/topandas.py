@@ -41,6 +41,9 @@ Arr = Any
 _STRING: Any = STRING_DTYPE
 _FLOAT: Any = pd.Float64Dtype()
 _UTC: Any = pd.DatetimeTZDtype("ns", "UTC")
+#: The constructor pandas' Arrow hook for datetimes ends in (private: where it is missing,
+#: UTC timestamps take the hook itself).
+_new_datetimes: Callable[..., Any] | None = getattr(pd.arrays.DatetimeArray, "_simple_new", None)
 _INT64 = pa.int64()
 _FLOAT64 = pa.float64()
 _BOOL = pa.bool_()
@@ -58,6 +61,14 @@ def arrow_types_mapper(t: pa.DataType) -> Any:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return STRING_DTYPE
     return None
+
+
+#: The constructors pandas' own Arrow hooks end in, which skip the checks of the public ones
+#: (their inputs here are right by construction); private, so the public ones stand in if a
+#: pandas release drops them.
+_INTS: Any = getattr(pd.arrays.IntegerArray, "_simple_new", pd.arrays.IntegerArray)
+_BOOLS: Any = getattr(pd.arrays.BooleanArray, "_simple_new", pd.arrays.BooleanArray)
+_FLOATS: Any = getattr(pd.arrays.FloatingArray, "_simple_new", pd.arrays.FloatingArray)
 
 
 def _null_mask(a: Arr) -> np.ndarray:
@@ -81,14 +92,14 @@ def _values(a: Arr, dtype: type[np.generic]) -> np.ndarray:
 
 
 def _int64(a: Arr) -> Any:
-    return pd.arrays.IntegerArray(_values(a, np.int64), _null_mask(a))
+    return _INTS(_values(a, np.int64), _null_mask(a))
 
 
 def _bool(a: Arr) -> Any:
     bits = np.unpackbits(
         np.frombuffer(a.buffers()[1], dtype=np.uint8), count=len(a) + a.offset, bitorder="little"
     )
-    return pd.arrays.BooleanArray(bits[a.offset :].astype(bool), _null_mask(a))
+    return _BOOLS(bits[a.offset :].astype(bool), _null_mask(a))
 
 
 def _float64(a: Arr) -> Any:
@@ -97,7 +108,7 @@ def _float64(a: Arr) -> Any:
     if nan.any() and (nan & ~mask).any():
         # pandas decides how NaN (a valid Arrow value) and null relate in a Float64 array.
         return _FLOAT.__from_arrow__(pa.chunked_array([a]))
-    return pd.arrays.FloatingArray(values, mask)
+    return _FLOATS(values, mask)
 
 
 def _string(a: Arr) -> Any:
@@ -119,8 +130,20 @@ def _dictionary(a: Arr) -> Any:
     return pd.Categorical.from_codes(codes, dtype=_categorical_dtype(categories))
 
 
+#: ``iNaT``: the int64 that datetime64 reads as NaT.
+_NAT: Final = np.iinfo(np.int64).min
+
+
 def _timestamp(a: Arr) -> Any:
-    return _UTC.__from_arrow__(pa.chunked_array([a]))
+    if _new_datetimes is None:
+        return _UTC.__from_arrow__(pa.chunked_array([a]))
+    # What pandas' own ``DatetimeTZDtype.__from_arrow__`` does, minus its Arrow cast (to drop
+    # the zone: a compute call costing twice the rest) and its chunked detour: nanoseconds
+    # since the epoch with NaT where null, handed to the constructor that hook ends in.
+    values = _values(a, np.int64)
+    if a.null_count:
+        values[_null_mask(a)] = _NAT
+    return _new_datetimes(values.view("M8[ns]"), dtype=_UTC)
 
 
 def _converter(t: pa.DataType) -> Callable[[Any], Any] | None:
