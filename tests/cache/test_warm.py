@@ -285,6 +285,39 @@ async def test_another_layout_version_is_refused(
         await second.close()
 
 
+async def test_another_process_never_sees_the_sqlite_table_without_its_unique_index(
+    tmp_path: Path, clock: ManualClock, make_entry: Make
+) -> None:
+    # pysqlite runs DDL outside any transaction unless told otherwise: a second process
+    # starting at the same moment could find cache_entries created but not yet its unique
+    # index, and its upsert failed ("ON CONFLICT clause does not match any ... constraint").
+    # Whatever another connection looks at while the tables are created, it sees all or none.
+    import sqlite3
+
+    path = tmp_path / "warm.sqlite3"
+    tier = SqlTier(f"sqlite+aiosqlite:///{path}", clock=clock)
+    seen: list[tuple[bool, bool]] = []
+
+    def look(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith("CREATE"):
+            return
+        other = sqlite3.connect(path, timeout=5)  # another process's view of the file
+        try:
+            names = {row[0] for row in other.execute("SELECT name FROM sqlite_master")}
+        finally:
+            other.close()
+        seen.append(("cache_entries" in names, "ix_cache_entries_key" in names))
+
+    event.listen(tier.engine.sync_engine, "before_cursor_execute", look)
+    try:
+        await tier.set(make_entry("teams:2024", PAYLOAD))
+        assert len(seen) >= 2  # the tables and their indexes were created, and looked at
+        assert all(table == index for table, index in seen), seen
+        assert (await tier.get("teams:2024")) is not None
+    finally:
+        await tier.close()
+
+
 async def test_a_foreign_cache_entries_table_is_refused(
     postgres_url: str, pg_schema: str, clock: ManualClock
 ) -> None:

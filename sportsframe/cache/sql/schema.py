@@ -142,6 +142,12 @@ async def create_schema(
             await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
         # Two processes creating the table at once would collide in the catalog.
         await conn.execute(select(func.pg_advisory_xact_lock(_INIT_LOCK_ID)))
+    elif conn.dialect.name == "sqlite":
+        # pysqlite runs DDL outside any transaction: another process could see cache_entries
+        # without its unique index and have its upsert refused. One immediate transaction
+        # (the write lock taken now) creates everything at once, one process at a time; the
+        # engine's commit ends it.
+        await conn.execute(text("BEGIN IMMEDIATE"))
 
     def has_table(sync: Connection) -> bool:
         return bool(inspect(sync).has_table(TABLE, schema=schema))
