@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import event
 
 from sportsframe.api.quota import MemoryQuota, SqlQuota
 from sportsframe.api.ratelimit import RedisRateLimiter, SlidingWindowLimiter, key_fingerprint
@@ -201,3 +202,53 @@ async def test_fresh_postgres_quota_shared_by_concurrent_clients(
     finally:
         for quota in quotas:
             await quota.aclose()
+
+
+def _quota_database(
+    kind: str, tmp_path: Path, postgres_url: str, schema: str
+) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'quota.sqlite3'}", None
+    return postgres_url, schema
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_reservations_made_together_share_one_statement(
+    kind: str, tmp_path: Path, postgres_url: str, schema: str
+) -> None:
+    # A props week's sixteen games reserve at once: one UPDATE and one commit for all of them,
+    # where one each had queued behind each other's row lock and commit.
+    url, where = _quota_database(kind, tmp_path, postgres_url, schema)
+    quota = SqlQuota(url, 100, source=f"b-{uuid.uuid4().hex[:8]}", fingerprint="f", schema=where)
+    updates: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(statement)
+
+    try:
+        await quota.reserve()  # the month's row exists from here
+        event.listen(quota.engine.sync_engine, "before_cursor_execute", count)
+        await asyncio.gather(*(quota.reserve() for _ in range(16)))
+        assert len(updates) == 1
+        assert await quota.used() == 17
+    finally:
+        await quota.aclose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_reservations_made_together_near_the_limit_are_answered_each(
+    kind: str, tmp_path: Path, postgres_url: str, schema: str
+) -> None:
+    url, where = _quota_database(kind, tmp_path, postgres_url, schema)
+    quota = SqlQuota(url, 5, source=f"n-{uuid.uuid4().hex[:8]}", fingerprint="f", schema=where)
+    try:
+        for _ in range(3):
+            await quota.reserve()
+        results = await asyncio.gather(*(quota.reserve() for _ in range(4)), return_exceptions=True)
+        # Four do not fit where two are left: two go through, two are refused, none overspends.
+        assert [r is None for r in results].count(True) == 2
+        assert [type(r) for r in results if r is not None] == [QuotaExhaustedError] * 2
+        assert await quota.used() == 5
+    finally:
+        await quota.aclose()

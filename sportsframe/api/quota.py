@@ -4,7 +4,8 @@ Every request sent counts, retries and 429s included, so the client reserves a u
 attempt. :class:`SqlQuota` keeps the count in the warm tier's database (table ``api_usage``: month
 in UTC, source, API-key fingerprint — never the key — and count), so a restart does not reset it
 and several processes share one budget: the increment is one conditional statement, so two
-processes can never overspend.
+processes can never overspend. Requests reserved together (a week's games fetched at once) share
+that statement and its commit (:class:`~sportsframe.batching.Batcher`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sportsframe import metrics
+from sportsframe.batching import Batcher
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import QuotaExhaustedError
 
@@ -144,6 +146,8 @@ class SqlQuota:
         self._lock = asyncio.Lock()
         self._fallback: MemoryQuota | None = None
         self._last_used = 0
+        #: Reservations made while one is being written go together in the next statement.
+        self._batch: Batcher[tuple[str | None, Any], None] = Batcher(self._reserve_batch)
 
     async def _ensure(self) -> None:
         if self._ready:
@@ -181,7 +185,7 @@ class SqlQuota:
 
     async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
         try:
-            await self._reserve(endpoint, params)
+            await self._batch.submit((endpoint, params))
         except (SQLAlchemyError, OSError) as exc:
             # The database is down: keep counting in this process (from the last count seen)
             # rather than failing the call or letting it through uncounted.
@@ -196,8 +200,43 @@ class SqlQuota:
         else:
             self._fallback = None
 
-    async def _reserve(self, endpoint: str | None, params: Any) -> None:
+    async def _reserve_batch(
+        self, requests: list[tuple[str | None, Any]]
+    ) -> list[BaseException | None]:
+        """Reserve one unit for each of ``requests`` (endpoint, params): all in one statement
+        when they fit under the limit together, else one at a time, so that near the limit each
+        request hears for itself whether it still fits."""
         await self._ensure()
+        if len(requests) > 1 and await self._reserve_together(len(requests)):
+            return [None] * len(requests)
+        outcomes: list[BaseException | None] = []
+        for endpoint, params in requests:
+            try:
+                await self._reserve(endpoint, params)
+            except Exception as exc:  # this request's own answer (refused, or the table down)
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
+
+    async def _reserve_together(self, count: int) -> bool:
+        """Add ``count`` to the month's row in one conditional UPDATE: True when it fitted (no
+        row yet, or too few units left: False, and nothing changed)."""
+        t = self.table
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t)
+                .where(
+                    self._where(month_of(self.clock.now())) & (t.c["count"] + count <= self.limit)
+                )
+                .values(count=t.c["count"] + count)
+            )
+        if not result.rowcount:
+            return False
+        self._last_used += count
+        return True
+
+    async def _reserve(self, endpoint: str | None, params: Any) -> None:
         month = month_of(self.clock.now())
         t = self.table
         for _ in range(3):

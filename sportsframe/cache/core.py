@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING
 
+from sportsframe.batching import Batcher
 from sportsframe.cache import longkeys
 from sportsframe.cache.entry import CacheEntry
 from sportsframe.cache.readplan import EventKind, ReadPlan, TierRead
@@ -48,6 +49,8 @@ class ManagerCore:
     _hits: HitBuffer
     _locks: CrossProcessLock
     _writing: set[asyncio.Future[None]]
+    #: The warm halves of write-throughs, one transaction per batch (see WritePath._write_warm).
+    _warm_writes: Batcher[CacheEntry, None]
     _writes_since_check: int
     _max_size_every: int
     _guard_of: dict[str, TierGuard[Tier]]

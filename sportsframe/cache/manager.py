@@ -42,6 +42,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from sportsframe.batching import Batcher
 from sportsframe.cache import build
 from sportsframe.cache.blocking import BlockingReads
 from sportsframe.cache.breaker import CircuitBreaker
@@ -152,6 +153,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         self._closed = False
         # Write-throughs of fetched payloads still under way (see WritePath._write_through).
         self._writing: set[asyncio.Future[None]] = set()
+        self._warm_writes = Batcher(self._write_warm)
         self._blocking = BlockingReads(
             self.hot_guard, self.warm_guard, clock, lambda: self.promoter.changes, self.record
         )

@@ -2,8 +2,10 @@
 
 A payload just paid for is written to both tiers with its data type's TTL
 (:func:`~sportsframe.registry.ttl.effective_ttl`), to the end even when the caller is cancelled
-meanwhile. A companion (a value derived from an entry, such as its finished frame) is kept beside
-the entry it was made from. CACHE_MAX_SIZE is enforced on the warm tier every few writes.
+meanwhile. Warm-tier writes submitted while one is under way go together in one transaction
+(:class:`~sportsframe.batching.Batcher`): a week's parts fetched at once share a commit. A
+companion (a value derived from an entry, such as its finished frame) is kept beside the entry
+it was made from. CACHE_MAX_SIZE is enforced on the warm tier every few writes.
 """
 
 from __future__ import annotations
@@ -112,12 +114,19 @@ class WritePath(ManagerCore):
         async with self.promoter.change():
             await asyncio.gather(
                 self.hot_guard.attempt(lambda tier: tier.set(entry, grace=grace)),
-                self.warm_guard.attempt(lambda tier: tier.set(entry, grace=grace)),
+                self._warm_writes.submit(entry),
             )
         if self.warm_guard.tier is not None:
             self._writes_since_check += 1
             if self._writes_since_check >= self._max_size_every:
                 await self.enforce_max_size()
+
+    async def _write_warm(self, entries: list[CacheEntry]) -> list[None]:
+        """The warm half of the write-throughs submitted together (a week's parts, fetched at
+        once): one transaction for all, where one each queued behind each other's commits."""
+        grace = self.grace
+        await self.warm_guard.attempt(lambda tier: tier.set_many(entries, grace=grace))
+        return [None] * len(entries)
 
     async def enforce_max_size(self) -> int:
         """Evict warm entries beyond CACHE_MAX_SIZE (expired past grace first, then least

@@ -57,6 +57,8 @@ class Switch:
         self.arrived = asyncio.Event()
         #: When set, a read returns only once this gate opens (what it read stays as read).
         self.read_gate: asyncio.Event | None = None
+        #: How many entries each write call carried, in order.
+        self.writes: list[int] = []
 
     def _check(self) -> None:
         self.calls += 1
@@ -78,6 +80,7 @@ class Switch:
 
     async def set(self, entry: CacheEntry, *, grace: float = 0.0) -> None:
         self._check()
+        self.writes.append(1)
         if self.held is not None and entry.created_at == self.held[1]:
             self.arrived.set()
             await self.held[0].wait()
@@ -85,6 +88,8 @@ class Switch:
 
     async def set_many(self, entries: Iterable[CacheEntry], *, grace: float = 0.0) -> None:
         self._check()
+        entries = list(entries)
+        self.writes.append(len(entries))
         await self.tier.set_many(entries, grace=grace)
 
     async def delete(self, key: str) -> bool:
@@ -414,6 +419,39 @@ async def test_a_warm_hit_is_not_copied_to_a_hot_tier_that_just_failed(
     await manager.settle()
     assert hot.calls == 1  # the read that failed; no write after it
     assert manager.get_stats()["writes"]["promotions"] == 0
+
+
+async def test_write_throughs_made_together_share_a_warm_transaction(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    # A week's games fetched at once: their warm writes go in one transaction per batch, not
+    # one each queued behind each other's commit.
+    hot, warm = tiers
+    keys = [f"player_props_game:2024:13:{game}:False" for game in range(8)]
+    found = await asyncio.gather(
+        *(manager.fetch(key, PROPS, Loader([{"PlayerID": i}])) for i, key in enumerate(keys))
+    )
+    assert [f.served_from for f in found] == ["api"] * len(keys)
+    assert sum(warm.writes) == len(keys)
+    assert len(warm.writes) < len(keys), warm.writes
+    for i, key in enumerate(keys):
+        stored = await warm.tier.get(key)
+        assert stored is not None
+        assert stored.payload == [{"PlayerID": i}]
+        assert await hot.tier.get(key) is not None
+
+
+async def test_a_warm_tier_down_under_a_batch_of_writes_costs_no_answer(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    hot, warm = tiers
+    warm.down = True
+    keys = [f"player_props_game:2024:13:{game}:False" for game in range(4)]
+    found = await asyncio.gather(*(manager.fetch(key, PROPS, Loader()) for key in keys))
+    assert [f.served_from for f in found] == ["api"] * len(keys)
+    for key in keys:
+        assert await hot.tier.get(key) is not None  # the hot tier has every one
+    assert manager.stats.warm.errors >= 1
 
 
 async def test_close_writes_pending_copies_first(
