@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from pandas.testing import assert_frame_equal
 
@@ -19,6 +20,7 @@ import sportsframe.facade.sync as session_module
 from sportsframe import frames
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade import opening
+from sportsframe.frames import stored
 from sportsframe.registry.datasets import DATASETS
 from tests.test_facade import make_session
 
@@ -116,3 +118,26 @@ def test_an_idle_session_warms_up_every_datasets_frame_in_the_background(
         assert frames.schema.cache_info().misses == misses  # each one built already
         assert opening._warmed == set(names)
         assert session.props(2024, 13).attrs["served_from"] == "api"  # and the session works
+
+
+def test_the_frame_warm_up_converts_a_row_of_values_and_a_row_of_nulls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A row of nulls alone left the first real frame to pay the converters' first use on values
+    # (a categorical's categories, the null masks of a column holding both).
+    seen: dict[str, pa.Table] = {}
+    convert = stored.frame_from_ipc
+
+    def capture(data: bytes | memoryview) -> Any:
+        table = stored.table_from_ipc(data)
+        seen[current] = table
+        return convert(data)
+
+    monkeypatch.setattr(stored, "frame_from_ipc", capture)
+    for current in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
+        stored.warm_up.__wrapped__(current)
+        table = seen[current]
+        assert table.num_rows == 2
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            assert column[0].is_valid, (current, name, column.type)
+            assert not column[1].is_valid, (current, name)

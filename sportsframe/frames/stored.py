@@ -6,7 +6,10 @@ A hit that finds the finished frame skips the build: it reads the stored table b
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import cache
+from typing import Any
 
 import orjson
 import pandas as pd
@@ -73,11 +76,33 @@ def frame_from_ipc(data: bytes | memoryview) -> pd.DataFrame:
 
 @cache
 def warm_up(dataset: str) -> None:
-    """Build ``dataset``'s schema and run a one-row frame of it (every value null) through the
-    IPC read and the conversion to pandas, so that the process's first real frame pays neither
-    the schema nor the conversion's one-time costs (lazy imports, first use of each converter:
-    together about 10 ms for props). Once per process and dataset; a session does this in the
-    background while idle."""
+    """Build ``dataset``'s schema and run a small frame of it (a row of values, then a row of
+    nulls) through the IPC read and the conversion to pandas, so that the process's first real
+    frame pays neither the schema nor the conversion's one-time costs (lazy imports, first use
+    of each converter on values and on nulls, of a categorical's categories: together about
+    10 ms for props). Once per process and dataset; a session does this in the background while
+    idle."""
     sch = schema(dataset)
-    row = pa.table({c.name: pa.nulls(1, arrow_type(c)) for c in sch.columns})
-    frame_from_ipc(table_to_ipc(row))
+    rows = pa.table({c.name: _sample(arrow_type(c)) for c in sch.columns})
+    frame_from_ipc(table_to_ipc(rows))
+
+
+#: A value of each kind of Arrow type a frame holds (the warm-up's first row).
+_SAMPLES: tuple[tuple[Callable[[pa.DataType], bool], object], ...] = (
+    (pa.types.is_boolean, True),
+    (pa.types.is_integer, 1),
+    (pa.types.is_floating, 1.5),
+    (lambda t: pa.types.is_string(t) or pa.types.is_large_string(t), "a"),
+    (pa.types.is_timestamp, datetime(2024, 9, 8, 17, tzinfo=UTC)),
+    (pa.types.is_date, date(2024, 9, 8)),
+)
+
+
+def _sample(t: Any) -> Any:
+    """Two values of the Arrow type ``t``: a value (where this knows one), then a null."""
+    kind = t.value_type if pa.types.is_dictionary(t) else t
+    value = next((v for matches, v in _SAMPLES if matches(kind)), None)
+    try:
+        return pa.array([value, None], type=t)
+    except (pa.ArrowException, TypeError, ValueError):
+        return pa.nulls(2, t)
