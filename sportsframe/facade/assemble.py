@@ -1,6 +1,9 @@
 """Parts into frames: the finished frame of one cached part, its provenance, and the concatenation
 of parts into the frame a dataset call returns.
 
+A call of several parts (a season of weeks) is joined once: the joined frame is kept in L0
+beside its parts (:func:`keep_joined`), and a repeat of the call is one L0 hit (:func:`joined`).
+
 Every part, whichever path read it (L0, the blocking read in the caller's thread, the loop), ends
 in :func:`finish_part`: its provenance says where it came from (``df.attrs``, or beside a polars
 frame: :mod:`~sportsframe.facade.provenance`), and a fresh part is kept in L0. A part is made
@@ -11,7 +14,7 @@ polars straight from Arrow (:mod:`sportsframe.frames.topolars`), never through p
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -26,7 +29,15 @@ if TYPE_CHECKING:
     from sportsframe.facade.l0 import FrameCache
     from sportsframe.registry import BoundCall
 
-__all__ = ["concat", "finish_part", "from_table", "provenance", "stored_frame"]
+__all__ = [
+    "concat",
+    "finish_part",
+    "from_table",
+    "joined",
+    "keep_joined",
+    "provenance",
+    "stored_frame",
+]
 
 log = logging.getLogger("sportsframe")
 
@@ -122,3 +133,26 @@ def concat(parts: list[Frame], endpoint_name: str, backend: Backend = "pandas") 
         },
     )
     return out
+
+
+def joined(l0: FrameCache, keys: Sequence[str], backend: Backend = "pandas") -> Frame | None:
+    """The frame of a call of several parts from L0 as it was last joined (see
+    :meth:`~sportsframe.facade.l0.FrameCache.get_joined`), served from L0; or None."""
+    if len(keys) < 2:
+        return None
+    frame = l0.get_joined(keys, backend)
+    if frame is not None:
+        attrs = attrs_of(frame)
+        attrs["served_from"] = "l0"
+        for part in attrs.get("parts", ()):
+            part["served_from"] = "l0"
+    return frame
+
+
+def keep_joined(l0: FrameCache, keys: Sequence[str], frame: Frame, generation: int) -> None:
+    """Keep the frame joined from ``keys`` in L0 beside its parts, unless a part is stale.
+    ``generation``: L0's generation from before the parts were read."""
+    attrs = attrs_of(frame)
+    if len(keys) < 2 or attrs.get("stale") or "expires_at" not in attrs:
+        return
+    l0.put_joined(keys, frame, attrs["expires_at"], attrs=attrs, generation=generation)

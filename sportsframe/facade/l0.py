@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,13 @@ class _Slot:
     attrs: dict[Hashable, Any]
     expires_at: datetime
     nbytes: int
+    #: The keys of the parts a joined frame was made of (empty for a single key's frame).
+    parts: tuple[str, ...] = ()
+
+
+def _joined_key(keys: Sequence[str]) -> str:
+    """The slot name of the frame joined from ``keys`` (never a cache key: they hold no NUL)."""
+    return "\0".join(("joined", *keys))
 
 
 def _own_attrs(attrs: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
@@ -71,10 +78,15 @@ def _own_attrs(attrs: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
     of an L0 hit. Cached frames hold none; their attrs live beside them and are copied this
     much cheaper way (the values are strings, numbers, datetimes and flat containers).
     """
-    return {
-        k: dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
-        for k, v in attrs.items()
-    }
+    return {k: _own(v) for k, v in attrs.items()}
+
+
+def _own(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):  # a joined frame's parts: a list of dicts
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    return value
 
 
 class FrameCache:
@@ -106,9 +118,18 @@ class FrameCache:
     def get(self, key: str, backend: Backend = "pandas") -> Frame | None:
         """A shallow copy of the cached ``backend`` frame of ``key`` (its provenance included),
         or None if absent or expired."""
+        return self._get(key, backend)
+
+    def get_joined(self, keys: Sequence[str], backend: Backend = "pandas") -> Frame | None:
+        """A shallow copy of the frame joined from the parts ``keys`` (in that order) kept by
+        :meth:`put_joined`, or None. A call of many parts (a season of weeks) then costs what
+        one part costs, where joining the parts again costs milliseconds."""
+        return self._get(_joined_key(keys), backend)
+
+    def _get(self, name: str, backend: Backend) -> Frame | None:
         if not self.enabled or not self.serving:
             return None
-        slot_key = (key, backend)
+        slot_key = (name, backend)
         with self._lock:
             slot = self._slots.get(slot_key)
             if slot is None:
@@ -141,6 +162,31 @@ class FrameCache:
         ``nbytes``: the frame's size when the caller knows it (the Arrow table it came from);
         asking pandas costs milliseconds for a frame of a few hundred columns.
         """
+        self._put(key, frame, expires_at, attrs, generation, nbytes, ())
+
+    def put_joined(
+        self,
+        keys: Sequence[str],
+        frame: Frame,
+        expires_at: datetime,
+        *,
+        attrs: Mapping[Hashable, Any] | None = None,
+        generation: int | None = None,
+    ) -> None:
+        """Keep ``frame``, joined from the parts ``keys``, as :meth:`put` keeps one key's
+        frame; an invalidation matching any one of ``keys`` drops it."""
+        self._put(_joined_key(keys), frame, expires_at, attrs, generation, None, tuple(keys))
+
+    def _put(
+        self,
+        name: str,
+        frame: Frame,
+        expires_at: datetime,
+        attrs: Mapping[Hashable, Any] | None,
+        generation: int | None,
+        nbytes: int | None,
+        parts: tuple[str, ...],
+    ) -> None:
         if not self.enabled:
             return
         if nbytes is None:
@@ -153,22 +199,27 @@ class FrameCache:
         stored = _shallow(frame)
         if isinstance(stored, pd.DataFrame):
             stored.attrs = {}
-        slot_key = (key, _backend(frame))
+        slot_key = (name, _backend(frame))
         with self._lock:
             if generation is not None and generation != self.generation:
                 return
             if slot_key in self._slots:
                 self._drop(slot_key)
-            self._slots[slot_key] = _Slot(stored, kept, expires_at, nbytes)
+            self._slots[slot_key] = _Slot(stored, kept, expires_at, nbytes, parts)
             self._bytes += nbytes
             while self._bytes > self.max_bytes and self._slots:
                 self._drop(next(iter(self._slots)))
 
     def invalidate(self, pattern: str) -> int:
-        """Drop every frame whose key matches the Redis-style glob; returns how many."""
+        """Drop every frame whose key matches the Redis-style glob, and every joined frame
+        with such a part; returns how many."""
         with self._lock:
             self.generation += 1
-            doomed = [k for k in self._slots if matches(pattern, k[0])]
+            doomed = [
+                k
+                for k, slot in self._slots.items()
+                if any(matches(pattern, part) for part in slot.parts or (k[0],))
+            ]
             for key in doomed:
                 self._drop(key)
         return len(doomed)

@@ -27,7 +27,14 @@ from sportsframe.api.quota import QuotaStatus
 from sportsframe.cached_client import CachedSportsDataIOClient, CacheStatsView
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.errors import ConfigurationError, InvalidParameterError
-from sportsframe.facade.assemble import concat, finish_part, from_table, stored_frame
+from sportsframe.facade.assemble import (
+    concat,
+    finish_part,
+    from_table,
+    joined,
+    keep_joined,
+    stored_frame,
+)
 from sportsframe.facade.docstrings import describe_method
 from sportsframe.facade.l0 import FrameCache, L0Coherence
 from sportsframe.facade.opening import Opening
@@ -181,10 +188,17 @@ class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame
         ``backend``."""
         name = DATASETS[dataset].endpoint_name
         self._check_credentials()
+        keys = [self.key(call) for call in calls]
+        if not refresh:
+            started = perf_counter()
+            whole = joined(self.l0, keys, backend)
+            if whole is not None:
+                self.count_l0(len(keys), perf_counter() - started)
+                return whole
+        generation = self.l0.generation
         parts: list[Frame | None] = [None] * len(calls)
         todo: list[int] = []
-        for i, call in enumerate(calls):
-            key = self.key(call)
+        for i, key in enumerate(keys):
             if refresh:
                 await self._publish_invalidation(key)
             else:
@@ -213,7 +227,9 @@ class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame
             finally:
                 if bar is not None:
                     bar.close()
-        return concat([p for p in parts if p is not None], name, backend)
+        out = concat([p for p in parts if p is not None], name, backend)
+        keep_joined(self.l0, keys, out, generation)
+        return out
 
     def count_l0(self, hits: int, seconds: float) -> None:
         """Count ``hits`` L0 answers taking ``seconds`` together (API calls avoided; they show

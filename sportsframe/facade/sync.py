@@ -22,7 +22,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import pandas as pd
 
 from sportsframe import frames
-from sportsframe.facade.assemble import concat, finish_part, stored_frame
+from sportsframe.facade.assemble import concat, finish_part, joined, keep_joined, stored_frame
 from sportsframe.facade.docstrings import describe_method
 from sportsframe.facade.opening import note_call
 from sportsframe.facade.plan import backend_of, bind, planned
@@ -154,14 +154,22 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
             return None
         parts = []
         started = perf_counter()  # one timing for the whole read: an L0 hit is ~0.1 ms
-        for call in calls:
-            frame = aio.l0.get(aio.key(call), backend)
+        keys = [aio.key(call) for call in calls]
+        whole = joined(aio.l0, keys, backend)
+        if whole is not None:
+            aio.count_l0(len(keys), perf_counter() - started)
+            return whole
+        generation = aio.l0.generation
+        for key in keys:
+            frame = aio.l0.get(key, backend)
             if frame is None:
                 return None
             attrs_of(frame)["served_from"] = "l0"
             parts.append(frame)
         aio.count_l0(len(parts), perf_counter() - started)
-        return concat(parts, DATASETS[dataset].endpoint_name, backend)
+        out = concat(parts, DATASETS[dataset].endpoint_name, backend)
+        keep_joined(aio.l0, keys, out, generation)
+        return out
 
     def tier_frame(
         self, dataset: str, calls: list[BoundCall], backend: Backend = "pandas"
@@ -206,9 +214,11 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
             )
             for (frame, found), call in zip(built, calls, strict=True)
         ]
+        out = concat(parts, name, backend)
+        keep_joined(aio.l0, keys, out, generation)
         # Last: the loop thread this wakes competes for the GIL with the work above.
         client.hand_over(read)
-        return concat(parts, name, backend)
+        return out
 
     # -- the loop ---------------------------------------------------------------------------------
     # The helpers of the module facade (the dataset methods are set below, one per dataset).
