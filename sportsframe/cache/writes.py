@@ -121,12 +121,31 @@ class WritePath(ManagerCore):
             if self._writes_since_check >= self._max_size_every:
                 await self.enforce_max_size()
 
-    async def _write_warm(self, entries: list[CacheEntry]) -> list[None]:
+    async def _write_warm(self, entries: list[CacheEntry]) -> list[BaseException | None]:
         """The warm half of the write-throughs submitted together (a week's parts, fetched at
         once): one transaction for all, where one each queued behind each other's commits."""
         grace = self.grace
-        await self.warm_guard.attempt(lambda tier: tier.set_many(entries, grace=grace))
-        return [None] * len(entries)
+        try:
+            await self.warm_guard.attempt(lambda tier: tier.set_many(entries, grace=grace))
+            return [None] * len(entries)
+        except Exception:
+            if len(entries) == 1:
+                raise
+        # Not an outage (the guard takes those): one entry the tier refuses must not fail the
+        # others written with it, so each is written on its own and answered for itself.
+        outcomes: list[BaseException | None] = []
+
+        def write(entry: CacheEntry) -> Callable[[Tier], Awaitable[None]]:
+            return lambda tier: tier.set(entry, grace=grace)
+
+        for entry in entries:
+            try:
+                await self.warm_guard.attempt(write(entry))
+            except Exception as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def enforce_max_size(self) -> int:
         """Evict warm entries beyond CACHE_MAX_SIZE (expired past grace first, then least

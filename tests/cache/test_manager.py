@@ -59,6 +59,8 @@ class Switch:
         self.read_gate: asyncio.Event | None = None
         #: How many entries each write call carried, in order.
         self.writes: list[int] = []
+        #: A key this tier refuses to write (as a database refuses a row it cannot take).
+        self.refuse: str | None = None
 
     def _check(self) -> None:
         self.calls += 1
@@ -81,6 +83,7 @@ class Switch:
     async def set(self, entry: CacheEntry, *, grace: float = 0.0) -> None:
         self._check()
         self.writes.append(1)
+        self._refused([entry])
         if self.held is not None and entry.created_at == self.held[1]:
             self.arrived.set()
             await self.held[0].wait()
@@ -90,7 +93,12 @@ class Switch:
         self._check()
         entries = list(entries)
         self.writes.append(len(entries))
+        self._refused(entries)
         await self.tier.set_many(entries, grace=grace)
+
+    def _refused(self, entries: list[CacheEntry]) -> None:
+        if any(e.key == self.refuse for e in entries):
+            raise ValueError("a row this database cannot take")
 
     async def delete(self, key: str) -> bool:
         self._check()
@@ -439,6 +447,22 @@ async def test_write_throughs_made_together_share_a_warm_transaction(
         assert stored is not None
         assert stored.payload == [{"PlayerID": i}]
         assert await hot.tier.get(key) is not None
+
+
+async def test_an_entry_the_warm_tier_refuses_fails_no_other_in_its_batch(
+    manager: CacheManager, tiers: tuple[Switch, Switch]
+) -> None:
+    _, warm = tiers
+    keys = [f"player_props_game:2024:13:{game}:False" for game in range(4)]
+    warm.refuse = keys[2]
+    found = await asyncio.gather(
+        *(manager.fetch(key, PROPS, Loader()) for key in keys), return_exceptions=True
+    )
+    assert isinstance(found[2], ValueError)  # as before batching: that write's own error
+    for i in (0, 1, 3):
+        assert not isinstance(found[i], BaseException)
+        assert await warm.tier.get(keys[i]) is not None
+    assert await warm.tier.get(keys[2]) is None
 
 
 async def test_a_warm_tier_down_under_a_batch_of_writes_costs_no_answer(
