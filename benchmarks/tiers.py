@@ -239,8 +239,14 @@ def _print(report: dict[str, Any]) -> None:
 def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=300)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    # The same option names as every other script here (the older short ones still work).
+    parser.add_argument("--redis-url", "--redis", dest="redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--database-url",
+        "--database",
+        dest="database",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke test: 10 iterations")
     args = parser.parse_args(argv)
     if args.quick:

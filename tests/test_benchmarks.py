@@ -26,7 +26,7 @@ SCRIPTS = {
     # facade.py writes its warm tier where it is told: it keeps the embedded SQLite file here,
     # never the shared test database.
     "facade.py": (("--redis-url",), "(a) L0 hit"),
-    "tiers.py": (("--redis", "--database"), "(a) hot hit"),
+    "tiers.py": (("--redis-url", "--database-url"), "(a) hot hit"),
 }
 #: The older two print their figures line by line, without a ruled table.
 UNRULED = {"facade.py", "tiers.py"}
