@@ -10,10 +10,16 @@ here loses every cancellation of a renewal call, so the interleaving is forced, 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from sportsframe.cache.locks import RedisLock
+from sportsframe.cache.locks import CrossProcessLock, RedisLock
+from sportsframe.cache.manager import CacheManager
+from sportsframe.cache.memory import MemoryTier
+from sportsframe.clock import ManualClock
+from sportsframe.registry.ttl import CacheDataType
+from sportsframe.settings import Settings
 
 #: Seconds the tests give a release at most; it needs a few steps of the loop.
 PATIENCE = 5.0
@@ -99,3 +105,36 @@ async def test_a_holder_cancelled_during_its_release_stays_cancelled() -> None:
         await asyncio.wait([holder])
     assert holder.cancelled()  # not turned into a release that carried on
     assert "ns~lock:k" not in client.keys  # released all the same
+
+
+async def test_a_fetch_returns_when_its_lock_renewal_loses_its_cancellation(
+    tmp_path: Path,
+) -> None:
+    # The hang as a warm-up met it: the load is done and written, its lock still held.
+    client = _Redis()
+    clock = ManualClock()
+    locks = CrossProcessLock([(RedisLock(client, "ns~lock:", ttl=0.003), None)])  # type: ignore[arg-type]
+    manager = CacheManager(
+        Settings(home=tmp_path, redis_host=""),
+        hot=MemoryTier(100, clock),
+        warm=None,
+        clock=clock,
+        locks=locks,
+    )
+
+    async def load() -> list[dict[str, int]]:
+        await client.renewing.wait()  # a slow upstream call: the lock is renewed meanwhile
+        return [{"a": 1}]
+
+    key = "player_props:2024:18:False"
+    fetch = asyncio.ensure_future(manager.fetch(key, CacheDataType.PLAYER_PROPS, load))
+    done, _ = await asyncio.wait([fetch], timeout=PATIENCE)
+    if not done:
+        client.keys.clear()
+        client.answer.set()
+        await fetch
+        await manager.close()
+        pytest.fail("the fetch never returned: its lock's release waited for the renewal")
+    assert fetch.result().served_from == "api"
+    assert client.keys == {}  # released
+    await manager.close()
