@@ -115,7 +115,7 @@ class RedisLock:
         self._client = client
         self._prefix = prefix
         self._ttl_ms = int(ttl * 1000)
-        self._renewals: dict[str, asyncio.Task[None]] = {}
+        self._renewals: dict[str, _Renewal] = {}
 
     def _name(self, key: str) -> str:
         return f"{self._prefix}{key}"
@@ -133,29 +133,58 @@ class RedisLock:
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
                 raise LockUnavailable(f"redis lock: {type(e).__name__}") from None
             await backoff.wait()
-        self._renewals[token] = asyncio.ensure_future(self._renew(name, token))
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(self._renew(name, token, stop))
+        self._renewals[token] = _Renewal(task, stop)
         return token
 
-    async def _renew(self, name: str, token: str) -> None:
+    async def _renew(self, name: str, token: str, stop: asyncio.Event) -> None:
+        # Ended by ``stop``, which every wait here checks, and not by a cancellation alone:
+        # redis-py loses a cancellation that lands as a command's write completes (it writes
+        # under asyncio.wait_for, which on Python 3.11 then returns the result instead), and a
+        # renewal that lived on would renew the lock for as long as the process runs.
         with contextlib.suppress(Exception):  # renewal is best effort; the TTL is the backstop
-            while True:
-                await asyncio.sleep(self._ttl_ms / 3000)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._ttl_ms / 3000):
+                        await stop.wait()
+                if stop.is_set():
+                    return
                 if not await self._client.eval(_RENEW, 1, name, token, self._ttl_ms):
                     return
 
     async def release(self, key: str, token: object) -> None:
         renewal = self._renewals.pop(str(token), None)
         if renewal is not None:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            renewal.stop()
         with contextlib.suppress(Exception):  # an unreleased lock expires after LOCK_TTL
             await self._client.eval(_RELEASE, 1, self._name(key), str(token))
+        if renewal is not None:
+            # Stopped, it ends at its next step (a renewal call under way at the latest, which
+            # then finds the key gone); waited for so that none outlives the hold, but never
+            # awaited directly: that would turn its cancellation into the holder's.
+            await asyncio.wait([renewal.task])
 
     async def close(self) -> None:
         for renewal in self._renewals.values():
-            renewal.cancel()
+            renewal.stop()
         self._renewals.clear()
+
+
+class _Renewal:
+    """A held Redis lock's renewal task and the event that stops it."""
+
+    __slots__ = ("event", "task")
+
+    def __init__(self, task: asyncio.Task[None], event: asyncio.Event) -> None:
+        self.task = task
+        self.event = event
+
+    def stop(self) -> None:
+        """Stop the renewal: it returns at its next step, and a call under way is cancelled
+        (should the cancellation be lost, the event still ends it when the call returns)."""
+        self.event.set()
+        self.task.cancel()
 
 
 def advisory_key(name: str) -> int:
