@@ -183,6 +183,16 @@ class SqlQuota:
             & (t.c.fingerprint == self.fingerprint)
         )
 
+    def _increment(self, month: str, count: int) -> Any:
+        """One conditional UPDATE adding ``count`` to ``month``'s row: the count moves only
+        while the sum stays within the limit (no row changed otherwise)."""
+        t = self.table
+        return (
+            update(t)
+            .where(self._where(month) & (t.c["count"] + count <= self.limit))
+            .values(count=t.c["count"] + count)
+        )
+
     async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
         try:
             await self._batch.submit((endpoint, params))
@@ -222,15 +232,8 @@ class SqlQuota:
     async def _reserve_together(self, count: int) -> bool:
         """Add ``count`` to the month's row in one conditional UPDATE: True when it fitted (no
         row yet, or too few units left: False, and nothing changed)."""
-        t = self.table
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(t)
-                .where(
-                    self._where(month_of(self.clock.now())) & (t.c["count"] + count <= self.limit)
-                )
-                .values(count=t.c["count"] + count)
-            )
+            result = await conn.execute(self._increment(month_of(self.clock.now()), count))
         if not result.rowcount:
             return False
         self._last_used += count
@@ -241,12 +244,7 @@ class SqlQuota:
         t = self.table
         for _ in range(3):
             async with self.engine.begin() as conn:
-                # One conditional UPDATE: the count moves only while it is under the limit.
-                result = await conn.execute(
-                    update(t)
-                    .where(self._where(month) & (t.c["count"] < self.limit))
-                    .values(count=t.c["count"] + 1)
-                )
+                result = await conn.execute(self._increment(month, 1))
                 if result.rowcount:
                     self._last_used += 1
                     return

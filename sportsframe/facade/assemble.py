@@ -152,7 +152,9 @@ def joined(l0: FrameCache, keys: Sequence[str], backend: Backend = "pandas") -> 
 def keep_joined(l0: FrameCache, keys: Sequence[str], frame: Frame, generation: int) -> None:
     """Keep the frame joined from ``keys`` in L0 beside its parts, unless a part is stale.
     ``generation``: L0's generation from before the parts were read."""
+    if len(keys) < 2:  # (every one-part call passes here: nothing to look at)
+        return
     attrs = attrs_of(frame)
-    if len(keys) < 2 or attrs.get("stale") or "expires_at" not in attrs:
+    if attrs.get("stale") or "expires_at" not in attrs:
         return
     l0.put_joined(keys, frame, attrs["expires_at"], attrs=attrs, generation=generation)

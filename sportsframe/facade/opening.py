@@ -63,10 +63,11 @@ class Opening:
 
     async def prepare_frames(self) -> None:
         """Warm up the frame of every dataset (:func:`sportsframe.frames.warm_up`: its schema,
-        and one row through the conversion), one at a time and only in the gaps between calls,
-        so that the first call of each dataset pays neither (about 100 ms of work in all, once
-        per process, which a script's calls never wait behind). A sync session runs this in
-        the background once its tiers are open; :meth:`frames_warmed` waits for it."""
+        and a row of values and a row of nulls through the conversion), one at a time and only
+        in the gaps between calls, so that the first call of each dataset pays neither (about
+        100 ms of work in all, once per process, which a script's calls never wait behind). A
+        sync session runs this in the background once its tiers are open; :meth:`frames_warmed`
+        waits for it."""
         client = await self.client()
         for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
             if name in _warmed:  # by an earlier session of the process
