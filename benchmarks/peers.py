@@ -18,8 +18,8 @@ the warm tier (Redis emptied of the week before each call; the copy back is not 
 Hits are measured interleaved (every round calls each peer once, the order rotating) after a
 warm-up; p50 and p95 are printed with the ratio to sportsframe's L0 hit. A miss is a call for a
 URL (or key) not seen before; its overhead is its time minus the bare fetch (GET + orjson +
-frame build) measured interleaved with it. sportsframe's miss of week 18 is set beside the bare
-fetch of the same 17 API requests (the week's scores and one per game) and their JSON parse.
+frame build) measured interleaved with it. sportsframe's own miss, a week of 16 API requests, is
+measured by ``benchmarks/miss.py``.
 
 Run: ``python benchmarks/peers.py [--rounds 200] [--quick] [--redis-url URL]
 [--database-url URL|none]``. Writes ``benchmarks/results/peers.json``. A peer that cannot run
@@ -343,6 +343,7 @@ def payload_of(session: Any, season: int, weeks: list[int], season_type: str) ->
     from sportsframe.cache import codec
 
     frame = session.props(season, weeks, season_type=season_type, progress=False)
+    session.settle()  # the entries are written behind the answer
     keys = (
         [p["key"] for p in frame.attrs["parts"]] if "parts" in frame.attrs else [frame.attrs["key"]]
     )
@@ -414,7 +415,6 @@ def main(argv: list[str] | None = None) -> int:
                     rounds, max(2, args.misses if len(reference) < 10000 else args.misses // 4),
                     http, counter,
                 )  # fmt: skip
-            sf_miss = sportsframe_miss(sf, emulator, http, max(3, args.misses // 2))
             warm_desc = sf.describe_tiers()[1]
     finally:
         for peer in peers:
@@ -428,14 +428,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(home, ignore_errors=True)
     report = {
         "sizes": results,
-        "sportsframe_miss_week_18": sf_miss,
         "skipped": skipped,
         "warm_tier": "PostgreSQL" if warm_desc.startswith("PostgreSQL") else "SQLite",
         "versions": {
             **versions("pandas", "pyarrow", "redis", "orjson", "httpx", "requests", *PEER_PACKAGES),
             "redis_server": redis_server_version(args.redis_url),
         },
-        "targets": {"l0_over_fastest_peer_min": 3.0, "miss_overhead_ms_max_2000_rows": 2.0},
+        "targets": {"l0_over_fastest_peer_min": 3.0},
     }
     _print(report)
     out = write_results("peers", report)
@@ -515,41 +514,6 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"p50": pct(values, 0.5), "p95": pct(values, 0.95), "n": len(values)}
 
 
-def sportsframe_miss(sf: Any, emulator: Any, http: Any, samples: int) -> dict[str, Any]:
-    """sportsframe's miss of props(2024, 18) (every tier cleared first, not timed) beside the
-    bare fetch of the same API requests with their JSON parse, interleaved."""
-    ours: list[float] = []
-    bare: list[float] = []
-    paths: list[str] = []
-    for i in range(samples + 1):
-        sf.clear_cache("props", season=2024, week=18)
-        sf.settle()
-        before = len(emulator.log.records)
-        start = time.perf_counter()
-        sf.props(2024, 18)
-        took = time.perf_counter() - start
-        if not paths:
-            paths = [r.path for r in emulator.log.records[before:]]
-        start = time.perf_counter()
-        bodies = [
-            orjson.loads(http.get(f"{emulator.base_url}{p}", params={"key": "x"}).content)
-            for p in paths
-        ]
-        fetched = time.perf_counter() - start
-        if i:  # the first round warms both
-            ours.append(took)
-            bare.append(fetched)
-        del bodies
-        sf.settle()
-    return {
-        "api_requests": len(paths),
-        "sportsframe_miss": {"p50": pct(ours, 0.5), "p95": pct(ours, 0.95)},
-        "bare_fetch_and_parse": {"p50": pct(bare, 0.5), "p95": pct(bare, 0.95)},
-        "overhead_p50": pct(ours, 0.5) - pct(bare, 0.5),
-        "samples": samples,
-    }  # fmt: skip
-
-
 def _print(report: dict[str, Any]) -> None:
     print(f"machine: {describe_machine(machine())}; warm tier {report['warm_tier']}")
     for label, r in report["sizes"].items():
@@ -582,13 +546,6 @@ def _print(report: dict[str, Any]) -> None:
         if fastest:
             ratio = hits[fastest]["p50"] / l0
             print(f"L0 vs the fastest peer ({fastest}): {ratio:.1f}x faster (target >= 3x)")
-    m = report["sportsframe_miss_week_18"]
-    print(
-        f"\nsportsframe miss of props(2024, 18): {m['sportsframe_miss']['p50'] * 1e3:.1f} ms p50 "
-        f"beside the bare fetch of the same {m['api_requests']} API requests + orjson "
-        f"{m['bare_fetch_and_parse']['p50'] * 1e3:.1f} ms: overhead "
-        f"{m['overhead_p50'] * 1e3:+.1f} ms (target <= 2 ms)"
-    )
     for name, reason in report["skipped"].items():
         print(f"skipped: {name}: {reason}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sportsframe.api.quota import QuotaStatus, quota_status
+from sportsframe.cache.behind import CompanionData
 from sportsframe.cache.entry import CacheEntry, Lookup
 from sportsframe.cache.manager import CacheManager
 from sportsframe.cache.stats import CacheStatsView
@@ -280,8 +281,9 @@ class CachedSportsDataIOClient:
         """True when a tier can keep an entry's finished frame beside it (see :meth:`attach`)."""
         return self.manager.keeps_companions
 
-    async def attach(self, found: Lookup, companion: str, data: bytes | memoryview) -> bool:
-        """Keep ``data`` (the finished frame of ``found``'s entry) beside that entry; see
+    async def attach(self, found: Lookup, companion: str, data: CompanionData) -> bool:
+        """Keep ``data`` (the finished frame of ``found``'s entry, or a function making it)
+        beside that entry; see
         :meth:`CacheManager.attach <sportsframe.cache.writes.WritePath.attach>`."""
         return await self.manager.attach(found, companion, data)
 
@@ -334,7 +336,8 @@ class CachedSportsDataIOClient:
         return await self.manager.drop_hot(key)
 
     async def settle(self) -> None:
-        """Wait until every warm hit's copy to the hot tier is written."""
+        """Wait until fetched entries written behind their answers have landed and every warm
+        hit's copy to the hot tier is written."""
         await self.manager.settle()
 
     async def cleanup_expired(self) -> int:

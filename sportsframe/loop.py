@@ -23,7 +23,17 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["get_loop", "in_loop_thread", "run_sync", "shutdown", "start", "until_quiet", "wait"]
+__all__ = [
+    "EXIT_WAIT",
+    "finish_before_exit",
+    "get_loop",
+    "in_loop_thread",
+    "run_sync",
+    "shutdown",
+    "start",
+    "until_quiet",
+    "wait",
+]
 
 T = TypeVar("T")
 
@@ -31,9 +41,23 @@ T = TypeVar("T")
 #: as a flag rather than a signal (``_thread.interrupt_main``, some kernels) is seen that soon.
 WAKE_INTERVAL = 0.1
 
+#: How long, at most, interpreter exit waits for the work registered by
+#: :func:`finish_before_exit` before it cancels what is left (seconds).
+EXIT_WAIT = 5.0
+
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
+#: Tasks that must end on their own at exit: writes of entries already paid for.
+_finish: set[asyncio.Future[Any]] = set()
+
+
+def finish_before_exit(task: asyncio.Future[Any]) -> None:
+    """Let ``task`` finish (for up to :data:`EXIT_WAIT` seconds) when the interpreter exits,
+    rather than be cancelled with the background loop's other pending work: a script that
+    ends right after a miss must still leave the fetched entry cached."""
+    _finish.add(task)
+    task.add_done_callback(_finish.discard)
 
 
 def get_loop() -> asyncio.AbstractEventLoop:
@@ -140,7 +164,7 @@ def shutdown() -> None:
         # Tasks still pending (a warm hit's copy to Redis, a hit-count flush) are cancelled
         # and awaited, rather than destroyed with a "Task was destroyed" warning at exit.
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(_cancel_pending(), loop).result(timeout=2)
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), loop).result(timeout=EXIT_WAIT + 2)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
     if not loop.is_running():
@@ -148,6 +172,10 @@ def shutdown() -> None:
 
 
 async def _cancel_pending() -> None:
+    loop = asyncio.get_running_loop()
+    finishing = [t for t in _finish if t.get_loop() is loop and not t.done()]
+    if finishing:
+        await asyncio.wait(finishing, timeout=EXIT_WAIT)
     current = asyncio.current_task()
     pending = [task for task in asyncio.all_tasks() if task is not current]
     for task in pending:

@@ -21,6 +21,7 @@ SCRIPTS = {
     "coldstart.py": (("--redis-url", "--database-url"), "first call of the process"),
     "replay.py": (("--redis-url", "--database-url"), "(b) sportsframe freshness rules"),
     "peers.py": (("--redis-url", "--database-url"), "sportsframe L0"),
+    "miss.py": (("--redis-url", "--database-url"), "bare fetch + parse + frame"),
     "throughput.py": (("--redis-url", "--database-url"), "8 threads, L0 off"),
     "memory.py": (("--redis-url",), "the week's entry (Arrow IPC)"),
     # facade.py writes its warm tier where it is told: it keeps the embedded SQLite file here,

@@ -153,6 +153,7 @@ async def test_props_week_lands_in_redis_as_arrow_and_in_postgres_as_json(
     stack: Stack, emulator: EmulatorServer, redis_client: Any, postgres_url: str, schema: str
 ) -> None:
     payload = await stack.sdio.get_player_props_by_week(2024, 18)
+    await stack.sdio.settle()  # the week is written behind the answer
     expected = await _expected_props_week(emulator, 2024, 18)
     assert payload == expected
     assert len(payload) > 0
@@ -195,6 +196,7 @@ async def test_the_spec_integration_flow(stack: Stack) -> None:
 
 async def test_lookup_gives_provenance(stack: Stack) -> None:
     first = await stack.sdio.fetch_entry("player_props", 2024, 18)
+    await stack.sdio.settle()  # the entry is written behind the answer
     second = await stack.sdio.fetch_entry("player_props", 2024, 18)
     assert (first.served_from, second.served_from) == ("api", "hot")
     info = second.provenance()
@@ -229,6 +231,7 @@ def _is_week(key: str, season: int, week: int) -> bool:
 
 async def test_invalidate_week_removes_that_week_and_nothing_else(stack: Stack) -> None:
     await _populate(stack.sdio)
+    await stack.sdio.settle()
     before_hot = set(await stack.hot.keys("*"))
     before_warm = set(await stack.warm.keys("*"))
     assert before_hot == before_warm
@@ -398,6 +401,7 @@ async def test_embedded_default_needs_no_configuration(
     async with CachedSportsDataIOClient() as sdio:
         assert type(sdio.manager.hot).__name__ == "MemoryTier"
         props = await sdio.get_player_props_by_week(2024, 18)
+        await sdio.settle()
         again = await sdio.fetch_entry("player_props", 2024, 18)
         assert again.payload == props
         assert again.served_from == "hot"

@@ -130,6 +130,7 @@ def test_api_warm_and_hot_frames_are_equal(
         args = dataset_args(dataset, session)
         fn = getattr(session, dataset)
         from_api = fn(*args, **filters, refresh=True)
+        session.settle()  # the entry and its frame are written behind the answer
         from_hot = fn(*args, **filters)
         session.drop_hot(from_api.attrs["key"])
         from_warm = fn(*args, **filters)
@@ -199,6 +200,7 @@ def test_hot_and_warm_hits_serve_the_stored_finished_frame(
     with pg_session as session:
         built = session.props(2024, 13)
         assert built.attrs["served_from"] == "api"
+        session.settle()
 
         def no_rebuild(*args: Any, **kwargs: Any) -> Any:
             raise AssertionError("a hit rebuilt the frame instead of reading the stored one")
@@ -223,6 +225,7 @@ def test_sync_hot_hit_is_read_in_the_callers_thread(
 
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         built = session.props(2024, 13)
+        session.settle()
         before = session.cache_stats()["hot_cache"]["hits"]
         real_run_sync = session_module.run_sync
 
@@ -260,12 +263,14 @@ def test_sync_hot_path_never_serves_a_frame_of_an_older_entry(
         make_session(emulator, namespace, tmp_path / "b", redis_url=redis_url) as writer,
     ):
         first = reader.props(2024, 13)
+        reader.settle()
         # Another process reloads the entry through the cache alone (no frame stored beside).
         client = writer.client()
         params = first.attrs["params"]
         reloaded = run_sync(
             client.fetch_entry("player_props", params["season"], params["week"], refresh=True)
         )
+        writer.settle()  # its entry lands behind its answer
         builds.clear()
         again = reader.props(2024, 13)
     # The frame stored beside the old entry was refused: this one was built from the new entry.
@@ -316,6 +321,7 @@ def test_multi_week_fetches_only_missing_weeks_once(
 ) -> None:
     with make_session(emulator, namespace, tmp_path) as session:
         week17 = session.props(2024, 17)
+        session.settle()
         emulator.clear_requests()
         both = session.props(2024, [17, 18])
         paths = [p.lower() for p in api_paths(emulator)]
@@ -336,6 +342,7 @@ def test_attrs_tell_where_each_frame_came_from(
 ) -> None:
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         first = session.injuries(2024, 10)
+        session.settle()
         second = session.injuries(2024, 10)
         session.drop_hot(first.attrs["key"])
         third = session.injuries(2024, 10)
@@ -549,6 +556,7 @@ def test_clear_cache_during_a_sync_hot_read_wins(
 ) -> None:
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url, l0=True) as session:
         session.props(2024, 13)
+        session.settle()
         session.aio.l0.clear()  # this process's L0 forgets; Redis still has the week
         real = frames.table_from_ipc
         cleared: list[int] = []
@@ -581,6 +589,7 @@ def test_an_unreadable_stored_frame_is_rebuilt(
 
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         built = session.props(2024, 13)
+        session.settle()
         raw = redis.Redis.from_url(redis_url)
         try:
             (stored_key,) = raw.keys(f"{namespace}#frame-player_props-*")
@@ -604,6 +613,7 @@ def test_an_unreadable_stored_frame_in_postgres_is_rebuilt_from_the_entry(
 
     with pg_session as session:
         built = session.props(2024, 14)
+        session.settle()
         dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as conn:
             # Packed well, but not a frame: the warm hit's entry came without its payload

@@ -102,6 +102,7 @@ def test_polars_frames_from_every_tier_are_equal(emulator: EmulatorServer, tmp_p
     # L0 off: the repeat calls read the hot tier (the stored Arrow stream) and the warm tier.
     with make_session(emulator, tmp_path, l0_max_bytes=0) as session:
         from_api = session.props(2024, 13, backend="polars")
+        session.settle()
         from_hot = session.props(2024, 13, backend="polars")
         key = sf.provenance(from_api)["key"]  # type: ignore[index]
         session.drop_hot(key)

@@ -153,7 +153,7 @@ class SportsDataIOClient:
                 timeout=httpx.Timeout(self.settings.http_timeout),
                 transport=self._transport,
                 headers={"Accept": "application/json", "User-Agent": "sportsframe"},
-                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
             )
         return self._http
 

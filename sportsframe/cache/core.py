@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING
 from sportsframe.batching import Batcher
 from sportsframe.cache import longkeys
 from sportsframe.cache.entry import CacheEntry
+from sportsframe.cache.promotion import SETTLE_TIMEOUT
 from sportsframe.cache.readplan import EventKind, ReadPlan, TierRead
 from sportsframe.cache.tier import CompanionTier, TierUnavailable
 
 if TYPE_CHECKING:
+    from sportsframe.cache.behind import Behind
+    from sportsframe.cache.entry import Lookup
     from sportsframe.cache.guard import TierGuard
     from sportsframe.cache.hits import HitBuffer
     from sportsframe.cache.locks import CrossProcessLock
     from sportsframe.cache.promotion import Promoter
+    from sportsframe.cache.singleflight import SingleFlight
     from sportsframe.cache.stats import CacheStats
     from sportsframe.cache.tier import Tier
     from sportsframe.clock import Clock
@@ -49,6 +53,11 @@ class ManagerCore:
     _hits: HitBuffer
     _locks: CrossProcessLock
     _writing: set[asyncio.Future[None]]
+    #: Fetched entries still being written behind their answer, by storage key: this process
+    #: answers them from here until they land (see WritePath._write_behind).
+    _behind: dict[str, Behind]
+    #: This process's loads in flight, one per key (see CacheManager.fetch).
+    _flights: SingleFlight[Lookup]
     #: The warm halves of write-throughs, one transaction per batch (see WritePath._write_warm).
     _warm_writes: Batcher[CacheEntry, None]
     _writes_since_check: int
@@ -93,6 +102,8 @@ class ManagerCore:
             companion=companion,
             count_misses=count_misses,
         )
+        if self._behind:
+            plan.known({k: b.lookup for k in keys if (b := self._behind.get(k)) is not None})
         changes = self.promoter.changes  # before any read: see Promoter.allowed
         while (step := plan.next_read()) is not None:
             breaker = self._guard_of[step.tier].breaker
@@ -111,6 +122,17 @@ class ManagerCore:
             plan.answer(step, entries, perf_counter() - started)
         self.record(plan, changes, promote_now=promote_now)
         return plan
+
+    async def writes_landed(self, skey: str | None = None) -> None:
+        """Wait until entries written behind their answers have landed (``skey``'s only, when
+        given), for at most :data:`~sportsframe.cache.promotion.SETTLE_TIMEOUT` seconds."""
+        if skey is None:
+            tasks = [b.task for b in self._behind.values() if b.task is not None]
+        else:
+            behind = self._behind.get(skey)
+            tasks = [behind.task] if behind is not None and behind.task is not None else []
+        if tasks:
+            await asyncio.wait(tasks, timeout=SETTLE_TIMEOUT)
 
     async def _read_tier(self, step: TierRead) -> dict[str, CacheEntry]:
         tier = self._guard_of[step.tier].tier

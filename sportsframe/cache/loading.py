@@ -3,12 +3,14 @@
 :meth:`~sportsframe.cache.manager.CacheManager.fetch` hands a miss to a single flight (one task
 per key in this process); its leader runs :meth:`LoadPath._load`: it takes the key's lock across
 processes, reads the tiers again (another process may have just filled them), calls the loader,
-and writes the payload through. When the loader fails with an upstream error and an entry
-expired less than ``stale_grace`` ago is held, that entry is served, flagged stale.
+answers, and writes the payload behind the answer (the lock is held until it lands). When the
+loader fails with an upstream error and an entry expired less than ``stale_grace`` ago is held,
+that entry is served, flagged stale.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from time import perf_counter
@@ -49,7 +51,10 @@ class LoadPath(WritePath):
         allow_stale: bool,
         stale: Lookup | None,
     ) -> Lookup:
-        async with self._locks.hold(skey) as backend:
+        lock = contextlib.AsyncExitStack()
+        backend = await lock.enter_async_context(self._locks.hold(skey))
+        held: contextlib.AsyncExitStack | None = lock  # until the write behind takes it over
+        try:
             if backend is not None:
                 self.lock_counts[backend] = self.lock_counts.get(backend, 0) + 1
             if not refresh:
@@ -83,9 +88,14 @@ class LoadPath(WritePath):
                 self.stats.api_call(perf_counter() - started, ok=False)
                 raise
             self.stats.api_call(perf_counter() - started, ok=True)
-            entry = self._new_entry(skey, payload, data_type, season)
-            await self._write_through(entry)
-            return Lookup(skey, entry, _API)
+            lookup = Lookup(skey, self._new_entry(skey, payload, data_type, season), _API)
+            # Answered now; the writes follow, and the lock goes with them (see writes.py).
+            self._write_behind(lookup, lock)
+            held = None
+            return lookup
+        finally:
+            if held is not None:
+                await held.aclose()
 
 
 class LoadJob:

@@ -8,7 +8,8 @@ Read path (:meth:`CacheManager.fetch`)::
      │ miss
     single-flight (one task per key in this process, one lock per key across processes)
      │ after the lock: re-read the tiers (another process may have just filled them)
-    loader (the API) ──ok──► write through to both tiers (TTL: policy.effective_ttl) ──► answer
+    loader (the API) ──ok──► answer; then write to both tiers (TTL: policy.effective_ttl)
+             │                behind it, holding the lock until written
              └─fail (5xx, 429, timeout)──► an entry expired < stale_grace ago, flagged stale;
                                            otherwise the typed error
 
@@ -151,8 +152,9 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         self._max_size_every = max(1, min(MAX_SIZE_CHECK_EVERY, settings.cache_max_size // 10))
         self._writes_since_check = 0
         self._closed = False
-        # Write-throughs of fetched payloads still under way (see WritePath._write_through).
+        # Writes of fetched payloads still under way (see WritePath._write_behind).
         self._writing: set[asyncio.Future[None]] = set()
+        self._behind = {}
         self._warm_writes = Batcher(self._write_warm)
         self._blocking = BlockingReads(
             self.hot_guard, self.warm_guard, clock, lambda: self.promoter.changes, self.record
@@ -305,11 +307,13 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         return lookup
 
     async def settle(self, key: str | None = None) -> None:
-        """Wait until pending copies of warm hits to the hot tier are written (``key``'s only,
-        when given; with or without the source prefix). See
-        :meth:`~sportsframe.cache.promotion.Promoter.settle`."""
+        """Wait until fetched entries written behind their answers have landed and pending
+        copies of warm hits to the hot tier are written (``key``'s only, when given; with or
+        without the source prefix). See :meth:`~sportsframe.cache.promotion.Promoter.settle`."""
         self._blocking.drain()  # the copies asked for by reads not recorded yet
-        await self.promoter.settle(None if key is None else self.storage_key(key))
+        skey = None if key is None else self.storage_key(key)
+        await self.writes_landed(skey)
+        await self.promoter.settle(skey)
 
     # -- statistics ------------------------------------------------------------------------------
     def get_stats(self) -> dict[str, Any]:

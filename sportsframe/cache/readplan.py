@@ -132,6 +132,15 @@ class ReadPlan:
         # A warm hit is not copied to a hot tier that has just failed: the copy would fail too.
         self._hot_failed = False
 
+    def known(self, lookups: Mapping[str, Lookup]) -> None:
+        """Answer keys before any tier is read: entries this process has just fetched and is
+        still writing behind their answer (no tier may hold them yet). One expired by now is
+        left to the tiers, as any expired entry is."""
+        fresh = {k: found for k, found in lookups.items() if self.now < found.entry.expires_at}
+        if fresh:
+            self.found.update(fresh)
+            self._remaining = tuple(k for k in self._remaining if k not in self.found)
+
     def next_read(self) -> TierRead | None:
         """The next tier to read and the keys still unanswered, or None when the read is over."""
         if not self._remaining or self._next >= len(self.tiers):

@@ -32,9 +32,23 @@ class SingleFlight(Generic[T]):
 
     def __init__(self) -> None:
         self._flights: dict[Hashable, _Flight[T]] = {}
+        self._quiet: asyncio.Event | None = None  # set when the last flight ends
 
     def __len__(self) -> int:
         return len(self._flights)
+
+    async def quiet(self) -> None:
+        """Return once no flight is running (at once when none is)."""
+        while self._flights:
+            if self._quiet is None:
+                self._quiet = asyncio.Event()
+            await self._quiet.wait()
+
+    def _drop(self, key: Hashable) -> None:
+        del self._flights[key]
+        if not self._flights and self._quiet is not None:
+            self._quiet.set()
+            self._quiet = None
 
     async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """Run ``work()`` unless a flight for ``key`` is already running; join it then.
@@ -60,11 +74,11 @@ class SingleFlight(Generic[T]):
                 # while the task unwinds starts a flight of its own.
                 flight.task.cancel()
                 if self._flights.get(key) is flight:
-                    del self._flights[key]
+                    self._drop(key)
 
     def _done(self, key: Hashable, task: asyncio.Future[T]) -> None:
         flight = self._flights.get(key)
         if flight is not None and flight.task is task:
-            del self._flights[key]
+            self._drop(key)
         if not task.cancelled():
             task.exception()  # mark retrieved: every caller may have gone away

@@ -67,6 +67,7 @@ class Upkeep(ManagerCore):
             return keys
 
         removed: set[str] = set()
+        await self.writes_landed()  # or an entry written behind would outlive its removal
         async with self.promoter.change():
             for guard in self._guards():
                 _, keys = await guard.call(remove)
@@ -81,6 +82,7 @@ class Upkeep(ManagerCore):
         if self.hot_guard.tier is None:
             return False
         skey = self.storage_key(key)
+        await self.writes_landed(skey)
         async with self.promoter.change():
             if not self.hot_guard.breaker.allow():
                 return False

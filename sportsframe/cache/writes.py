@@ -1,31 +1,36 @@
-"""The cache manager's write path: write-through of fetched payloads, companions and max size.
+"""The cache manager's write path: write-behind of fetched payloads, companions and max size.
 
-A payload just paid for is written to both tiers with its data type's TTL
-(:func:`~sportsframe.registry.ttl.effective_ttl`), to the end even when the caller is cancelled
-meanwhile. Warm-tier writes submitted while one is under way go together in one transaction
-(:class:`~sportsframe.batching.Batcher`): a week's parts fetched at once share a commit. A
-companion (a value derived from an entry, such as its finished frame) is kept beside the entry
-it was made from. CACHE_MAX_SIZE is enforced on the warm tier every few writes.
+A payload just paid for is answered at once and written to both tiers behind the answer, with
+its data type's TTL (:func:`~sportsframe.registry.ttl.effective_ttl`): the caller does not wait
+for two stores and their encodings, and the writes go to the end even when the caller is
+cancelled meanwhile (:mod:`~sportsframe.cache.behind` says how the key stays locked and readable
+until they land). Warm-tier writes submitted while one is under way go together in one
+transaction (:class:`~sportsframe.batching.Batcher`): a week's parts fetched at once share a
+commit. A companion (a value derived from an entry, such as its finished frame) is kept beside
+the entry it was made from. CACHE_MAX_SIZE is enforced on the warm tier every few writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from sportsframe.cache.behind import Behind, CompanionData
 from sportsframe.cache.core import ManagerCore
 from sportsframe.cache.entry import CacheEntry, CacheTier, Lookup
 from sportsframe.cache.readplan import WARM
 from sportsframe.cache.tier import CompanionTier, Tier, size_bounded
+from sportsframe.loop import finish_before_exit
 from sportsframe.registry.ttl import CacheDataType, effective_ttl
 
 if TYPE_CHECKING:
     pass
 
-__all__ = ["MAX_SIZE_CHECK_EVERY", "WritePath"]
+__all__ = ["MAX_SIZE_CHECK_EVERY", "WRITE_DEFER", "WritePath"]
 
 log = logging.getLogger("sportsframe.cache")
 
@@ -33,6 +38,10 @@ log = logging.getLogger("sportsframe.cache")
 #: whichever is smaller): the table may overshoot by that much between two checks, and a write
 #: pays for a ``COUNT`` only once in that many.
 MAX_SIZE_CHECK_EVERY = 100
+
+#: How long, at most, a fetched entry's writes wait for this process's loads in flight to be
+#: answered: a long warm-up keeps loads in flight, and its writes must still land.
+WRITE_DEFER = 1.0
 
 _API = CacheTier.API.value
 
@@ -46,18 +55,32 @@ class WritePath(ManagerCore):
         """True when a tier can keep companions (see :meth:`attach`)."""
         return bool(self._keepers)
 
-    async def attach(self, lookup: Lookup, companion: str, data: bytes | memoryview) -> bool:
-        """Keep ``data``, derived from ``lookup``'s entry, beside that entry.
+    async def attach(self, lookup: Lookup, companion: str, data: CompanionData) -> bool:
+        """Keep ``data``, derived from ``lookup``'s entry, beside that entry (or what a
+        function given as ``data`` makes, called only when the companion is stored: an entry
+        still being written behind its answer encodes its companion after the answer too).
 
         It expires with the entry and is served (by ``fetch(..., companion=...)``) only while
         that same entry is stored. It goes to the hot tier, and to the warm tier when the entry
         came from the API or from a warm read that found none (a hot hit says nothing of what
         the warm tier holds, and rewriting it on every hot hit would cost a write per read).
         Nothing is stored for a stale entry or by a tier that is down: a companion is only
-        ever a shortcut. True if some tier stored it.
+        ever a shortcut. True if some tier stored it, or will once the entry, still being
+        written behind its answer, has landed.
         """
-        if lookup.stale:
+        if lookup.stale or not self._keepers:
             return False
+        behind = self._behind.get(lookup.key)
+        if behind is not None and behind.holds(lookup):
+            if all(name != companion for name, _ in behind.companions):
+                behind.companions.append((companion, data))
+            return True
+        return await self._keep_companion(lookup, companion, data)
+
+    async def _keep_companion(self, lookup: Lookup, companion: str, data: CompanionData) -> bool:
+        if callable(data):
+            data = data()
+        stored = data
         guards = [self.hot_guard]
         if lookup.served_from in (_API, WARM):
             guards.append(self.warm_guard)
@@ -65,7 +88,7 @@ class WritePath(ManagerCore):
 
         def store(keeper: CompanionTier) -> Callable[[Tier], Awaitable[None]]:
             # The guard hands its tier; the keeper is that same tier, seen as a CompanionTier.
-            return lambda _: keeper.set_companion(entry, companion, data, grace=grace)
+            return lambda _: keeper.set_companion(entry, companion, stored, grace=grace)
 
         writes = [
             g.attempt(store(self._keepers[g.name])) for g in guards if g.name in self._keepers
@@ -92,14 +115,39 @@ class WritePath(ManagerCore):
             source=self.source,
         )
 
-    async def _write_through(self, entry: CacheEntry) -> None:
-        """Write a payload just paid for to both tiers, to the end even when the caller is
-        cancelled meanwhile (a Ctrl-C): the request is spent, and a cancelled write could leave
-        one tier with the new entry and the other without."""
-        task = asyncio.ensure_future(self._write(entry))
+    def _write_behind(self, lookup: Lookup, held: contextlib.AsyncExitStack) -> None:
+        """Write ``lookup``'s entry (just fetched, already answered) to both tiers in a task of
+        its own, then release ``held``, the key's cross-process lock: another process waiting
+        for the key reads the entry instead of fetching it again. Until then this process
+        answers the key from :attr:`_behind`. The task runs to the end even when every caller
+        is cancelled (a Ctrl-C): the request is spent, and a cancelled write could leave one
+        tier with the new entry and the other without."""
+        behind = Behind(lookup)
+        self._behind[lookup.key] = behind
+        task = asyncio.ensure_future(self._land(behind, held))
+        behind.task = task
         self._writing.add(task)
         task.add_done_callback(self._written)
-        await asyncio.shield(task)
+        finish_before_exit(task)
+
+    async def _land(self, behind: Behind, held: contextlib.AsyncExitStack) -> None:
+        lookup = behind.lookup
+        try:
+            # The encodings and stores hold the GIL: they wait (a little) for this process's
+            # loads to be answered, whose fetches and frames they would otherwise slow down.
+            quiet = asyncio.ensure_future(self._flights.quiet())
+            try:
+                await asyncio.wait([quiet], timeout=WRITE_DEFER)
+            finally:
+                quiet.cancel()
+            await self._write(lookup.entry)
+            while behind.companions:
+                companion, data = behind.companions.pop(0)
+                await self._keep_companion(lookup, companion, data)
+        finally:
+            if self._behind.get(lookup.key) is behind:
+                del self._behind[lookup.key]
+            await held.aclose()
 
     def _written(self, task: asyncio.Future[None]) -> None:
         self._writing.discard(task)

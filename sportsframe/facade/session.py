@@ -17,6 +17,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -265,7 +266,8 @@ class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame
             # An empty frame is cheap to build, and an IPC stream without batches would not
             # carry the declared category sets.
             if table.num_rows and client.keeps_companions:
-                await client.attach(result, companion, frames.table_to_ipc(table))
+                # Encoded when stored: for a fetched entry, after the frame is returned.
+                await client.attach(result, companion, partial(frames.table_to_ipc, table))
         return finish_part(
             self.l0,
             frame,
@@ -417,9 +419,10 @@ class AsyncSession(Opening, Warming, DatasetMethods[AsyncFrame, AsyncPolarsFrame
         return await client.drop_hot(key)
 
     async def settle(self) -> None:
-        """Wait until the work done behind the answers is finished: every warm hit's copy to
-        the hot tier (written after the frame is returned; a timing or a test of the hot tier
-        may want it done), and a new session's frame warm-up."""
+        """Wait until the work done behind the answers is finished: the writes of what was
+        fetched from the API and every warm hit's copy to the hot tier (both done after the
+        frame is returned; a timing or a test of the tiers may want them done), and a new
+        session's frame warm-up."""
         if self._client is not None:
             await self._client.settle()
         await self.frames_warmed()

@@ -136,5 +136,6 @@ async def test_a_fetch_returns_when_its_lock_renewal_loses_its_cancellation(
         await manager.close()
         pytest.fail("the fetch never returned: its lock's release waited for the renewal")
     assert fetch.result().served_from == "api"
+    await manager.settle()  # the entry's writes land, then the lock goes (writes.py)
     assert client.keys == {}  # released
     await manager.close()

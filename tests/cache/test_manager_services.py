@@ -89,6 +89,7 @@ async def test_promotion_after_redis_keys_deleted_keeps_the_remaining_ttl(
     manager: CacheManager, redis_client: Any, namespace: str, clock: ManualClock
 ) -> None:
     await manager.fetch(KEY, PROPS, _load)
+    await manager.settle()
     clock.advance(120)
     await redis_client.delete(*await _namespace_keys(redis_client, namespace))  # "flushed"
     found = await manager.fetch(KEY, PROPS, _load)
@@ -258,6 +259,7 @@ async def test_redis_outage_costs_one_call_per_breaker_period(
 ) -> None:
     mgr, hot = outage_manager
     await mgr.fetch(KEY, PROPS, _load)
+    await mgr.settle()
     assert (await mgr.fetch(KEY, PROPS, _load)).served_from == "hot"
     if outage == "killed":
         own_redis.kill()
@@ -321,6 +323,7 @@ async def test_postgres_unreachable_degrades_quietly(
             first = await mgr.fetch(KEY, PROPS, load)
             assert first.served_from == "api"
             assert first.payload == PAYLOAD
+            await mgr.settle()
             for _ in range(5):
                 found = await mgr.fetch(KEY, PROPS, load)
                 assert found.served_from == "hot"
@@ -367,6 +370,7 @@ async def test_companions_ride_along_with_hits_and_promotion(
     assert loaded.served_from == "api"
     assert loaded.entry.companion is None
     assert await manager.attach(loaded, "frame-x", b"finished frame")
+    await manager.settle()
     hot = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
     assert hot.served_from == "hot"
     assert hot.entry.companion is not None
@@ -395,9 +399,11 @@ async def test_a_refresh_makes_every_stored_companion_invisible(
 ) -> None:
     first = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
     await manager.attach(first, "frame-x", b"frame of the first load")
+    await manager.settle()
     clock.advance(5)
     refreshed = await manager.fetch(KEY, PROPS, _load, refresh=True, companion="frame-x")
     assert refreshed.served_from == "api"
+    await manager.settle()
     hot = await manager.fetch(KEY, PROPS, _load, companion="frame-x")
     assert hot.served_from == "hot"
     assert hot.entry.companion is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,31 @@ async def test_concurrent_identical_calls_run_once() -> None:
     assert calls == 1
     assert [r for r, _ in results] == [42] * 50
     assert sum(1 for _, shared in results if not shared) == 1
+    assert len(flights) == 0
+
+
+async def test_quiet_returns_once_the_last_flight_ends_whether_done_or_cancelled() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    await asyncio.wait_for(flights.quiet(), 1)  # none running: at once
+    gates = {"a": asyncio.Event(), "b": asyncio.Event()}
+
+    def work(key: str) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            await gates[key].wait()
+            return 1
+
+        return run
+
+    first = asyncio.ensure_future(flights.run("a", work("a")))
+    second = asyncio.ensure_future(flights.run("b", work("b")))
+    await asyncio.sleep(0)
+    quiet = asyncio.ensure_future(flights.quiet())
+    gates["a"].set()
+    await first
+    await asyncio.sleep(0.01)
+    assert not quiet.done()  # "b" still runs
+    second.cancel()  # its only caller leaves: the flight is dropped
+    await asyncio.wait_for(quiet, 1)
     assert len(flights) == 0
 
 
