@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 
 from sportsframe.batching import Batcher
 from sportsframe.cache import longkeys
-from sportsframe.cache.entry import CacheEntry
+from sportsframe.cache.entry import CacheEntry, Lookup
 from sportsframe.cache.promotion import SETTLE_TIMEOUT
 from sportsframe.cache.readplan import EventKind, ReadPlan, TierRead
 from sportsframe.cache.tier import CompanionTier, TierUnavailable
 
 if TYPE_CHECKING:
     from sportsframe.cache.behind import Behind
-    from sportsframe.cache.entry import Lookup
     from sportsframe.cache.guard import TierGuard
     from sportsframe.cache.hits import HitBuffer
     from sportsframe.cache.locks import CrossProcessLock
@@ -34,7 +33,10 @@ if TYPE_CHECKING:
     from sportsframe.clock import Clock
     from sportsframe.settings import Settings
 
-__all__ = ["ManagerCore"]
+__all__ = ["Found", "ManagerCore"]
+
+#: A key's fresh hit and its newest expired entry still held, each or None.
+Found = tuple[Lookup | None, Lookup | None]
 
 
 class ManagerCore:
@@ -60,6 +62,9 @@ class ManagerCore:
     _flights: SingleFlight[Lookup]
     #: The warm halves of write-throughs, one transaction per batch (see WritePath._write_warm).
     _warm_writes: Batcher[CacheEntry, None]
+    #: Single-key reads made while one is under way (a week's parts, read at once), counting
+    #: misses and not (the read again under the lock): one MGET and one SELECT for all.
+    _reads_together: dict[bool, Batcher[str, Found]]
     _writes_since_check: int
     _max_size_every: int
     _guard_of: dict[str, TierGuard[Tier]]
@@ -133,6 +138,15 @@ class ManagerCore:
             tasks = [behind.task] if behind is not None and behind.task is not None else []
         if tasks:
             await asyncio.wait(tasks, timeout=SETTLE_TIMEOUT)
+
+    async def read_one(self, skey: str, *, count_misses: bool = True) -> Found:
+        """The fresh hit and the newest stale entry of one key (storage key), each or None:
+        a :meth:`read` shared with the other single-key reads made at the same time."""
+        return await self._reads_together[count_misses].submit(skey)
+
+    async def _read_together(self, keys: list[str], count_misses: bool) -> list[Found]:
+        plan = await self.read(keys, count_misses=count_misses)
+        return [(plan.found.get(k), plan.stale.get(k)) for k in keys]
 
     async def _read_tier(self, step: TierRead) -> dict[str, CacheEntry]:
         tier = self._guard_of[step.tier].tier

@@ -59,12 +59,11 @@ class LoadPath(WritePath):
                 self.lock_counts[backend] = self.lock_counts.get(backend, 0) + 1
             if not refresh:
                 # Another process may have loaded the key while this one waited for the lock.
-                plan = await self.read((skey,), count_misses=False)
-                found = plan.found.get(skey)
+                found, again = await self.read_one(skey, count_misses=False)
                 if found is not None:
                     self.stats.call_hit()
                     return found
-                stale = plan.stale.get(skey) or stale
+                stale = again or stale
             self.stats.call_miss()
             started = perf_counter()
             try:

@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sportsframe.batching import Batcher
@@ -156,6 +157,10 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         self._writing: set[asyncio.Future[None]] = set()
         self._behind = {}
         self._warm_writes = Batcher(self._write_warm)
+        self._reads_together = {
+            counted: Batcher(partial(self._read_together, count_misses=counted))
+            for counted in (True, False)
+        }
         self._blocking = BlockingReads(
             self.hot_guard, self.warm_guard, clock, lambda: self.promoter.changes, self.record
         )
@@ -276,12 +281,14 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             offline = self.settings.offline
         stale: Lookup | None = None
         if offline or not refresh:
-            plan = await self.read((skey,), companion=companion)
-            found = plan.found.get(skey)
+            if companion is None:
+                found, stale = await self.read_one(skey)
+            else:
+                plan = await self.read((skey,), companion=companion)
+                found, stale = plan.found.get(skey), plan.stale.get(skey)
             if found is not None:
                 self.stats.call_hit()
                 return found
-            stale = plan.stale.get(skey)
         if offline:
             if stale is not None:
                 self.stats.call_hit()

@@ -430,6 +430,34 @@ async def test_a_warm_hit_is_not_copied_to_a_hot_tier_that_just_failed(
     assert manager.get_stats()["writes"]["promotions"] == 0
 
 
+async def test_single_key_reads_made_together_share_one_read_of_each_tier(
+    manager: CacheManager, tiers: tuple[Switch, Switch], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A week's games fetched at once: their reads (before the load, and again under each
+    # key's lock) go to each tier together, not one round trip per key.
+    hot, _ = tiers
+    reads: list[int] = []  # how many keys each read of the hot tier asked for
+    get, get_many = hot.get, hot.get_many
+
+    async def one(key: str, *, include_stale: bool = False) -> CacheEntry | None:
+        reads.append(1)
+        return await get(key, include_stale=include_stale)
+
+    async def many(keys: Iterable[str], *, include_stale: bool = False) -> dict[str, CacheEntry]:
+        keys = list(keys)
+        reads.append(len(keys))
+        return await get_many(keys, include_stale=include_stale)
+
+    monkeypatch.setattr(hot, "get", one)
+    monkeypatch.setattr(hot, "get_many", many)
+    keys = [f"player_props_game:2024:13:{game}:False" for game in range(8)]
+    found = await asyncio.gather(*(manager.fetch(key, PROPS, Loader()) for key in keys))
+    assert [f.served_from for f in found] == ["api"] * len(keys)
+    assert sum(reads) == 2 * len(keys)  # each key read before its load and under its lock
+    assert len(reads) <= 4, reads  # in a few reads, where there were sixteen
+    assert manager.get_stats()["hot_cache"]["misses"] == len(keys)  # counted once each
+
+
 async def test_write_throughs_made_together_share_a_warm_transaction(
     manager: CacheManager, tiers: tuple[Switch, Switch]
 ) -> None:
