@@ -45,6 +45,7 @@ class LoadPath(WritePath):
         data_type: CacheDataType,
         loader: Loader,
         season: int | None,
+        fixed_games: bool,
         refresh: bool,
         allow_stale: bool,
         stale: Lookup | None,
@@ -83,7 +84,7 @@ class LoadPath(WritePath):
                 self.stats.api_call(perf_counter() - started, ok=False)
                 raise
             self.stats.api_call(perf_counter() - started, ok=True)
-            entry = self._new_entry(skey, payload, data_type, season)
+            entry = self._new_entry(skey, payload, data_type, season, fixed_games=fixed_games)
             await self._write_through(entry)
             return Lookup(skey, entry, _API)
 

@@ -262,10 +262,12 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             call: BoundCall | None = call_or_key
             key = call_or_key.key
             dtype = as_data_type(data_type or call_or_key.endpoint.data_type)
+            fixed_games = call_or_key.endpoint.fixed_games
             if season is None:
                 season = call_or_key.season
         else:
-            call, key = None, call_or_key
+            # A bare key says nothing of its games: its stats lines never make it final.
+            call, key, fixed_games = None, call_or_key, False
             if data_type is None:
                 raise TypeError("fetch(key) needs a data_type")
             dtype = as_data_type(data_type)
@@ -291,7 +293,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             raise OfflineCacheMissError(key.rsplit("/", 1)[-1].split(":", 1)[0], {})
         if loader is None:
             raise TypeError("fetch() needs a loader unless offline")
-        job = LoadJob(self, skey, dtype, loader, season, refresh, allow_stale, stale)
+        job = LoadJob(self, skey, dtype, loader, season, fixed_games, refresh, allow_stale, stale)
         try:
             lookup, shared = await self._flights.run((skey, refresh, allow_stale), job.run)
         except BaseException:

@@ -73,7 +73,13 @@ class WritePath(ManagerCore):
         return any(await asyncio.gather(*writes))
 
     def _new_entry(
-        self, skey: str, payload: Any, data_type: CacheDataType, season: int | None
+        self,
+        skey: str,
+        payload: Any,
+        data_type: CacheDataType,
+        season: int | None,
+        *,
+        fixed_games: bool = False,
     ) -> CacheEntry:
         now = self.clock.now()
         ttl = effective_ttl(
@@ -82,6 +88,7 @@ class WritePath(ManagerCore):
             payload=payload,
             season=season,
             now=now,
+            fixed_games=fixed_games,
         )
         return CacheEntry.from_payload(
             skey,

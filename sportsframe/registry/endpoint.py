@@ -30,6 +30,10 @@ from sportsframe.registry.ttl import CacheDataType
 __all__ = ["Assembler", "BoundCall", "Endpoint", "Fetch", "Transform"]
 
 
+#: Parameters that name one game (a score or game id).
+_GAME_ID_PARAMS = frozenset({"score_id", "game_id"})
+
+
 @dataclass(frozen=True, slots=True)
 class BoundCall:
     """An endpoint with validated arguments: knows its cache key and request path."""
@@ -109,6 +113,18 @@ class Endpoint:
     def has_week(self) -> bool:
         """True when the endpoint takes a week (its keys are per week)."""
         return any(p.kind is ParamKind.WEEK for p in self.params)
+
+    @property
+    def fixed_games(self) -> bool:
+        """True when a call names its games: a week, a date or one game (not a season's log).
+
+        Its payload cannot gain games long after its newest one, so the freshness rules may
+        judge it final from its stats lines (see :func:`~sportsframe.registry.ttl.effective_ttl`).
+        """
+        return any(
+            p.kind in (ParamKind.WEEK, ParamKind.DATE) or p.name in _GAME_ID_PARAMS
+            for p in self.params
+        )
 
     @property
     def typed_season(self) -> bool:
