@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sportsframe.cache.entry import CacheTier, Lookup
 from sportsframe.cache.writes import WritePath
 from sportsframe.errors import RateLimitedError, UpstreamError
-from sportsframe.registry.ttl import CacheDataType
+from sportsframe.registry.ttl import CacheDataType, Coverage
 
 if TYPE_CHECKING:
     pass
@@ -47,6 +47,7 @@ class LoadPath(WritePath):
         data_type: CacheDataType,
         loader: Loader,
         season: int | None,
+        coverage: Coverage,
         refresh: bool,
         allow_stale: bool,
         stale: Lookup | None,
@@ -87,7 +88,8 @@ class LoadPath(WritePath):
                 self.stats.api_call(perf_counter() - started, ok=False)
                 raise
             self.stats.api_call(perf_counter() - started, ok=True)
-            lookup = Lookup(skey, self._new_entry(skey, payload, data_type, season), _API)
+            entry = self._new_entry(skey, payload, data_type, season, coverage=coverage)
+            lookup = Lookup(skey, entry, _API)
             # Answered now; the writes follow, and the lock goes with them (see writes.py).
             self._write_behind(lookup, lock)
             held = None

@@ -74,7 +74,7 @@ from sportsframe.errors import OfflineCacheMissError
 from sportsframe.loop import until_quiet
 from sportsframe.registry import BoundCall
 from sportsframe.registry.sources import DEFAULT_SOURCE, source_prefix
-from sportsframe.registry.ttl import CacheDataType
+from sportsframe.registry.ttl import CacheDataType, Coverage
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -269,10 +269,12 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             call: BoundCall | None = call_or_key
             key = call_or_key.key
             dtype = as_data_type(data_type or call_or_key.endpoint.data_type)
+            coverage = call_or_key.endpoint.coverage
             if season is None:
                 season = call_or_key.season
         else:
-            call, key = None, call_or_key
+            # A bare key says nothing of its games: its stats lines never make it final.
+            call, key, coverage = None, call_or_key, Coverage()
             if data_type is None:
                 raise TypeError("fetch(key) needs a data_type")
             dtype = as_data_type(data_type)
@@ -300,7 +302,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             raise OfflineCacheMissError(key.rsplit("/", 1)[-1].split(":", 1)[0], {})
         if loader is None:
             raise TypeError("fetch() needs a loader unless offline")
-        job = LoadJob(self, skey, dtype, loader, season, refresh, allow_stale, stale)
+        job = LoadJob(self, skey, dtype, loader, season, coverage, refresh, allow_stale, stale)
         try:
             lookup, shared = await self._flights.run((skey, refresh, allow_stale), job.run)
         except BaseException:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sportsframe.cache.writes import WritePath
-from sportsframe.registry.ttl import CacheDataType
+from sportsframe.registry.ttl import CacheDataType, Coverage
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -71,7 +71,9 @@ class SpecApi(WritePath):
         season: int | None = None,
     ) -> None:
         """Write ``value`` through to both tiers with its data type's TTL (freshness rules)."""
-        entry = self._new_entry(self.storage_key(key), value, as_data_type(data_type), season)
+        skey, dtype = self.storage_key(key), as_data_type(data_type)
+        # A bare key says nothing of its games: its stats lines never make it final.
+        entry = self._new_entry(skey, value, dtype, season, coverage=Coverage())
         await self._write(entry)
 
     async def get_multiple(

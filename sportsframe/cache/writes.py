@@ -25,7 +25,7 @@ from sportsframe.cache.entry import CacheEntry, CacheTier, Lookup
 from sportsframe.cache.readplan import WARM
 from sportsframe.cache.tier import CompanionTier, Tier, size_bounded
 from sportsframe.loop import finish_before_exit
-from sportsframe.registry.ttl import CacheDataType, effective_ttl
+from sportsframe.registry.ttl import CacheDataType, Coverage, effective_ttl
 
 if TYPE_CHECKING:
     pass
@@ -96,7 +96,13 @@ class WritePath(ManagerCore):
         return any(await asyncio.gather(*writes))
 
     def _new_entry(
-        self, skey: str, payload: Any, data_type: CacheDataType, season: int | None
+        self,
+        skey: str,
+        payload: Any,
+        data_type: CacheDataType,
+        season: int | None,
+        *,
+        coverage: Coverage,
     ) -> CacheEntry:
         now = self.clock.now()
         ttl = effective_ttl(
@@ -105,6 +111,7 @@ class WritePath(ManagerCore):
             payload=payload,
             season=season,
             now=now,
+            coverage=coverage,
         )
         return CacheEntry.from_payload(
             skey,

@@ -25,9 +25,13 @@ from sportsframe.registry.params import (
     min_week,
     validate_value,
 )
-from sportsframe.registry.ttl import CacheDataType
+from sportsframe.registry.ttl import CacheDataType, Coverage
 
 __all__ = ["Assembler", "BoundCall", "Endpoint", "Fetch", "Transform"]
+
+
+#: Parameters that name one game (a score or game id).
+_GAME_ID_PARAMS = frozenset({"score_id", "game_id"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,18 @@ class Endpoint:
     def has_week(self) -> bool:
         """True when the endpoint takes a week (its keys are per week)."""
         return any(p.kind is ParamKind.WEEK for p in self.params)
+
+    @property
+    def coverage(self) -> Coverage:
+        """Which games a call covers, for the freshness rules (see
+        :class:`~sportsframe.registry.ttl.Coverage`): whether it names its games (a week, a
+        date or one game, not a season's log), and whether it lists only the games final so
+        far (a "...Final" operation over more than one game)."""
+        one_game = any(p.name in _GAME_ID_PARAMS for p in self.params)
+        fixed = one_game or any(p.kind in (ParamKind.WEEK, ParamKind.DATE) for p in self.params)
+        op = self.operation or ""
+        final_only = op.endswith("_final") and "_live_" not in op and not one_game
+        return Coverage(fixed=fixed, final_only=final_only)
 
     @property
     def typed_season(self) -> bool:
