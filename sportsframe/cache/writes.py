@@ -78,9 +78,7 @@ class WritePath(ManagerCore):
         return await self._keep_companion(lookup, companion, data)
 
     async def _keep_companion(self, lookup: Lookup, companion: str, data: CompanionData) -> bool:
-        if callable(data):
-            data = data()
-        stored = data
+        stored = data() if callable(data) else data
         guards = [self.hot_guard]
         if lookup.served_from in (_API, WARM):
             guards.append(self.warm_guard)
@@ -159,8 +157,8 @@ class WritePath(ManagerCore):
     def _written(self, task: asyncio.Future[None]) -> None:
         self._writing.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
-            # Tier outages are counted by the guards; only a bug gets here, and with the caller
-            # gone nobody else would see it.
+            # Tier outages are counted by the guards; an entry a tier refused or a bug gets
+            # here, and the caller, answered before the write, would never see it.
             log.error("writing a fetched entry failed: %s", type(exc).__name__)
 
     async def _write(self, entry: CacheEntry) -> None:
