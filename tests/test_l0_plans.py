@@ -98,3 +98,47 @@ def test_the_remembered_plans_are_bounded(
         for week in range(1, 9):
             session.injuries(2024, week)
             assert len(session._plans) <= 3
+
+
+def test_a_repeated_call_of_scalars_is_bound_once(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[Any, ...]] = []
+    real = plan_module.bind
+
+    def bind(sig: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        seen.append(args)
+        return real(sig, args, kwargs)
+
+    monkeypatch.setattr(sync_module, "bind", bind)
+    with make_session(emulator, namespace, tmp_path, l0=True) as session:
+        frames = [session.injuries(2023, 6, progress=False) for _ in range(4)]
+        # (At most once: another test may have bound this call already.)
+        assert len(seen) <= 1
+        assert [f.attrs["served_from"] for f in frames[1:]] == ["l0"] * 3
+        # Another value, another binding; a list is bound every time.
+        session.injuries(2023, 7, progress=False)
+        assert seen[-1] == (2023, 7)
+        count = len(seen)
+        session.injuries(2023, [6, 7], progress=False)
+        session.injuries(2023, [6, 7], progress=False)
+        assert len(seen) == count + 2
+
+
+def test_a_list_changed_between_two_calls_is_read_again(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path
+) -> None:
+    weeks = [3]
+    with make_session(emulator, namespace, tmp_path, l0=True) as session:
+        one = session.props(2024, weeks, season_type="POST", progress=False)
+        weeks.append(4)
+        two = session.props(2024, weeks, season_type="POST", progress=False)
+        weeks.remove(4)
+        three = session.props(2024, weeks, season_type="POST", progress=False)
+    assert "parts" not in one.attrs
+    assert [p["key"] for p in two.attrs["parts"]] == [
+        "emulator/player_props:2024POST:3:False",
+        "emulator/player_props:2024POST:4:False",
+    ]
+    assert three.attrs["key"] == one.attrs["key"]
+    assert three.attrs["served_from"] == "l0"

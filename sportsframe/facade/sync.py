@@ -43,8 +43,8 @@ log = logging.getLogger("sportsframe")
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: The plans a session remembers (a notebook repeats a handful of calls; the memo is dropped
-#: whole when it is full).
+#: The plans a session remembers, and the bound arguments a dataset method does (a notebook
+#: repeats a handful of calls; a memo is dropped whole when it is full).
 _PLANS_MAX = 256
 #: The argument types a remembered plan is keyed by (with the types themselves: ``True`` is not
 #: ``1`` to the registry). A datetime is not among them: two equal aware datetimes may fall on
@@ -331,11 +331,41 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         return sorted({*super().__dir__(), *served})
 
 
+def _scalar_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A key for a dataset method's arguments when every one is a plain scalar (its type kept),
+    else None: a call naming a list (or anything else that may change) is bound every time."""
+    key: list[Any] = []
+    for value in args:
+        kind = type(value)
+        if kind not in _PLAIN:
+            return None
+        key.append((kind, value))
+    for name, value in kwargs.items():
+        kind = type(value)
+        if kind not in _PLAIN:
+            return None
+        key.append((name, kind, value))
+    return tuple(key)
+
+
 def _dataset_method(ds: Dataset) -> Callable[..., Frame]:
     name, sig = ds.name, signature(ds)
+    # Each call's arguments by name, remembered: binding them to the signature (inspect's
+    # general machinery) was a tenth of a small frame's L0 hit, and the result depends on the
+    # arguments alone. Only calls of plain scalars are remembered, so what is kept can never
+    # change afterwards (a caller's list could); a call that fails to bind is not.
+    bound: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def method(self: Session, *args: Any, **kwargs: Any) -> Frame:
-        return self.dataset(name, bind(sig, args, kwargs))
+        key = _scalar_key(args, kwargs)
+        values = bound.get(key) if key is not None else None
+        if values is None:
+            values = bind(sig, args, kwargs)
+            if key is not None:
+                if len(bound) >= _PLANS_MAX:
+                    bound.clear()
+                bound[key] = values
+        return self.dataset(name, dict(values))
 
     describe_method(method, "Session", ds)
     return method
