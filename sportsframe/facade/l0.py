@@ -27,6 +27,7 @@ import pandas as pd
 
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 from sportsframe.facade.provenance import Backend, Frame, attach
+from sportsframe.facade.shallow import shallow_copy
 from sportsframe.registry.glob import matches
 
 if TYPE_CHECKING:
@@ -50,9 +51,11 @@ def _backend(frame: Frame) -> Backend:
 
 
 def _shallow(frame: Frame) -> Frame:
-    """A copy sharing the data: the caller's edits of one never reach the other."""
+    """A copy sharing the data, without attrs: the caller's edits of one never reach the other.
+    For pandas, the block-by-block copy of :mod:`~sportsframe.facade.shallow` (most of a small
+    frame's hit was ``copy(deep=False)``'s general machinery around the same block copies)."""
     if isinstance(frame, pd.DataFrame):
-        return frame.copy(deep=False)
+        return shallow_copy(frame)
     return frame.clone()
 
 
@@ -138,7 +141,7 @@ class FrameCache:
                 self._drop(slot_key)
                 return None
             self._slots.move_to_end(slot_key)
-        out = _shallow(slot.frame)  # (it has no attrs for pandas to deep-copy)
+        out = _shallow(slot.frame)
         attach(out, _own_attrs(slot.attrs))
         return out
 
@@ -196,9 +199,7 @@ class FrameCache:
         if attrs is None:
             attrs = frame.attrs if isinstance(frame, pd.DataFrame) else {}
         kept = _own_attrs(attrs)
-        stored = _shallow(frame)
-        if isinstance(stored, pd.DataFrame):
-            stored.attrs = {}
+        stored = _shallow(frame)  # (a pandas frame without its attrs: they are kept beside it)
         slot_key = (name, _backend(frame))
         with self._lock:
             if generation is not None and generation != self.generation:

@@ -16,6 +16,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import date
 from time import perf_counter
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -41,6 +42,32 @@ log = logging.getLogger("sportsframe")
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+#: The plans a session remembers, and the bound arguments a dataset method does (a notebook
+#: repeats a handful of calls; a memo is dropped whole when it is full).
+_PLANS_MAX = 256
+#: The argument types a remembered plan is keyed by (with the types themselves: ``True`` is not
+#: ``1`` to the registry). A datetime is not among them: two equal aware datetimes may fall on
+#: different dates.
+_PLAIN: frozenset[type] = frozenset({int, str, bool, type(None), date})
+
+
+def _plan_key(dataset: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A key telling apart any two calls that planning could tell apart, or None when an
+    argument is of another type (that call is planned every time)."""
+    key: list[Any] = [dataset]
+    for name, value in values.items():
+        kind = type(value)
+        if kind is list or kind is tuple:
+            kinds = tuple(map(type, value))
+            if not _PLAIN.issuperset(kinds):
+                return None
+            key.append((name, kind, kinds, tuple(value)))
+        elif kind in _PLAIN:
+            key.append((name, kind, value))
+        else:
+            return None
+    return tuple(key)
 
 
 def _blocking(
@@ -89,6 +116,8 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
 
     def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
         self.aio = AsyncSession(settings, **kwargs)
+        #: Plans by call (see :meth:`_plan`).
+        self._plans: dict[tuple[Any, ...], tuple[list[BoundCall], list[str]]] = {}
         # The tiers open in the background now, so that the first call finds them open: a
         # notebook's first call comes a cell later, a script's overlaps what it does first.
         self._opening: concurrent.futures.Future[None] | None = None
@@ -135,26 +164,58 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         values = {**values, "backend": backend}
         # Planned once for both reads (no plan: a refresh, or a call that needs the current
         # week first; both are the loop's work).
-        calls = None if values.get("refresh") else planned(dataset, values)
-        if calls is not None:
-            frame = self.cached_frame(dataset, calls, backend)
+        plan = None if values.get("refresh") else self._plan(dataset, values)
+        if plan is not None:
+            calls, keys = plan
+            frame = self.cached_frame(dataset, calls, backend, keys=keys)
             if frame is None:
-                frame = self.tier_frame(dataset, calls, backend)
+                frame = self.tier_frame(dataset, calls, backend, keys=keys)
             if frame is not None:
                 return frame
         return run_sync(self.aio.dataset(dataset, values))
 
+    def _plan(
+        self, dataset: str, values: dict[str, Any]
+    ) -> tuple[list[BoundCall], list[str]] | None:
+        """The bound calls of a call and their keys (see :func:`planned`), remembered: a
+        notebook repeats its calls, and planning them again (binding and validating every part,
+        building its key) was a fifth of an L0 hit on a small frame.
+
+        Planning depends on the arguments alone, except the latest season a call may name
+        (next year): that only grows, so a call planned once stays valid. Calls that fail to
+        plan are not remembered (they raise every time).
+        """
+        key = _plan_key(dataset, values)
+        known = self._plans.get(key) if key is not None else None
+        if known is not None:
+            return known
+        calls = planned(dataset, values)
+        if calls is None:
+            return None
+        known = (calls, [self.aio.key(call) for call in calls])
+        if key is not None:
+            if len(self._plans) >= _PLANS_MAX:
+                self._plans.clear()
+            self._plans[key] = known
+        return known
+
     def cached_frame(
-        self, dataset: str, calls: list[BoundCall], backend: Backend = "pandas"
+        self,
+        dataset: str,
+        calls: list[BoundCall],
+        backend: Backend = "pandas",
+        *,
+        keys: list[str] | None = None,
     ) -> Frame | None:
         """The ``backend`` frame of ``calls`` from L0 alone, when every part is there (else
-        None)."""
+        None). ``keys``: the calls' keys, when the caller has them."""
         aio = self.aio
         if not aio.l0.enabled:
             return None
         parts = []
         started = perf_counter()  # one timing for the whole read: an L0 hit is ~0.1 ms
-        keys = [aio.key(call) for call in calls]
+        if keys is None:
+            keys = [aio.key(call) for call in calls]
         whole = joined(aio.l0, keys, backend)
         if whole is not None:
             aio.count_l0(len(keys), perf_counter() - started)
@@ -172,11 +233,16 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         return out
 
     def tier_frame(
-        self, dataset: str, calls: list[BoundCall], backend: Backend = "pandas"
+        self,
+        dataset: str,
+        calls: list[BoundCall],
+        backend: Backend = "pandas",
+        *,
+        keys: list[str] | None = None,
     ) -> Frame | None:
         """The frame of ``calls`` from the shared tiers, read in this thread, when every part is
         fresh with its finished frame beside it (else None: the loop reads instead); in
-        ``backend``.
+        ``backend``. ``keys``: the calls' keys, when the caller has them.
 
         A hit then costs one blocking MGET (and, for parts Redis lacks, one statement each) and
         the conversion to pandas, with no hand-off to the event loop; the counts, hit records
@@ -188,7 +254,8 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         if client is None:
             return None
         name = DATASETS[dataset].endpoint_name
-        keys = [aio.key(call) for call in calls]
+        if keys is None:
+            keys = [aio.key(call) for call in calls]
         # Read before the data: an invalidation landing while this thread converts must win.
         generation = aio.l0.generation
         read = client.read_blocking(keys, frames.companion_name(name))
@@ -264,11 +331,41 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         return sorted({*super().__dir__(), *served})
 
 
+def _scalar_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A key for a dataset method's arguments when every one is a plain scalar (its type kept),
+    else None: a call naming a list (or anything else that may change) is bound every time."""
+    key: list[Any] = []
+    for value in args:
+        kind = type(value)
+        if kind not in _PLAIN:
+            return None
+        key.append((kind, value))
+    for name, value in kwargs.items():
+        kind = type(value)
+        if kind not in _PLAIN:
+            return None
+        key.append((name, kind, value))
+    return tuple(key)
+
+
 def _dataset_method(ds: Dataset) -> Callable[..., Frame]:
     name, sig = ds.name, signature(ds)
+    # Each call's arguments by name, remembered: binding them to the signature (inspect's
+    # general machinery) was a tenth of a small frame's L0 hit, and the result depends on the
+    # arguments alone. Only calls of plain scalars are remembered, so what is kept can never
+    # change afterwards (a caller's list could); a call that fails to bind is not.
+    bound: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def method(self: Session, *args: Any, **kwargs: Any) -> Frame:
-        return self.dataset(name, bind(sig, args, kwargs))
+        key = _scalar_key(args, kwargs)
+        values = bound.get(key) if key is not None else None
+        if values is None:
+            values = bind(sig, args, kwargs)
+            if key is not None:
+                if len(bound) >= _PLANS_MAX:
+                    bound.clear()
+                bound[key] = values
+        return self.dataset(name, dict(values))
 
     describe_method(method, "Session", ds)
     return method
