@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import platform
+import random
 import socket
 import statistics
 import time
@@ -32,8 +33,10 @@ DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # -- timing -------------------------------------------------------------------------------------
 def side_by_side(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
     """Median seconds of each function, measured interleaved: every round calls each function
-    once in turn (the order rotating), so a noisy neighbour slows all of them alike and the
-    ratios stay fair."""
+    once, in an order shuffled each round (seeded: the same every run), so a noisy neighbour
+    slows all of them alike and the ratios stay fair. A fixed rotation would keep each
+    function behind the same one, whose leftovers in the CPU caches would then weigh on it
+    alone."""
     samples = side_by_side_samples(fns, rounds)
     return {name: statistics.median(values) for name, values in samples.items()}
 
@@ -45,8 +48,10 @@ def side_by_side_samples(fns: dict[str, Callable[[], Any]], rounds: int) -> dict
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     names = list(fns)
-    for i in range(rounds):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
+    order = random.Random(0)
+    for _ in range(rounds):
+        order.shuffle(names)
+        for name in names:
             start = time.perf_counter()
             fns[name]()
             samples[name].append(time.perf_counter() - start)
