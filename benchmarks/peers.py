@@ -15,11 +15,11 @@ sportsframe builds from the same JSON (checked equal, values and dtypes):
 Beside them, sportsframe's own hits of the same weeks (``sf.props``): L0, Redis (L0 off), and
 the warm tier (Redis emptied of the week before each call; the copy back is not timed).
 
-Hits are measured interleaved (every round calls each peer once, in an order shuffled each round) after a
-warm-up; p50 and p95 are printed with the ratio to sportsframe's L0 hit. A miss is a call for a
-URL (or key) not seen before; its overhead is its time minus the bare fetch (GET + orjson +
-frame build) measured interleaved with it. sportsframe's own miss, a week of 16 API requests, is
-measured by ``benchmarks/miss.py``.
+Hits are measured interleaved (every round calls each peer once, in an order shuffled each
+round) after a warm-up; p50 and p95 are printed with the ratio to sportsframe's L0 hit. A miss is
+a call for a URL (or key) not seen before; its overhead is its time minus the bare fetch (GET +
+orjson + frame build) measured interleaved with it. sportsframe's own miss, a week of 16 API
+requests, is measured by ``benchmarks/miss.py``.
 
 Run: ``python benchmarks/peers.py [--rounds 200] [--quick] [--redis-url URL]
 [--database-url URL|none]``. Writes ``benchmarks/results/peers.json``. A peer that cannot run
