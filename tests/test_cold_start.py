@@ -5,10 +5,6 @@ never loads the API client."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +18,7 @@ from sportsframe.emulator import EmulatorServer
 from sportsframe.facade import opening
 from sportsframe.frames import stored
 from sportsframe.registry.datasets import DATASETS
+from tests.scripts import run_script
 from tests.test_facade import make_session
 
 
@@ -84,16 +81,7 @@ with Session(source="emulator", base_url={emulator.base_url!r}, namespace={names
     served = session.props(2024, 13).attrs["served_from"]
 print(json.dumps([served, "httpx" in sys.modules]))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ.copy(),
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    served, loaded_httpx = json.loads(done.stdout.strip().splitlines()[-1])
+    served, loaded_httpx = run_script(script)
     assert served == "hot"
     assert not loaded_httpx  # the API client (httpx, the limiter) is built on the first miss
 

@@ -8,27 +8,11 @@ just paid for would be paid for again by the next run.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade.sync import Session
-
-
-def _run(script: str) -> list[object]:
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ.copy(),
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+from tests.scripts import run_script
 
 
 def test_a_script_that_exits_right_after_a_miss_leaves_the_entry_cached(
@@ -54,7 +38,7 @@ session = Session(source="emulator", base_url={emulator.base_url!r}, namespace={
 frame = session.injuries(2024, 10)
 print(json.dumps([frame.attrs["served_from"], len(frame)]))
 """
-    served, rows = _run(script)
+    served, rows = run_script(script)
     assert served == "api"
     requests = len(emulator.log.records)
     with Session(
