@@ -4,6 +4,7 @@ test_memory.py."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -139,6 +140,23 @@ async def test_connections_are_pooled_and_counted(
         await tier.set(make_entry(f"players:{i}", PAYLOAD))
         assert await tier.get(f"players:{i}") is not None
     assert tier.connection_attempts == 1
+
+
+async def test_more_commands_at_once_than_the_pool_holds_wait_for_a_connection(
+    redis_url: str, namespace: str, clock: ManualClock, make_entry: Make
+) -> None:
+    # A season's parts locked, read or written together: far more commands at once than
+    # connections. They queue for one; none may fail (a failure counts as an outage of Redis).
+    tier = RedisTier(redis_url, namespace=namespace, clock=clock, max_connections=4, **PATIENT)
+    try:
+        keys = [f"players:{i}" for i in range(60)]
+        await asyncio.gather(*(tier.set(make_entry(k, PAYLOAD)) for k in keys))
+        found = await asyncio.gather(*(tier.get(k) for k in keys))
+        assert all(entry is not None for entry in found)
+        assert tier.connection_attempts <= 4
+    finally:
+        await tier.invalidate("*")
+        await tier.close()
 
 
 async def test_dead_port_raises_tier_unavailable(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "POOL_SIZE",
     "READ_CHUNK",
     "SOCKET_TIMEOUT",
     "build_client",
@@ -41,6 +42,8 @@ CONNECT_TIMEOUT: Final = 0.2
 SOCKET_TIMEOUT: Final = 0.5
 #: Bytes asked of the socket per read (redis-py's ``socket_read_size``).
 READ_CHUNK: Final = 1 << 20
+#: Connections of the async client's pool (one server). More commands at once wait for one.
+POOL_SIZE: Final = 100
 
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
@@ -124,6 +127,23 @@ def build_client(
         # than redis-py's default 64 KiB.
         "socket_read_size": READ_CHUNK,
     }
+    if not blocking and not cluster:
+        from redis.asyncio import BlockingConnectionPool
+
+        # More commands at once than the pool holds (a season's parts locked, read or written
+        # together) wait for a free connection. redis-py's default pool raises
+        # MaxConnectionsError instead, a ConnectionError the tier would take for an outage and
+        # stop using Redis for a breaker period. The wait is bounded: past one connect and one
+        # reply's time, "no connection available" is an outage after all.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections or POOL_SIZE,
+            timeout=connect_timeout + socket_timeout,
+            **options,
+        )
+        client = factory(connection_pool=pool)
+        client.auto_close_connection_pool = True  # closed with the client, as from_url's is
+        return client
     if max_connections is not None:
         options["max_connections"] = max_connections
     return factory.from_url(url, **options)
