@@ -15,7 +15,7 @@ from pandas.testing import assert_frame_equal
 import sportsframe.facade.sync as session_module
 from sportsframe import frames
 from sportsframe.emulator import EmulatorServer
-from sportsframe.facade import opening
+from sportsframe.facade import opening, shallow
 from sportsframe.frames import stored
 from sportsframe.registry.datasets import DATASETS
 from tests.scripts import run_script
@@ -98,8 +98,10 @@ def test_an_idle_session_warms_up_every_datasets_frame_in_the_background(
     frames.schema.cache_clear()
     frames.warm_up.cache_clear()
     monkeypatch.setattr(opening, "_warmed", set())
+    monkeypatch.setattr(shallow, "_manager", shallow._UNCHECKED)  # L0's fast copy unchecked
     with make_session(emulator, namespace, tmp_path, redis_url=redis_url) as session:
         session.settle()  # waits for the warm-up, which goes on while nothing is called
+        assert shallow._manager not in (None, shallow._UNCHECKED)  # checked there, not in a call
         misses = frames.schema.cache_info().misses
         for name in names:
             frames.schema(name)

@@ -56,6 +56,8 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     that serves where pandas' internals do not."""
     if request.param == "public copy":
         monkeypatch.setattr(shallow, "_manager", None)
+    else:
+        assert shallow.prepare()  # as a session's background warm-up does
     return str(request.param)
 
 
@@ -133,6 +135,7 @@ def test_a_hit_shares_the_cached_data_and_is_a_plain_frame(path: str) -> None:
 
 
 def test_a_hit_takes_the_block_copies_not_dataframe_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert shallow.prepare()
     cache = _cached(_frame())
 
     def public_copy(*_: Any, **__: Any) -> Any:
@@ -158,11 +161,36 @@ def test_block_copies_not_independent_of_their_source_are_never_used(
 
     monkeypatch.setattr(shallow, "_manager", shallow._UNCHECKED)
     monkeypatch.setattr(shallow, "_from_block_copies", unreferenced)
+    assert not shallow.prepare()
     cache = _cached(_frame())
     hit = _hit(cache)
     hit.iloc[0, 0] = 99
     assert shallow._manager is None
     assert _hit(cache).iloc[0, 0] == 1
+
+
+def test_until_prepared_a_hit_takes_the_public_copy_and_no_check_is_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The self-check costs a fresh process about 2 ms: no caller's call may pay it.
+    monkeypatch.setattr(shallow, "_manager", shallow._UNCHECKED)
+    checks: list[int] = []
+    monkeypatch.setattr(shallow, "_check", lambda: checks.append(1))
+    copies: list[int] = []
+    public = pd.DataFrame.copy
+
+    def counted(self: pd.DataFrame, deep: bool = True) -> pd.DataFrame:
+        copies.append(1)
+        return public(self, deep=deep)
+
+    monkeypatch.setattr(pd.DataFrame, "copy", counted)
+    cache = _cached(_frame())
+    hit = _hit(cache)
+    hit.iloc[0, 0] = 99
+    assert _hit(cache).iloc[0, 0] == 1
+    assert copies  # the public copy served
+    assert checks == []
+    assert shallow._manager is shallow._UNCHECKED
 
 
 def test_the_self_check_passes_on_this_pandas(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from sportsframe import frames
+from sportsframe.facade import shallow
 from sportsframe.loop import until_quiet
 from sportsframe.registry.datasets import DATASETS
 
@@ -69,6 +70,8 @@ class Opening:
         sync session runs this in the background once its tiers are open; :meth:`frames_warmed`
         waits for it."""
         client = await self.client()
+        await self._between_calls()
+        shallow.prepare()  # L0's fast copy, checked once (about 2 ms)
         for name in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
             if name in _warmed:  # by an earlier session of the process
                 continue

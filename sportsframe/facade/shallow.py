@@ -12,10 +12,12 @@ one reaches the other, exactly as with ``copy(deep=False)``; only the loop aroun
 
 The assembly uses pandas internals (the block manager's constructor and ``DataFrame._from_mgr``,
 which ``pandas.api.internals`` itself calls). Before it is first used, a self-check makes sure
-that on this pandas a copy made this way is still independent of its source; when that check
-fails, or the internals are missing or refuse a frame, the public ``copy(deep=False)`` serves
-instead (said once at DEBUG level): slower, same frame. A frame whose copy would need more than
-its blocks (a subclass, flags) always takes the public path.
+that on this pandas a copy made this way is still independent of its source (:func:`prepare`,
+run by a session's background frame warm-up, since it costs a fresh process about 2 ms; until
+then the public path serves). When that check fails, or the internals are missing or refuse a
+frame, the public ``copy(deep=False)`` serves instead (said once at DEBUG level): slower, same
+frame. A frame whose copy would need more than its blocks (a subclass, flags) always takes the
+public path.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["shallow_copy"]
+__all__ = ["prepare", "shallow_copy"]
 
 log = logging.getLogger("sportsframe.l0")
 
@@ -38,7 +40,9 @@ _manager: Any = _UNCHECKED
 def shallow_copy(frame: pd.DataFrame) -> pd.DataFrame:
     """A new frame sharing ``frame``'s data under copy-on-write, *without* its attrs: an edit
     of either (a column assigned, a cell set in place) never reaches the other."""
-    manager = _manager if _manager is not _UNCHECKED else _check()
+    # Until the self-check has run (prepare(), in a session's background warm-up), the public
+    # path serves: the check costs a fresh process about 2 ms, which no call should wait for.
+    manager = None if _manager is _UNCHECKED else _manager
     # Besides the blocks, ``copy(deep=False)`` carries over a subclass's metadata, the flags
     # and the attrs (the attrs are not wanted: L0 keeps them beside the frame). sportsframe's
     # frames are plain and flagless; anything else takes the public path.
@@ -49,6 +53,13 @@ def shallow_copy(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy(deep=False)
     out.attrs = {}
     return out
+
+
+def prepare() -> bool:
+    """Run the self-check now, once per process (a session's background frame warm-up does):
+    until it has, :func:`shallow_copy` takes the public path. True when the fast path serves."""
+    manager = _check() if _manager is _UNCHECKED else _manager
+    return manager is not None
 
 
 def _from_block_copies(manager: Any, frame: pd.DataFrame) -> pd.DataFrame | None:
