@@ -8,6 +8,7 @@ this folder first on ``sys.path``).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gc
 import json
@@ -192,6 +193,33 @@ def write_results(name: str, report: dict[str, Any]) -> Path:
 
 
 # -- services of our own ----------------------------------------------------------------------
+def emulator_session(
+    base_url: str, ns: str, redis_url: str, database_url: str | None, home: Path, **extra: Any
+) -> Any:
+    """A sync sportsframe Session against the emulator at ``base_url``, its rate limit raised
+    (a benchmark measures the cache, not the service's 2 requests a second)."""
+    from sportsframe.facade.sync import Session
+
+    return Session(
+        source="emulator",
+        base_url=base_url,
+        namespace=ns,
+        rate_limit=1000.0,
+        redis_url_override=redis_url,
+        database_url=database_url,
+        home=home,
+        **extra,
+    )
+
+
+def service_options(parser: argparse.ArgumentParser) -> None:
+    """The options every script takes for the servers it measures against."""
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument(
+        "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
+    )
+
+
 def reachable(url: str) -> bool:
     """True when the host and port of ``url`` accept a connection."""
     parts = urlsplit(url)

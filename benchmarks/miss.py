@@ -34,13 +34,13 @@ from typing import Any
 
 import orjson
 from _common import (
-    DATABASE_URL,
-    REDIS_URL,
     drop_namespace,
+    emulator_session,
     new_namespace,
     own_database,
     pct,
     reachable,
+    service_options,
     table,
     versions,
     write_results,
@@ -52,21 +52,6 @@ from sportsframe.registry.props import filter_alternates
 NOW = datetime(2025, 3, 1, tzinfo=UTC)  # after the 2024 season: every week complete
 SEASON, WEEK = 2024, 18
 PARAMS = {"season": SEASON, "week": WEEK}
-
-
-def _session(base_url: str, ns: str, redis_url: str, database_url: str | None, home: Path) -> Any:
-    from sportsframe.facade.sync import Session
-
-    return Session(
-        source="emulator",
-        base_url=base_url,
-        namespace=ns,
-        rate_limit=1000.0,
-        redis_url_override=redis_url,
-        database_url=database_url,
-        home=home,
-        l0_max_bytes=0,
-    )
 
 
 @contextlib.contextmanager
@@ -151,10 +136,7 @@ def measure(session: Any, base_url: str, paths: list[str], http: Any, samples: i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15, help="misses per service placement")
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument(
-        "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
-    )
+    service_options(parser)
     parser.add_argument("--quick", action="store_true", help="a smoke test: 2 samples")
     args = parser.parse_args(argv)
     if args.quick:
@@ -177,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         ):
             ns = new_namespace()
             namespaces.append(ns)
-            with _session(emulator.base_url, ns, args.redis_url, db, home / "a") as session:
+            with emulator_session(
+                emulator.base_url, ns, args.redis_url, db, home / "a", l0_max_bytes=0
+            ) as session:
                 paths = week_paths(emulator, session)
                 report["placements"]["service in this process"] = measure(
                     session, emulator.base_url, paths, http, args.samples
@@ -186,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             with service_process() as url:
                 ns = new_namespace()
                 namespaces.append(ns)
-                with _session(url, ns, args.redis_url, db, home / "b") as session:
+                with emulator_session(
+                    url, ns, args.redis_url, db, home / "b", l0_max_bytes=0
+                ) as session:
                     session.scores(SEASON, WEEK)
                     report["placements"]["service in its own process"] = measure(
                         session, url, paths, http, args.samples

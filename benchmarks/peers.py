@@ -46,16 +46,16 @@ from typing import Any
 import orjson
 import pandas as pd
 from _common import (
-    DATABASE_URL,
-    REDIS_URL,
     describe_machine,
     drop_namespace,
+    emulator_session,
     machine,
     new_namespace,
     own_database,
     pct,
     reachable,
     redis_server_version,
+    service_options,
     side_by_side_samples,
     table,
     versions,
@@ -317,20 +317,12 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> str:
 def sportsframe_sessions(
     base_url: str, ns: str, redis_url: str, database_url: str | None, home: Path
 ) -> Iterator[tuple[Any, Any]]:
-    from sportsframe.facade.sync import Session
-
-    common = dict(
-        source="emulator",
-        base_url=base_url,
-        namespace=ns,
-        rate_limit=1000.0,
-        redis_url_override=redis_url,
-        database_url=database_url,
-        home=home,
+    common: dict[str, Any] = dict(
+        base_url=base_url, ns=ns, redis_url=redis_url, database_url=database_url, home=home
     )
     with (
-        Session(**common, l0_max_bytes=1 << 30) as with_l0,
-        Session(**common, l0_max_bytes=0) as no_l0,
+        emulator_session(**common, l0_max_bytes=1 << 30) as with_l0,
+        emulator_session(**common, l0_max_bytes=0) as no_l0,
     ):
         yield with_l0, no_l0
 
@@ -361,10 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200, help="hit rounds (~2,000 rows)")
     parser.add_argument("--misses", type=int, default=20, help="miss samples per peer")
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument(
-        "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
-    )
+    service_options(parser)
     parser.add_argument("--quick", action="store_true", help="a smoke test: ~2,000 rows only")
     args = parser.parse_args(argv)
     sizes = dict(SIZES)

@@ -44,14 +44,13 @@ from typing import Any
 from unittest import mock
 
 from _common import (
-    DATABASE_URL,
-    REDIS_URL,
     describe_machine,
     drop_namespace,
     machine,
     new_namespace,
     own_database,
     reachable,
+    service_options,
     table,
     versions,
     write_results,
@@ -241,10 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analysts", type=int, default=4)
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument(
-        "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
-    )
+    service_options(parser)
     parser.add_argument(
         "--quick", action="store_true", help="a smoke test: 40 requests over 1 hour"
     )

@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    DATABASE_URL,
-    REDIS_URL,
     describe_machine,
     drop_namespace,
     machine,
@@ -40,6 +38,7 @@ from _common import (
     own_database,
     pct,
     reachable,
+    service_options,
     table,
     versions,
     write_results,
@@ -208,10 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per hot-key case")
     parser.add_argument("--weeks", type=int, default=18, help="weeks warmed (the season: 18)")
     parser.add_argument("--rate", type=float, default=2.0, help="the rate limit (requests/s)")
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument(
-        "--database-url", default=DATABASE_URL, help="PostgreSQL server ('none': SQLite)"
-    )
+    service_options(parser)
     parser.add_argument("--quick", action="store_true", help="a smoke test (see the docstring)")
     args = parser.parse_args(argv)
     if args.quick:
