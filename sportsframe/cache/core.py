@@ -60,7 +60,7 @@ class ManagerCore:
     _behind: dict[str, Behind]
     #: This process's loads in flight, one per key (see CacheManager.fetch).
     _flights: SingleFlight[Lookup]
-    #: The warm halves of write-throughs, one transaction per batch (see WritePath._write_warm).
+    #: The warm halves of fetched entries' writes, a transaction per batch (WritePath._write_warm).
     _warm_writes: Batcher[CacheEntry, None]
     #: Single-key reads made while one is under way (a week's parts, read at once), counting
     #: misses and not (the read again under the lock): one MGET and one SELECT for all.

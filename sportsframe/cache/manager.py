@@ -1,4 +1,4 @@
-"""CacheManager: the read-through / write-through core over the hot and warm tiers.
+"""CacheManager: the read-through core over the hot and warm tiers, its fills written behind.
 
 Read path (:meth:`CacheManager.fetch`)::
 
@@ -91,7 +91,7 @@ _API = CacheTier.API.value
 
 
 class CacheManager(LoadPath, SpecApi, Upkeep):
-    """Read-through / write-through cache over a hot and a warm tier (either may be ``None``).
+    """Read-through cache over a hot and a warm tier (either may be ``None``), fills written behind.
 
     Args:
         settings: supplies ``stale_grace``, ``cache_default_ttl``, ``cache_max_size``, ``offline``,
@@ -252,7 +252,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             call_or_key: a bound registry call (its key, data type and season are used) or a key.
             data_type: the TTL policy; defaults to the call's endpoint's.
             loader: coroutine function producing the payload upstream (not needed offline).
-            refresh: skip the cache read and reload (the result is written through).
+            refresh: skip the cache read and reload (the result is written to both tiers).
             allow_stale: on an upstream failure, serve an entry expired < ``stale_grace`` ago.
             offline: never call the loader (default: ``settings.offline``).
             season: lets past seasons keep their entries longer (defaults to the call's).

@@ -165,7 +165,7 @@ class CacheStats:
         self.api_errors = 0
         #: Entries promoted from the warm to the hot tier.
         self.promotions = 0
-        #: Entries written through to the tiers.
+        #: Fetched entries written to the tiers.
         self.writes = 0
 
     @property

@@ -175,7 +175,7 @@ class WritePath(ManagerCore):
                 await self.enforce_max_size()
 
     async def _write_warm(self, entries: list[CacheEntry]) -> list[BaseException | None]:
-        """The warm half of the write-throughs submitted together (a week's parts, fetched at
+        """The warm half of the writes submitted together (a week's parts, fetched at
         once): one transaction for all, where one each queued behind each other's commits."""
         grace = self.grace
         try:
