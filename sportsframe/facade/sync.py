@@ -15,7 +15,7 @@ import concurrent.futures
 import contextlib
 import inspect
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable, Iterable
 from datetime import date
 from time import perf_counter
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -52,22 +52,38 @@ _PLANS_MAX = 256
 _PLAIN: frozenset[type] = frozenset({int, str, bool, type(None), date})
 
 
-def _plan_key(dataset: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
-    """A key telling apart any two calls that planning could tell apart, or None when an
-    argument is of another type (that call is planned every time)."""
-    key: list[Any] = [dataset]
-    for name, value in values.items():
+def _memo_key(
+    arguments: Iterable[tuple[Hashable, Any]], *, sequences: bool
+) -> tuple[Any, ...] | None:
+    """A memo key of named arguments, each with its type (and its items' types: a list, with
+    ``sequences``), or None when one is of another type (that call is not remembered)."""
+    key: list[Any] = []
+    for name, value in arguments:
         kind = type(value)
-        if kind is list or kind is tuple:
+        if kind in _PLAIN:
+            key.append((name, kind, value))
+        elif sequences and (kind is list or kind is tuple):
             kinds = tuple(map(type, value))
             if not _PLAIN.issuperset(kinds):
                 return None
             key.append((name, kind, kinds, tuple(value)))
-        elif kind in _PLAIN:
-            key.append((name, kind, value))
         else:
             return None
     return tuple(key)
+
+
+def _remember(memo: dict[tuple[Any, ...], T], key: tuple[Any, ...], value: T) -> None:
+    """Keep ``value`` under ``key``, dropping the whole memo first when it is full."""
+    if len(memo) >= _PLANS_MAX:
+        memo.clear()
+    memo[key] = value
+
+
+def _plan_key(dataset: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A key telling apart any two calls that planning could tell apart, or None when an
+    argument is of another type (that call is planned every time)."""
+    key = _memo_key(values.items(), sequences=True)
+    return None if key is None else (dataset, *key)
 
 
 def _blocking(
@@ -194,9 +210,7 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
             return None
         known = (calls, [self.aio.key(call) for call in calls])
         if key is not None:
-            if len(self._plans) >= _PLANS_MAX:
-                self._plans.clear()
-            self._plans[key] = known
+            _remember(self._plans, key, known)
         return known
 
     def cached_frame(
@@ -331,23 +345,6 @@ class Session(DatasetMethods[pd.DataFrame, PolarsFrame]):
         return sorted({*super().__dir__(), *served})
 
 
-def _scalar_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
-    """A key for a dataset method's arguments when every one is a plain scalar (its type kept),
-    else None: a call naming a list (or anything else that may change) is bound every time."""
-    key: list[Any] = []
-    for value in args:
-        kind = type(value)
-        if kind not in _PLAIN:
-            return None
-        key.append((kind, value))
-    for name, value in kwargs.items():
-        kind = type(value)
-        if kind not in _PLAIN:
-            return None
-        key.append((name, kind, value))
-    return tuple(key)
-
-
 def _dataset_method(ds: Dataset) -> Callable[..., Frame]:
     name, sig = ds.name, signature(ds)
     # Each call's arguments by name, remembered: binding them to the signature (inspect's
@@ -357,14 +354,13 @@ def _dataset_method(ds: Dataset) -> Callable[..., Frame]:
     bound: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def method(self: Session, *args: Any, **kwargs: Any) -> Frame:
-        key = _scalar_key(args, kwargs)
+        # Only plain scalars: a caller's list could change after it is remembered.
+        key = _memo_key([*enumerate(args), *kwargs.items()], sequences=False)
         values = bound.get(key) if key is not None else None
         if values is None:
             values = bind(sig, args, kwargs)
             if key is not None:
-                if len(bound) >= _PLANS_MAX:
-                    bound.clear()
-                bound[key] = values
+                _remember(bound, key, values)
         return self.dataset(name, dict(values))
 
     describe_method(method, "Session", ds)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,8 +91,6 @@ PAST_SEASON_TTL = 60 * 60 * 24 * 90
 STATS_SETTLED_AFTER = timedelta(days=10)
 
 _FINAL_STATUSES = frozenset({"Final", "F/OT", "Canceled", "Forfeit"})
-# SportsDataIO writes wall-clock US Eastern times without an offset ("2024-11-10T13:00:00").
-_EASTERN = ZoneInfo("America/New_York")
 # A stats line's kickoff, in the fields its models use (PlayerGame: GameDate, TeamGame and
 # FantasyDefenseGame: Date; all three: DateTime); ``Day`` is the kickoff's date at midnight.
 _KICKOFF_FIELDS = ("DateTime", "GameDate", "Date")
@@ -145,6 +144,13 @@ class Coverage:
     final_only: bool = False
 
 
+@cache
+def _eastern() -> ZoneInfo:
+    """SportsDataIO writes wall-clock US Eastern times without an offset
+    ("2024-11-10T13:00:00"); the zone is read on first use, not at import."""
+    return ZoneInfo("America/New_York")
+
+
 def _moment(value: Any) -> datetime | None:
     """A payload's date value as an aware datetime (naive values are US Eastern); else None."""
     if isinstance(value, str):
@@ -154,7 +160,7 @@ def _moment(value: Any) -> datetime | None:
             return None
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=_EASTERN)
+    return value if value.tzinfo is not None else value.replace(tzinfo=_eastern())
 
 
 def _kickoff(record: Mapping[str, Any]) -> datetime | None:
