@@ -232,7 +232,10 @@ class SqlQuota:
     async def _reserve_together(self, count: int) -> bool:
         """Add ``count`` to the month's row in one conditional UPDATE: True when it fitted (no
         row yet, or too few units left: False, and nothing changed)."""
-        async with self.engine.begin() as conn:
+        # One statement is atomic on its own: no BEGIN and COMMIT round trips before a miss's
+        # requests may leave.
+        async with self.engine.connect() as plain:
+            conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
             result = await conn.execute(self._increment(month_of(self.clock.now()), count))
         if not result.rowcount:
             return False

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sportsframe.batching import Batcher
 from sportsframe.cache.breaker import CircuitBreaker
 
 if TYPE_CHECKING:
@@ -116,9 +117,23 @@ class RedisLock:
         self._prefix = prefix
         self._ttl_ms = int(ttl * 1000)
         self._renewals: dict[str, _Renewal] = {}
+        # First attempts made together share one pipeline: a props week's 16 parts take their
+        # locks in one round trip, and go on to their next steps together.
+        self._first: Batcher[tuple[str, str], bool] = Batcher(self._try_together)
 
     def _name(self, key: str) -> str:
         return f"{self._prefix}{key}"
+
+    async def _try_together(self, tries: list[tuple[str, str]]) -> list[bool | BaseException]:
+        """One ``SET NX`` per (name, token), pipelined: whether each was taken."""
+        if len(tries) == 1:
+            name, token = tries[0]
+            return [bool(await self._client.set(name, token, nx=True, px=self._ttl_ms))]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for name, token in tries:
+                pipe.set(name, token, nx=True, px=self._ttl_ms)
+            replies = await pipe.execute(raise_on_error=False)
+        return [r if isinstance(r, BaseException) else bool(r) for r in replies]
 
     async def acquire(self, key: str) -> object:
         import redis.exceptions
@@ -126,12 +141,18 @@ class RedisLock:
         name = self._name(key)
         token = secrets.token_hex(16)
         backoff = _Backoff()
+        first = True
         while True:
             try:
-                if await self._client.set(name, token, nx=True, px=self._ttl_ms):
-                    break
+                if first:
+                    taken = await self._first.submit((name, token))
+                else:
+                    taken = bool(await self._client.set(name, token, nx=True, px=self._ttl_ms))
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
                 raise LockUnavailable(f"redis lock: {type(e).__name__}") from None
+            if taken:
+                break
+            first = False
             await backoff.wait()
         stop = asyncio.Event()
         task = asyncio.ensure_future(self._renew(name, token, stop))

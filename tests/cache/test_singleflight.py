@@ -216,6 +216,43 @@ async def test_redis_locks_exclude(redis_clients: tuple[object, object], namespa
     await second.close()
 
 
+async def test_redis_locks_taken_together_share_one_round_trip(
+    redis_clients: tuple[object, object], namespace: str
+) -> None:
+    a, b = redis_clients
+    first = RedisLock(a, f"{namespace}~lock:")  # type: ignore[arg-type]
+    second = RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
+    busy = await second.acquire("k5")  # held elsewhere: that one must wait, the rest not
+    sets: list[str] = []
+    pipelines: list[object] = []
+    plain_set, plain_pipeline = a.set, a.pipeline  # type: ignore[attr-defined]
+
+    def counting_set(name: str, *args: object, **kwargs: object) -> object:
+        sets.append(name)
+        return plain_set(name, *args, **kwargs)
+
+    def counting_pipeline(*args: object, **kwargs: object) -> object:
+        pipe = plain_pipeline(*args, **kwargs)
+        pipelines.append(pipe)
+        return pipe
+
+    a.set, a.pipeline = counting_set, counting_pipeline  # type: ignore[attr-defined]
+    keys = [f"k{i}" for i in range(16)]
+    tasks = {k: asyncio.ensure_future(first.acquire(k)) for k in keys}
+    await asyncio.sleep(0.3)
+    # Every first attempt went in one pipeline; only the busy key tried again on its own.
+    assert len(pipelines) == 1
+    assert set(sets) <= {f"{namespace}~lock:k5"}
+    assert [k for k, t in tasks.items() if not t.done()] == ["k5"]
+    await second.release("k5", busy)
+    tokens = {k: await asyncio.wait_for(t, 2) for k, t in tasks.items()}
+    for k, token in tokens.items():
+        assert await b.get(f"{namespace}~lock:{k}") == str(token).encode()  # type: ignore[attr-defined]
+        await first.release(k, token)
+    await first.close()
+    await second.close()
+
+
 async def test_redis_lock_is_renewed_while_held(
     redis_clients: tuple[object, object], namespace: str
 ) -> None:
