@@ -16,15 +16,18 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import concurrent.futures.thread  # registers its exit hook before ours (see _finish_at_exit)
 import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 __all__ = [
     "EXIT_WAIT",
+    "close_at_exit",
     "finish_before_exit",
     "get_loop",
     "in_loop_thread",
@@ -50,6 +53,13 @@ _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
 #: Tasks that must end on their own at exit: writes of entries already paid for.
 _finish: set[asyncio.Future[Any]] = set()
+#: Connection pools to close at exit, after those tasks (held weakly: a pool closed and dropped
+#: before then is no longer here).
+_pools: weakref.WeakSet[_Closeable] = weakref.WeakSet()
+
+
+class _Closeable(Protocol):
+    def aclose(self) -> Awaitable[None]: ...
 
 
 def finish_before_exit(task: asyncio.Future[Any]) -> None:
@@ -58,6 +68,14 @@ def finish_before_exit(task: asyncio.Future[Any]) -> None:
     ends right after a miss must still leave the fetched entry cached."""
     _finish.add(task)
     task.add_done_callback(_finish.discard)
+
+
+def close_at_exit(pool: _Closeable) -> None:
+    """Close ``pool`` on the background loop at interpreter exit, once the work of
+    :func:`finish_before_exit` is done, unless it was closed before (its ``aclose()`` must then
+    do nothing, and must leave alone a pool that belongs to another loop). A pool left open
+    there would warn at exit ("Unclosed client session") when the caller never closed it."""
+    _pools.add(pool)
 
 
 def get_loop() -> asyncio.AbstractEventLoop:
@@ -171,11 +189,35 @@ def shutdown() -> None:
         loop.close()
 
 
-async def _cancel_pending() -> None:
+def _finish_at_exit() -> None:
+    """Wait (up to :data:`EXIT_WAIT` seconds) for the work of :func:`finish_before_exit`, as
+    the interpreter begins to exit.
+
+    This runs before the thread pools of ``concurrent.futures`` stop taking work, which is
+    before ``atexit``: a write let finish may have to open a connection, and opening one looks
+    its host name up in the loop's default executor. From :func:`shutdown` that lookup failed
+    ("cannot schedule new futures after interpreter shutdown") and the write was lost.
+    """
+    with _lock:
+        loop, thread = _loop, _thread
+    if loop is None or thread is None or not thread.is_alive() or loop.is_closed():
+        return
+    with contextlib.suppress(Exception):
+        asyncio.run_coroutine_threadsafe(_wait_finishing(), loop).result(timeout=EXIT_WAIT + 2)
+
+
+async def _wait_finishing() -> None:
     loop = asyncio.get_running_loop()
     finishing = [t for t in _finish if t.get_loop() is loop and not t.done()]
     if finishing:
         await asyncio.wait(finishing, timeout=EXIT_WAIT)
+
+
+async def _cancel_pending() -> None:
+    await _wait_finishing()  # (done already at exit, unless shutdown() is called directly)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(EXIT_WAIT):
+            await asyncio.gather(*(pool.aclose() for pool in list(_pools)), return_exceptions=True)
     current = asyncio.current_task()
     pending = [task for task in asyncio.all_tasks() if task is not current]
     for task in pending:
@@ -184,3 +226,9 @@ async def _cancel_pending() -> None:
 
 
 atexit.register(shutdown)
+# Threading's exit hooks run before atexit's, in the reverse order of registration: this one
+# before the thread pools' own (imported above), so their executors still take work. The hook
+# is private to the standard library (concurrent.futures uses it); without it, atexit's turn.
+_register_early = getattr(threading, "_register_atexit", None)
+if _register_early is not None:
+    _register_early(_finish_at_exit)

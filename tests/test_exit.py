@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade.sync import Session
 from tests.scripts import run_script
@@ -51,6 +53,60 @@ print(json.dumps([frame.attrs["served_from"], len(frame)]))
         offline=True,  # a miss would raise instead of asking the API
     ) as session:
         again = session.injuries(2024, 10)
+    assert again.attrs["served_from"] == "warm"
+    assert len(again) == rows
+    assert len(emulator.log.records) == requests
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_writes_finishing_at_exit_may_open_connections_and_nothing_warns(
+    emulator: EmulatorServer, namespace: str, tmp_path: Path, redis_url: str, pg_database: str
+) -> None:
+    # Servers named by host name, and the warm tier's pool emptied before its write: the write
+    # let finish at exit must open a connection, and look "localhost" up to do so. That lookup
+    # runs in the loop's default executor, which refuses work once atexit has begun; the exit
+    # wait now runs before that. And the API client's connections, never closed by the script,
+    # are closed at exit without a warning.
+    redis_by_name = redis_url.replace("127.0.0.1", "localhost")
+    database_by_name = pg_database.replace("127.0.0.1", "localhost")
+    script = f"""
+import asyncio, json
+from pathlib import Path
+from sportsframe.cache.sql.tier import SqlTier
+from sportsframe.facade.sync import Session
+
+write = SqlTier.set_many
+
+async def write_on_a_new_connection(self, *args, **kwargs):
+    await asyncio.sleep(0.5)
+    await self._engine.dispose()
+    return await write(self, *args, **kwargs)
+
+SqlTier.set_many = write_on_a_new_connection
+session = Session(source="emulator", base_url={emulator.base_url!r}, namespace={namespace!r},
+                  rate_limit=1000.0, l0_max_bytes=0, redis_url_override={redis_by_name!r},
+                  database_url={database_by_name!r}, home=Path({str(tmp_path)!r}))
+frame = session.injuries(2024, 11)
+print(json.dumps([frame.attrs["served_from"], len(frame)]))
+"""
+    said: list[str] = []
+    served, rows = run_script(script, stderr=said)
+    assert served == "api"
+    assert said == [""], said  # no tier taken for down, no unclosed session
+    requests = len(emulator.log.records)
+    with Session(
+        source="emulator",
+        base_url=emulator.base_url,
+        namespace=namespace,
+        l0_max_bytes=0,
+        redis_host="",  # the warm tier alone: it must hold the entry
+        database_url=pg_database,
+        home=tmp_path,
+        offline=True,
+    ) as session:
+        again = session.injuries(2024, 11)
     assert again.attrs["served_from"] == "warm"
     assert len(again) == rows
     assert len(emulator.log.records) == requests

@@ -34,6 +34,8 @@ import aiohttp
 import httpx
 from yarl import URL
 
+from sportsframe.loop import close_at_exit
+
 __all__ = ["AiohttpTransport", "env_proxies"]
 
 #: Request headers aiohttp sets itself from the URL and the body.
@@ -74,6 +76,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 raise_for_status=False,
             )
             self._loop = loop
+            close_at_exit(self)  # a client never closed must not warn at exit
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -106,9 +109,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        """Close the session and its connections."""
-        session, self._session, self._loop = self._session, None, None
-        if session is not None and not session.closed:
+        """Close the session and its connections. A session made on another loop than the
+        running one is left alone: its connections belong to that loop."""
+        session, loop = self._session, self._loop
+        if session is None or loop is not asyncio.get_running_loop():
+            return
+        self._session = self._loop = None
+        if not session.closed:
             await session.close()
 
 
