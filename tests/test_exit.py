@@ -42,20 +42,7 @@ print(json.dumps([frame.attrs["served_from"], len(frame)]))
 """
     served, rows = run_script(script)
     assert served == "api"
-    requests = len(emulator.log.records)
-    with Session(
-        source="emulator",
-        base_url=emulator.base_url,
-        namespace=namespace,
-        l0_max_bytes=0,
-        redis_host="",
-        home=tmp_path,
-        offline=True,  # a miss would raise instead of asking the API
-    ) as session:
-        again = session.injuries(2024, 10)
-    assert again.attrs["served_from"] == "warm"
-    assert len(again) == rows
-    assert len(emulator.log.records) == requests
+    assert_warm_holds(emulator, namespace, tmp_path, 10, rows)
 
 
 @pytest.mark.redis
@@ -95,18 +82,32 @@ print(json.dumps([frame.attrs["served_from"], len(frame)]))
     served, rows = run_script(script, stderr=said)
     assert served == "api"
     assert said == [""], said  # no tier taken for down, no unclosed session
+    assert_warm_holds(emulator, namespace, tmp_path, 11, rows, database_url=pg_database)
+
+
+def assert_warm_holds(
+    emulator: EmulatorServer,
+    namespace: str,
+    home: Path,
+    week: int,
+    rows: int,
+    *,
+    database_url: str | None = None,
+) -> None:
+    """The warm tier alone (no Redis, offline: a miss would raise instead of asking the API)
+    answers the script's call, with as many rows, and no request reaches the API."""
     requests = len(emulator.log.records)
     with Session(
         source="emulator",
         base_url=emulator.base_url,
         namespace=namespace,
         l0_max_bytes=0,
-        redis_host="",  # the warm tier alone: it must hold the entry
-        database_url=pg_database,
-        home=tmp_path,
+        redis_host="",
+        database_url=database_url,
+        home=home,
         offline=True,
     ) as session:
-        again = session.injuries(2024, 11)
+        again = session.injuries(2024, week)
     assert again.attrs["served_from"] == "warm"
     assert len(again) == rows
     assert len(emulator.log.records) == requests
