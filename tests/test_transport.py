@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,8 +38,9 @@ class ScriptedServer:
     """A loopback HTTP/1.1 server answering every request with ``answer``; it counts the
     connections it accepted and keeps the requests it read."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, *, tls: ssl.SSLContext | None = None) -> None:
         self.answer = answer
+        self.tls = tls
         self.connections = 0
         self.requests: list[tuple[bytes, dict[str, str]]] = []
         self.closed_by_client = 0
@@ -48,10 +51,10 @@ class ScriptedServer:
     def url(self) -> str:
         assert self._server is not None
         port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
 
     async def __aenter__(self) -> ScriptedServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -245,3 +248,25 @@ async def test_with_a_proxy_in_the_environment_the_request_goes_to_the_proxy(
             assert await api.fetch(ENDPOINTS["stadiums"].bind()) == orjson.loads(BODY)
     # The proxy was asked for the absolute URL, as a proxy is.
     assert proxy.requests[0][0].startswith(b"GET http://api.invalid/v3/nfl/")
+
+
+async def test_https_verifies_against_the_certificates_httpx_would_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trustme
+
+    ca = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(tls)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    async with ScriptedServer(ok(BODY), tls=tls) as server:
+        # Not a certificate the default stores trust: refused, as a connection error.
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        with pytest.raises(httpx.ConnectError):
+            await get(f"{server.url}/x")
+        # Named as httpx takes it, the CA is trusted, and the answer comes over TLS.
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        response = await get(f"{server.url}/x")
+    assert orjson.loads(response.content) == orjson.loads(BODY)

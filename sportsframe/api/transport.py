@@ -66,6 +66,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 limit=self._limits.max_connections or 0,
                 limit_per_host=0,
                 keepalive_timeout=self._limits.keepalive_expiry or 15.0,
+                # The certificates httpx would verify against (certifi's, or SSL_CERT_FILE /
+                # SSL_CERT_DIR): the system's store may be empty (a python.org macOS build).
+                ssl=httpx.create_ssl_context(),
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
