@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             drop_namespace(args.redis_url, ns)
         shutil.rmtree(home, ignore_errors=True)
     report["warm_tier"] = "PostgreSQL" if warm.startswith("PostgreSQL") else "SQLite"
-    report["versions"] = versions("pandas", "pyarrow", "redis", "orjson", "httpx")
+    report["versions"] = versions("pandas", "pyarrow", "redis", "orjson", "httpx", "aiohttp")
     report["target_overhead_ms_max"] = 2.0
     _print(report)
     out = write_results("miss", report)

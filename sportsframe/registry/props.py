@@ -21,9 +21,10 @@ def filter_alternates(payload: Any, values: Mapping[str, Any]) -> Any:
         return payload
     out = []
     for market in payload:
-        if isinstance(market, dict) and isinstance(market.get("BettingOutcomes"), list):
-            outcomes = [o for o in market["BettingOutcomes"] if not o.get("IsAlternate")]
-            market = {**market, "BettingOutcomes": outcomes}
+        if isinstance(market, dict) and isinstance(given := market.get("BettingOutcomes"), list):
+            outcomes = [o for o in given if not o.get("IsAlternate")]
+            if len(outcomes) != len(given):  # a market without alternates is kept as it came
+                market = {**market, "BettingOutcomes": outcomes}
         out.append(market)
     return out
 
