@@ -2,11 +2,11 @@
 
 One pooled ``httpx.AsyncClient`` per client, created lazily on the running loop; its requests
 go over aiohttp (:mod:`sportsframe.api.transport`: a week's requests at once take a third of
-httpx's own async time) unless a transport is injected. The API key
-travels only in the ``Ocp-Apim-Subscription-Key`` header — never in a URL, a log line, an error
-or a repr. Every attempt first takes a rate-limit slot and a unit of the monthly quota (retries
-and 429s count: the service counts them too). Failures become the typed errors of
-:mod:`sportsframe.errors`; 429, 5xx, timeouts, broken connections and malformed bodies are
+httpx's own async time) unless a transport is injected. The API key travels only in the
+``Ocp-Apim-Subscription-Key`` header — never in a URL, a log line, an error or a repr. Every
+attempt first takes a rate-limit slot and a unit of the monthly quota, the two asked for at
+once (retries and 429s count: the service counts them too). Failures become the typed errors
+of :mod:`sportsframe.errors`; 429, 5xx, timeouts, broken connections and malformed bodies are
 retried with exponential backoff and full jitter within ``settings.retries`` and a time budget,
 honouring Retry-After.
 
