@@ -106,6 +106,7 @@ async def main(iterations: int, redis_url: str, database_url: str) -> dict[str, 
                 sizes[(week, alternates)] = _outcomes(payload)
         week, alternates = _pick_week(sizes)
         lookup = await sdio.fetch_entry("player_props", 2024, week, alternates)
+        await sdio.settle()  # the misses' writes land before Redis is read here
         key = lookup.key
         payload = lookup.payload
         (raw_key,) = [
