@@ -41,12 +41,18 @@ class Batcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """``item``'s outcome, once the batch holding it has run."""
+        # Shielded: the batch runs for every item in it, whoever stops waiting.
+        return await asyncio.shield(self.enqueue(item))
+
+    def enqueue(self, item: T) -> asyncio.Future[R]:
+        """Queue ``item`` and return the future of its outcome, for a caller that must act on
+        an outcome it stopped waiting for (undo a lock it took, say): the item runs either way,
+        and the future is cancelled only if its batch never runs."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._draining is None:
             self._draining = asyncio.ensure_future(self._drain())
-        # Shielded: the batch runs for every item in it, whoever stops waiting.
-        return await asyncio.shield(future)
+        return future
 
     async def _drain(self) -> None:
         try:

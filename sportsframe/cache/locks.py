@@ -24,6 +24,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -135,6 +136,24 @@ class RedisLock:
             replies = await pipe.execute(raise_on_error=False)
         return [r if isinstance(r, BaseException) else bool(r) for r in replies]
 
+    async def _first_attempt(self, name: str, token: str) -> bool:
+        """The first ``SET NX``, in the next pipeline. A caller cancelled meanwhile (Ctrl-C)
+        leaves its attempt to run: should it take the lock, nobody would hold it, and every
+        other process would wait out its TTL; it is released as soon as the outcome is known."""
+        outcome = self._first.enqueue((name, token))
+        try:
+            return await asyncio.shield(outcome)
+        except asyncio.CancelledError:
+            outcome.add_done_callback(partial(self._undo, name, token))
+            raise
+
+    def _undo(self, name: str, token: str, outcome: asyncio.Future[bool]) -> None:
+        if outcome.cancelled() or outcome.exception() is not None or not outcome.result():
+            return
+        release = asyncio.ensure_future(self._client.eval(_RELEASE, 1, name, token))
+        # Best effort, as any release: an unreleased lock expires after its TTL.
+        release.add_done_callback(lambda done: done.cancelled() or done.exception())
+
     async def acquire(self, key: str) -> object:
         import redis.exceptions
 
@@ -145,7 +164,7 @@ class RedisLock:
         while True:
             try:
                 if first:
-                    taken = await self._first.submit((name, token))
+                    taken = await self._first_attempt(name, token)
                 else:
                     taken = bool(await self._client.set(name, token, nx=True, px=self._ttl_ms))
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:

@@ -253,6 +253,24 @@ async def test_redis_locks_taken_together_share_one_round_trip(
     await second.close()
 
 
+async def test_a_lock_attempt_whose_caller_left_is_released_once_taken(
+    redis_clients: tuple[object, object], namespace: str
+) -> None:
+    a, b = redis_clients
+    first = RedisLock(a, f"{namespace}~lock:")  # type: ignore[arg-type]
+    second = RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
+    attempt = asyncio.ensure_future(first.acquire("k"))
+    await asyncio.sleep(0)  # its SET NX is queued for the next pipeline, which runs regardless
+    attempt.cancel()  # Ctrl-C
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+    # Had the orphaned attempt kept the lock, the other process would wait out its TTL (15 s).
+    token = await asyncio.wait_for(second.acquire("k"), 2)
+    await second.release("k", token)
+    await first.close()
+    await second.close()
+
+
 async def test_redis_lock_is_renewed_while_held(
     redis_clients: tuple[object, object], namespace: str
 ) -> None:
