@@ -270,3 +270,61 @@ async def test_https_verifies_against_the_certificates_httpx_would_use(
         monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
         response = await get(f"{server.url}/x")
     assert orjson.loads(response.content) == orjson.loads(BODY)
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    """``exc`` and every exception it holds as its cause or context."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_no_exception_behind_an_error_holds_the_key(transport: str) -> None:
+    # aiohttp's exception for a malformed answer keeps the request's headers and prints them
+    # in its repr; anything that shows an error's chain (a debugger, Sentry, --showlocals)
+    # must find the key nowhere in it.
+    async def bad_status(_line: bytes, _headers: dict[str, str], w: asyncio.StreamWriter) -> None:
+        w.write(b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n")
+        await w.drain()
+        w.close()
+
+    async with served(bad_status) as server:
+        api = SportsDataIOClient(
+            Settings(rate_limit=1000.0, retries=0),
+            base_url=server.url,
+            api_key=KEY,
+            transport=httpx.AsyncHTTPTransport() if transport == "httpx" else None,
+        )
+        async with api:
+            with pytest.raises(UpstreamError) as caught:
+                await api.fetch(ENDPOINTS["stadiums"].bind())
+    for exc in _chain(caught.value):
+        assert KEY not in repr(exc)
+        assert KEY not in repr(vars(exc))
+        assert KEY not in str(exc)
+    assert caught.value.__context__ is None
+    if transport == "aiohttp":  # and the transport's own error carries nothing of aiohttp's
+        with pytest.raises(httpx.RemoteProtocolError) as raw:
+            async with served(bad_status) as again:
+                await get(f"{again.url}/x")
+        assert raw.value.__cause__ is None
+        assert raw.value.__context__ is None
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_a_body_its_encoding_does_not_decode_is_an_upstream_error(transport: str) -> None:
+    # httpx's own transport raised its DecodingError past the client's error mapping.
+    bad = ok(b"not gzip at all", extra=b"Content-Encoding: gzip\r\n")
+    async with served(bad) as server:
+        api = SportsDataIOClient(
+            Settings(rate_limit=1000.0, retries=0),
+            base_url=server.url,
+            api_key=KEY,
+            transport=httpx.AsyncHTTPTransport() if transport == "httpx" else None,
+        )
+        async with api:
+            with pytest.raises(UpstreamError):
+                await api.fetch(ENDPOINTS["stadiums"].bind())

@@ -246,18 +246,24 @@ class SportsDataIOClient:
         headers = {"Ocp-Apim-Subscription-Key": self._key.get_secret_value()}
         start = time.perf_counter()
         self.requests_sent += 1
+        failure: UpstreamError | None = None
         try:
             response = await self._client().get(
                 path, params=dict(call.endpoint.query) or None, headers=headers
             )
         except httpx.TimeoutException:
             log.debug("GET %s timed out (attempt %d)", path, attempt)
-            raise UpstreamTimeoutError(endpoint=name, params=params) from None
-        except httpx.TransportError as exc:
+            failure = UpstreamTimeoutError(endpoint=name, params=params)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            # DecodingError: a body its Content-Encoding does not decode (httpx's transport).
             log.debug("GET %s failed: %s (attempt %d)", path, type(exc).__name__, attempt)
-            raise UpstreamError(
+            failure = UpstreamError(
                 f"could not reach the service ({type(exc).__name__})", endpoint=name, params=params
-            ) from None
+            )
+        if failure is not None:
+            # Raised here, outside the handler, so that the error has no context: the httpx
+            # exception holds the request, and the request holds the key in its headers.
+            raise failure
         elapsed = (time.perf_counter() - start) * 1000
         status = response.status_code
         log.debug("GET %s -> %d in %.1f ms (attempt %d)", path, status, elapsed, attempt)

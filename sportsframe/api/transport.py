@@ -10,7 +10,8 @@ response as before; aiohttp's C-accelerated HTTP/1.1 parser does the wire work i
 What it keeps of httpx's contract:
 
 * the request's timeouts (``connect``, ``read``, ``pool``) become aiohttp's;
-* aiohttp's failures become httpx's exceptions, so callers catch only httpx's:
+* aiohttp's failures become httpx's exceptions, so callers catch only httpx's (raised without
+  aiohttp's exception as their cause: that one keeps the request's headers, the key among them):
   a refused or failed connection :class:`httpx.ConnectError`, a connect or pool timeout
   :class:`httpx.ConnectTimeout`, a read timeout :class:`httpx.ReadTimeout`, a connection broken
   mid-answer :class:`httpx.ReadError`, a malformed answer :class:`httpx.RemoteProtocolError`;
@@ -87,6 +88,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session = self._open()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _SET_BY_AIOHTTP}
         headers["Accept-Encoding"] = _ACCEPT_ENCODING
+        failure: httpx.TransportError | None = None
         try:
             async with session.request(
                 request.method,
@@ -100,9 +102,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 status = answer.status
                 raw = answer.raw_headers
         except aiohttp.ClientError as exc:
-            raise _as_httpx(exc, request) from exc
+            failure = _as_httpx(exc, request)
         except TimeoutError as exc:  # a timeout aiohttp did not wrap
-            raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
+            failure = httpx.ReadTimeout(str(exc) or "timed out", request=request)
+        if failure is not None:
+            # Raised outside the handler, with no cause or context: aiohttp's exception keeps
+            # the request's headers (the API key among them) and prints them in its repr.
+            raise failure
         return httpx.Response(
             status,
             headers=[(k, v) for k, v in raw if k.decode("latin-1").lower() not in _WIRE_ONLY],
