@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -388,3 +390,42 @@ async def test_a_refused_reservation_gives_up_the_rate_limit_wait(
     assert limiter.asked.is_set()
     assert limiter.cancelled
     assert emulator.requests() == []
+
+
+class _SlowQuota:
+    """A quota whose first ``slow`` reservations each take ``seconds`` (a database that drags)."""
+
+    def __init__(self, slow: int, seconds: float) -> None:
+        self.slow = slow
+        self.seconds = seconds
+
+    async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
+        if self.slow > 0:
+            self.slow -= 1
+            await asyncio.sleep(self.seconds)
+
+    async def used(self) -> int:
+        return 0
+
+
+async def test_a_slow_reservation_does_not_let_requests_leave_together() -> None:
+    # Slots are asked for while the reservations are out. Here the reservations outlast two
+    # slots' worth of waiting: the requests whose slots came due meanwhile must not all leave
+    # at once when the database answers (4 within a second, against a limit of 2).
+    sent: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(time.monotonic())
+        return httpx.Response(200, json=[])
+
+    client = SportsDataIOClient(
+        Settings(rate_limit=2.0),
+        base_url="http://api.invalid",
+        api_key=KEY,
+        quota=_SlowQuota(4, 0.9),
+        transport=httpx.MockTransport(answer),
+    )
+    async with client:
+        await asyncio.gather(*(client.fetch(ENDPOINTS["stadiums"].bind()) for _ in range(4)))
+    assert len(sent) == 4
+    assert max_in_window(sent) <= 2

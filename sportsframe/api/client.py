@@ -59,7 +59,7 @@ from sportsframe.errors import (
 from sportsframe.registry import ENDPOINTS, BoundCall, Endpoint
 from sportsframe.settings import Settings
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "RETRY_BUDGET", "SportsDataIOClient"]
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "RETRY_BUDGET", "SLOT_FRESH", "SportsDataIOClient"]
 
 log = logging.getLogger("sportsframe.client")
 
@@ -69,6 +69,10 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 30.0
 #: Total seconds a call may spend retrying before its last error is raised.
 RETRY_BUDGET = 60.0
+
+#: Longest a rate-limit slot may wait for its request's quota reservation (seconds), taken
+#: from the limiter's margin (40 ms) for the jitter between a grant and the server's count.
+SLOT_FRESH = 0.01
 
 #: The connection pool: a week's requests (16 games) at once, each kept alive for the next.
 _LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=20)
@@ -231,14 +235,25 @@ class SportsDataIOClient:
     async def _clear_to_send(self, name: str, params: dict[str, Any]) -> None:
         """Reserve a unit of the quota and take a rate-limit slot, the two at once: each is a
         round trip to its store (the database, Redis), and neither needs the other's answer. A
-        refused reservation gives up the slot's wait (a slot taken unused costs nothing)."""
-        pacing = asyncio.ensure_future(self.limiter.acquire())
+        refused reservation gives up the slot's wait (a slot taken unused costs nothing).
+
+        A slot granted more than :data:`SLOT_FRESH` before the reservation came back is taken
+        again: the limiter counts a request from its grant, and requests whose slots came due
+        while a slow database held their reservations would otherwise leave together."""
+        pacing = asyncio.ensure_future(self._slot())
         try:
             await self.quota.reserve(name, params)
         except BaseException:
             pacing.cancel()
             raise
-        await pacing
+        granted = await pacing
+        if time.monotonic() - granted > SLOT_FRESH:
+            await self.limiter.acquire()
+
+    async def _slot(self) -> float:
+        """Take a rate-limit slot; when it was granted (``time.monotonic()``)."""
+        await self.limiter.acquire()
+        return time.monotonic()
 
     async def _attempt(self, call: BoundCall, path: str, attempt: int) -> Any:
         name, params = call.endpoint.name, call.params
