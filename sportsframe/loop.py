@@ -53,6 +53,8 @@ _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
 #: Tasks that must end on their own at exit: writes of entries already paid for.
 _finish: set[asyncio.Future[Any]] = set()
+#: Set when the exit wait ran out or was interrupted: the loop is not waited for again.
+_unresponsive = False
 #: Connection pools to close at exit, after those tasks (held weakly: a pool closed and dropped
 #: before then is no longer here).
 _pools: weakref.WeakSet[_Closeable] = weakref.WeakSet()
@@ -178,7 +180,7 @@ def shutdown() -> None:
         _loop, _thread = None, None
     if loop is None or thread is None:
         return
-    if thread.is_alive() and not loop.is_closed():
+    if thread.is_alive() and not loop.is_closed() and not _unresponsive:
         # Tasks still pending (a warm hit's copy to Redis, a hit-count flush) are cancelled
         # and awaited, rather than destroyed with a "Task was destroyed" warning at exit.
         with contextlib.suppress(Exception):
@@ -198,12 +200,20 @@ def _finish_at_exit() -> None:
     its host name up in the loop's default executor. From :func:`shutdown` that lookup failed
     ("cannot schedule new futures after interpreter shutdown") and the write was lost.
     """
+    global _unresponsive
     with _lock:
         loop, thread = _loop, _thread
     if loop is None or thread is None or not thread.is_alive() or loop.is_closed():
         return
-    with contextlib.suppress(Exception):
-        asyncio.run_coroutine_threadsafe(_wait_finishing(), loop).result(timeout=EXIT_WAIT + 2)
+    waiting = asyncio.run_coroutine_threadsafe(_wait_finishing(), loop)
+    try:
+        waiting.result(timeout=EXIT_WAIT + 2)
+    except (KeyboardInterrupt, TimeoutError):
+        # Ctrl-C at exit (the user will not wait for the writes), or a loop stuck in some
+        # call: either way, shutdown() does not wait for the loop a second time.
+        _unresponsive = True
+    except Exception:
+        pass  # the writes log their own failures
 
 
 async def _wait_finishing() -> None:

@@ -111,3 +111,34 @@ def assert_warm_holds(
     assert again.attrs["served_from"] == "warm"
     assert len(again) == rows
     assert len(emulator.log.records) == requests
+
+
+def test_a_loop_stuck_at_exit_is_waited_for_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A loop busy in a blocking call cannot finish the writes: the early exit wait runs out,
+    # and shutdown() must not then wait for the same loop a second time before stopping it.
+    import asyncio
+    import threading
+    import time
+
+    from sportsframe import loop as runner
+
+    stuck = asyncio.new_event_loop()
+    thread = threading.Thread(target=stuck.run_forever, daemon=True)
+    thread.start()
+    stuck.call_soon_threadsafe(time.sleep, 2.5)  # the loop's one thread, busy
+    monkeypatch.setattr(runner, "_loop", stuck)
+    monkeypatch.setattr(runner, "_thread", thread)
+    monkeypatch.setattr(runner, "_unresponsive", False)
+    monkeypatch.setattr(runner, "EXIT_WAIT", 0.1)
+    waited_again: list[bool] = []
+
+    async def cancel_pending() -> None:
+        waited_again.append(True)
+
+    monkeypatch.setattr(runner, "_cancel_pending", cancel_pending)
+    runner._finish_at_exit()  # runs out: the loop never answers
+    assert runner._unresponsive
+    runner.shutdown()
+    assert waited_again == []
+    assert not thread.is_alive()
+    assert stuck.is_closed()

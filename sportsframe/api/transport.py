@@ -43,6 +43,9 @@ __all__ = ["AiohttpTransport", "env_proxies"]
 _SET_BY_AIOHTTP = frozenset({"host", "content-length", "transfer-encoding"})
 #: Response headers that describe the body on the wire, not the decoded body handed over.
 _WIRE_ONLY = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+#: Longest status or header line accepted (bytes): the size httpx (h11) allows a response's
+#: whole head.
+_MAX_HEADER = 16 * 1024
 #: What aiohttp decodes without optional packages.
 _ACCEPT_ENCODING = "gzip, deflate"
 
@@ -78,6 +81,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 # Status handling, redirects and cookies are the caller's (httpx's) business.
                 cookie_jar=aiohttp.DummyCookieJar(),
                 raise_for_status=False,
+                # httpx's limit, not aiohttp's tighter one (8 KB a line): a longer header from
+                # a proxy or gateway must not make an answer fail, retried at a quota unit each.
+                max_line_size=_MAX_HEADER,
+                max_field_size=_MAX_HEADER,
             )
             self._loop = loop
             close_at_exit(self)  # a client never closed must not warn at exit
