@@ -22,7 +22,10 @@ What it keeps of httpx's contract:
 Proxies are not its business: aiohttp would read the environment's proxy settings again for
 every request, so the API client uses httpx's own transport when the environment names a proxy
 (:func:`env_proxies`). The aiohttp session is made on the running loop at the first request,
-and again if the transport is used from another loop later.
+and again if the transport is used from another loop later (the first session is then left to
+its loop: close the client on each loop it served). A client never closed on sportsframe's own
+loop is closed at interpreter exit (:func:`~sportsframe.loop.close_at_exit`); on a loop of the
+caller's, aiohttp warns "Unclosed client session" at exit, as it does for any session.
 """
 
 from __future__ import annotations
