@@ -320,78 +320,6 @@ async def test_retries_count_against_the_quota(emulator: EmulatorServer) -> None
     assert len(emulator.requests()) == 3
 
 
-class _GatedQuota:
-    """A quota whose reservation waits for ``gate`` (or is refused, with ``refuse``)."""
-
-    def __init__(self, *, refuse: bool = False) -> None:
-        self.gate = asyncio.Event()
-        self.refuse = refuse
-
-    async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
-        if self.refuse:
-            await asyncio.sleep(0.05)  # the refusal takes a round trip, as the database's does
-            raise QuotaExhaustedError(5, 5, endpoint=endpoint, params=params)
-        await self.gate.wait()
-
-    async def used(self) -> int:
-        return 0
-
-
-class _WatchedLimiter:
-    """A limiter that says when it was asked and, with ``hold``, never grants a slot."""
-
-    def __init__(self, *, hold: bool = False) -> None:
-        self.asked = asyncio.Event()
-        self.cancelled = False
-        self.hold = hold
-
-    async def acquire(self) -> None:
-        self.asked.set()
-        if self.hold:
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                self.cancelled = True
-                raise
-
-
-async def test_the_quota_and_the_rate_limit_are_asked_at_once(emulator: EmulatorServer) -> None:
-    quota, limiter = _GatedQuota(), _WatchedLimiter()
-    client = SportsDataIOClient(
-        Settings(), base_url=emulator.base_url, api_key=KEY, quota=quota, limiter=limiter
-    )
-    async with client:
-        fetch = asyncio.ensure_future(client.fetch(ENDPOINTS["stadiums"].bind()))
-        # The slot is asked for while the reservation is still out (one round trip, not two).
-        await asyncio.wait_for(limiter.asked.wait(), 2)
-        assert not fetch.done()
-        assert emulator.requests() == []
-        quota.gate.set()
-        assert len(await asyncio.wait_for(fetch, 5)) == 32
-    assert len(emulator.requests()) == 1
-
-
-async def test_a_refused_reservation_gives_up_the_rate_limit_wait(
-    emulator: EmulatorServer,
-) -> None:
-    limiter = _WatchedLimiter(hold=True)
-    client = SportsDataIOClient(
-        Settings(),
-        base_url=emulator.base_url,
-        api_key=KEY,
-        quota=_GatedQuota(refuse=True),
-        limiter=limiter,
-    )
-    async with client:
-        with pytest.raises(QuotaExhaustedError):
-            await asyncio.wait_for(client.fetch(ENDPOINTS["stadiums"].bind()), 5)
-        await asyncio.sleep(0)  # the cancelled wait runs its last step
-    # Asked while the reservation was out, the slot's wait was given up, not left running.
-    assert limiter.asked.is_set()
-    assert limiter.cancelled
-    assert emulator.requests() == []
-
-
 class _SlowQuota:
     """A quota whose first ``slow`` reservations each take ``seconds`` (a database that drags)."""
 
@@ -409,9 +337,9 @@ class _SlowQuota:
 
 
 async def test_a_slow_reservation_does_not_let_requests_leave_together() -> None:
-    # Slots are asked for while the reservations are out. Here the reservations outlast two
-    # slots' worth of waiting: the requests whose slots came due meanwhile must not all leave
-    # at once when the database answers (4 within a second, against a limit of 2).
+    # The reservations outlast two slots' worth of waiting. Had the slots been taken while they
+    # were out, the requests whose slots came due meanwhile would all leave at once when the
+    # database answers (4 within a second, against a limit of 2).
     sent: list[float] = []
 
     def answer(request: httpx.Request) -> httpx.Response:

@@ -4,8 +4,8 @@ One pooled ``httpx.AsyncClient`` per client, created lazily on the running loop;
 go over aiohttp (:mod:`sportsframe.api.transport`: a week's requests at once take a third of
 httpx's own async time) unless a transport is injected. The API key travels only in the
 ``Ocp-Apim-Subscription-Key`` header — never in a URL, a log line, an error or a repr. Every
-attempt first takes a rate-limit slot and a unit of the monthly quota, the two asked for at
-once (retries and 429s count: the service counts them too). Failures become the typed errors
+attempt first takes a unit of the monthly quota and then a rate-limit slot (retries and 429s
+count: the service counts them too). Failures become the typed errors
 of :mod:`sportsframe.errors`; 429, 5xx, timeouts, broken connections and malformed bodies are
 retried with exponential backoff and full jitter within ``settings.retries`` and a time budget,
 honouring Retry-After.
@@ -59,7 +59,7 @@ from sportsframe.errors import (
 from sportsframe.registry import ENDPOINTS, BoundCall, Endpoint
 from sportsframe.settings import Settings
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "RETRY_BUDGET", "SLOT_FRESH", "SportsDataIOClient"]
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "RETRY_BUDGET", "SportsDataIOClient"]
 
 log = logging.getLogger("sportsframe.client")
 
@@ -69,10 +69,6 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 30.0
 #: Total seconds a call may spend retrying before its last error is raised.
 RETRY_BUDGET = 60.0
-
-#: Longest a rate-limit slot may wait for its request's quota reservation (seconds), taken
-#: from the limiter's margin (40 ms) for the jitter between a grant and the server's count.
-SLOT_FRESH = 0.01
 
 #: The connection pool: a week's requests (16 games) at once, each kept alive for the next.
 _LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=20)
@@ -233,27 +229,12 @@ class SportsDataIOClient:
                 await asyncio.sleep(wait)
 
     async def _clear_to_send(self, name: str, params: dict[str, Any]) -> None:
-        """Reserve a unit of the quota and take a rate-limit slot, the two at once: each is a
-        round trip to its store (the database, Redis), and neither needs the other's answer. A
-        refused reservation gives up the slot's wait (a slot taken unused costs nothing).
-
-        A slot granted more than :data:`SLOT_FRESH` before the reservation came back is taken
-        again: the limiter counts a request from its grant, and requests whose slots came due
-        while a slow database held their reservations would otherwise leave together."""
-        pacing = asyncio.ensure_future(self._slot())
-        try:
-            await self.quota.reserve(name, params)
-        except BaseException:
-            pacing.cancel()
-            raise
-        granted = await pacing
-        if time.monotonic() - granted > SLOT_FRESH:
-            await self.limiter.acquire()
-
-    async def _slot(self) -> float:
-        """Take a rate-limit slot; when it was granted (``time.monotonic()``)."""
+        """Reserve a unit of the quota, then take a rate-limit slot. In that order, not at
+        once: the limiter counts a request from its grant, so a slot must be taken right
+        before its request leaves; taken while a slow database held the reservation, slots
+        that came due meanwhile let their requests leave together, past the limit."""
+        await self.quota.reserve(name, params)
         await self.limiter.acquire()
-        return time.monotonic()
 
     async def _attempt(self, call: BoundCall, path: str, attempt: int) -> Any:
         name, params = call.endpoint.name, call.params
