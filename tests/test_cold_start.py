@@ -16,10 +16,11 @@ import sportsframe.facade.sync as session_module
 from sportsframe import frames
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade import opening, shallow
-from sportsframe.frames import stored
+from sportsframe.frames import stored, topandas
 from sportsframe.registry.datasets import DATASETS
 from tests.scripts import run_script
 from tests.test_facade import make_session
+from tests.test_frames import FRAME_DATASETS, payload_for
 
 
 def _filled(emulator: EmulatorServer, namespace: str, home: Path, redis_url: str, tier: str) -> Any:
@@ -131,3 +132,24 @@ def test_the_frame_warm_up_converts_a_row_of_values_and_a_row_of_nulls(
         for name, column in zip(table.column_names, table.columns, strict=True):
             assert column[0].is_valid, (current, name, column.type)
             assert not column[1].is_valid, (current, name)
+
+
+@pytest.mark.parametrize("dataset", FRAME_DATASETS)
+def test_after_the_frame_warm_up_a_real_frame_converts_with_nothing_left_to_build(
+    dataset: str,
+) -> None:
+    # A real frame's categoricals hold the whole declared category set: the pandas dtype of
+    # each set is built by the warm-up, not by the first hit; and so is the stored frame's name.
+    frame = frames.build_frame_from_payload(dataset, payload_for(dataset, n=40))
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    # As in a fresh process.
+    topandas._categorical_dtype.cache_clear()
+    frames.companion_name.cache_clear()
+    stored.warm_up.__wrapped__(dataset)
+    built = topandas._categorical_dtype.cache_info().misses
+    named = frames.companion_name.cache_info().misses
+    converted = frames.to_pandas(table)
+    frames.companion_name(dataset)
+    assert topandas._categorical_dtype.cache_info().misses == built
+    assert frames.companion_name.cache_info().misses == named
+    assert_frame_equal(converted, frame)  # the warm-up changes no result
