@@ -80,13 +80,31 @@ def warm_up(dataset: str) -> None:
     values, then a row of nulls) through the IPC read and the conversion to pandas, so that the
     process's first real frame pays none of them (lazy imports, first use of each converter on
     values and on nulls, the pandas dtype of each declared category set: together about 10 ms
-    for props). Once per process and dataset; a session does this in the background while
-    idle."""
+    for props). Datasets whose frames have the same columns share one conversion (half of them
+    do: a dataset's operations by week, by game, by team ...). Once per process and dataset; a
+    session does this in the background while idle."""
     sch = schema(dataset)
-    rows = pa.table({c.name: _sample(c) for c in sch.columns})
-    frame_from_ipc(table_to_ipc(rows))
+    _convert_sample(tuple((c.name, arrow_type(c), _categories(c)) for c in sch.columns))
     # The first hit of the dataset names its stored frame: a digest of the declared columns.
     companion_name(dataset)
+
+
+#: A frame's columns as the conversion sees them: (name, Arrow type, declared categories).
+_Shape = tuple[tuple[str, Any, tuple[str, ...]], ...]
+
+
+@cache
+def _convert_sample(shape: _Shape) -> None:
+    """Run two rows of a frame of ``shape`` through the IPC write and read and the conversion
+    (once per shape: the conversion keeps what it learns by the stored schema)."""
+    rows = pa.table({name: _sample(t, categories) for name, t, categories in shape})
+    frame_from_ipc(table_to_ipc(rows))
+
+
+def _categories(column: Column) -> tuple[str, ...]:
+    """The declared categories of a categorical column (empty for any other)."""
+    categories = getattr(column.dtype, "categories", None)
+    return () if categories is None else tuple(categories)
 
 
 #: A value of each kind of Arrow type a frame holds (the warm-up's first row).
@@ -100,11 +118,9 @@ _SAMPLES: tuple[tuple[Callable[[pa.DataType], bool], object], ...] = (
 )
 
 
-def _sample(column: Column) -> Any:
-    """Two values of ``column``'s Arrow type: a value (where this knows one), then a null."""
-    t = arrow_type(column)
-    categories = getattr(column.dtype, "categories", None)
-    if pa.types.is_dictionary(t) and categories is not None and len(categories):
+def _sample(t: Any, categories: tuple[str, ...] = ()) -> Any:
+    """Two values of the Arrow type ``t``: a value (where this knows one), then a null."""
+    if pa.types.is_dictionary(t) and categories:
         # The whole declared set, as every real frame's dictionary holds it (the builder's):
         # the conversion keeps one pandas dtype per set, and building one (an Index, a
         # uniqueness check) is most of a first conversion's extra cost.
