@@ -134,8 +134,9 @@ class SyncHotReader:
         return out
 
     def prime(self) -> None:
-        """One connection opened and a read of no key run ahead of the first real read (see
-        :meth:`~sportsframe.cache.tier.BlockingReader.prime`); never raises."""
+        """One connection opened, a read of no key run and :data:`PRIME_ECHO_BYTES` echoed on it,
+        ahead of the first real read (see :meth:`~sportsframe.cache.tier.BlockingReader.prime`);
+        never raises."""
         if self.quiet:
             return
         try:
