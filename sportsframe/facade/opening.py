@@ -69,9 +69,9 @@ class Opening:
         """Warm up the frame of every dataset (:func:`sportsframe.frames.warm_up`: its schema,
         and a row of values and a row of nulls through the conversion), one at a time and only
         in the gaps between calls, so that the first call of each dataset pays neither (about
-        100 ms of work in all, once per process, which a script's calls never wait behind). A
-        sync session runs this in the background once its tiers are open; :meth:`frames_warmed`
-        waits for it."""
+        0.2 s of work in all on two cores, once per process, which a script's calls never wait
+        behind). A sync session runs this in the background once its tiers are open;
+        :meth:`frames_warmed` waits for it."""
         client = await self.client()
         await self._between_calls()
         shallow.prepare()  # L0's fast copy, checked once (about 2 ms)
