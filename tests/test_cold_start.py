@@ -16,10 +16,11 @@ import sportsframe.facade.sync as session_module
 from sportsframe import frames
 from sportsframe.emulator import EmulatorServer
 from sportsframe.facade import opening, shallow
-from sportsframe.frames import stored
+from sportsframe.frames import stored, topandas
 from sportsframe.registry.datasets import DATASETS
 from tests.scripts import run_script
 from tests.test_facade import make_session
+from tests.test_frames import FRAME_DATASETS, payload_for
 
 
 def _filled(emulator: EmulatorServer, namespace: str, home: Path, redis_url: str, tier: str) -> Any:
@@ -125,9 +126,65 @@ def test_the_frame_warm_up_converts_a_row_of_values_and_a_row_of_nulls(
 
     monkeypatch.setattr(stored, "frame_from_ipc", capture)
     for current in dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()):
+        stored._convert_sample.cache_clear()  # datasets of one shape share a conversion
         stored.warm_up.__wrapped__(current)
         table = seen[current]
         assert table.num_rows == 2
         for name, column in zip(table.column_names, table.columns, strict=True):
             assert column[0].is_valid, (current, name, column.type)
             assert not column[1].is_valid, (current, name)
+
+
+@pytest.mark.parametrize("dataset", FRAME_DATASETS)
+def test_after_the_frame_warm_up_a_real_frame_converts_with_nothing_left_to_build(
+    dataset: str,
+) -> None:
+    # A real frame's categoricals hold the whole declared category set: the pandas dtype of
+    # each set is built by the warm-up, not by the first hit; and so is the stored frame's name.
+    frame = frames.build_frame_from_payload(dataset, payload_for(dataset, n=40))
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    # As in a fresh process.
+    topandas._categorical_dtype.cache_clear()
+    frames.companion_name.cache_clear()
+    stored._convert_sample.cache_clear()
+    stored.warm_up.__wrapped__(dataset)
+    built = topandas._categorical_dtype.cache_info().misses
+    named = frames.companion_name.cache_info().misses
+    converted = frames.to_pandas(table)
+    frames.companion_name(dataset)
+    assert topandas._categorical_dtype.cache_info().misses == built
+    assert frames.companion_name.cache_info().misses == named
+    assert_frame_equal(converted, frame)  # the warm-up changes no result
+
+
+def test_datasets_whose_frames_have_the_same_columns_share_one_warm_up_conversion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Half the datasets repeat another's columns (its operations by week, by game, by team):
+    # converting each again made the background warm-up about twice as long, long enough to
+    # overlap a notebook's next cell.
+    names = list(dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()))
+    shapes = {
+        tuple((c.name, str(stored.arrow_type(c)), stored._categories(c)) for c in schema.columns)
+        for schema in map(frames.schema, names)
+    }
+    converted: list[bytes | memoryview] = []
+    convert = stored.frame_from_ipc
+
+    def counted(data: bytes | memoryview) -> Any:
+        converted.append(data)
+        return convert(data)
+
+    monkeypatch.setattr(stored, "frame_from_ipc", counted)
+    stored._convert_sample.cache_clear()
+    for name in names:
+        stored.warm_up.__wrapped__(name)
+    assert len(shapes) < len(names)
+    assert len(converted) == len(shapes)
+
+
+def test_the_frame_warm_ups_own_pauses_leave_it_done_long_before_a_notebooks_next_cell() -> None:
+    # The pause after each dataset is there only to hand the loop and the GIL over; 5 ms each
+    # made the warm-up's pauses alone 0.44 s, and the warm-up overlapped the next cell's call.
+    datasets = len(dict.fromkeys(ds.endpoint_name for ds in DATASETS.values()))
+    assert opening.WARM_UP_PAUSE * datasets <= 0.1

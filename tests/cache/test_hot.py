@@ -386,6 +386,37 @@ async def test_a_primed_sync_reader_opens_no_connection_on_its_first_read(
     assert bytes(found[entry.key].companion or b"") == b"frame 17"
 
 
+async def test_priming_a_sync_reader_echoes_a_frames_size_and_tolerates_a_refusal(
+    reading: tuple[RedisTier, SyncHotReader], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A connection's first large reply was read slower than later ones (its socket's buffers
+    # grow with traffic): the priming exchanges a frame's size, reading and writing no key.
+    import redis
+    from redis.exceptions import NoPermissionError
+
+    from sportsframe.cache.redis.blocking import PRIME_ECHO_BYTES
+
+    _, reader = reading
+    echoed: list[int] = []
+    echo = redis.Redis.echo
+
+    def counted(self: Any, value: Any, **options: Any) -> Any:
+        echoed.append(len(value))
+        return echo(self, value, **options)
+
+    monkeypatch.setattr(redis.Redis, "echo", counted)
+    reader.prime()
+    assert echoed == [PRIME_ECHO_BYTES]
+
+    def refused(self: Any, value: Any, **options: Any) -> Any:
+        raise NoPermissionError("this user has no permissions to run the 'echo' command")
+
+    monkeypatch.setattr(redis.Redis, "echo", refused)
+    reader.prime()  # never raises; the reader reads on
+    assert not reader.quiet
+    assert reader.read_many(["teams"], "frame-1") == {}
+
+
 def _unreachable_reader(port: int, namespace: str, clock: ManualClock) -> SyncHotReader:
     """A blocking reader of a Redis that nothing listens for (short timeouts)."""
     return SyncHotReader(

@@ -17,6 +17,7 @@ round trip and its decoding are :mod:`sportsframe.cache.redis.pairs`, shared wit
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -37,7 +38,11 @@ if TYPE_CHECKING:
 
     from sportsframe.cache.entry import CacheEntry
 
-__all__ = ["SyncHotReader"]
+__all__ = ["PRIME_ECHO_BYTES", "SyncHotReader"]
+
+#: Bytes the priming of a reader has Redis echo back, about a stored props frame's size (see
+#: :meth:`SyncHotReader.prime`).
+PRIME_ECHO_BYTES = 1 << 20
 
 
 class SyncHotReader:
@@ -129,8 +134,9 @@ class SyncHotReader:
         return out
 
     def prime(self) -> None:
-        """One connection opened and a read of no key run ahead of the first real read (see
-        :meth:`~sportsframe.cache.tier.BlockingReader.prime`); never raises."""
+        """One connection opened, a read of no key run and :data:`PRIME_ECHO_BYTES` echoed on it,
+        ahead of the first real read (see :meth:`~sportsframe.cache.tier.BlockingReader.prime`);
+        never raises."""
         if self.quiet:
             return
         try:
@@ -138,6 +144,13 @@ class SyncHotReader:
         except TierUnavailable:
             # The read rested the reader; let the first real read try again at once.
             self._quiet_until = float("-inf")
+            return
+        # A connection's first large reply is read slower than later ones (its socket's buffers
+        # grow with the traffic it has seen): one ECHO of a stored frame's size, which reads and
+        # writes no key, leaves the first real read of a frame to cost what later ones do. Only
+        # a shortcut: a server that refuses it (an ACL) is left alone.
+        with contextlib.suppress(RedisError, RedisClusterException, OSError):
+            self._connect().echo(bytes(PRIME_ECHO_BYTES))
 
     def close(self) -> None:
         """Close the pooled connections; the reader reads nothing from then on."""
