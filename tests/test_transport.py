@@ -115,6 +115,16 @@ async def get(url: str, **kwargs: Any) -> httpx.Response:
         return await http.get(url, headers={"Ocp-Apim-Subscription-Key": KEY})
 
 
+def client_through(transport: str, base_url: str) -> SportsDataIOClient:
+    """A client sending over ``transport``: "aiohttp" (the default) or "httpx" (its own)."""
+    return SportsDataIOClient(
+        Settings(rate_limit=1000.0, retries=0),
+        base_url=base_url,
+        api_key=KEY,
+        transport=httpx.AsyncHTTPTransport() if transport == "httpx" else None,
+    )
+
+
 def client(base_url: str, **settings: Any) -> SportsDataIOClient:
     values: dict[str, Any] = {"rate_limit": 1000.0, "retries": 0, **settings}
     return SportsDataIOClient(Settings(**values), base_url=base_url, api_key=KEY)
@@ -292,12 +302,7 @@ async def test_no_exception_behind_an_error_holds_the_key(transport: str) -> Non
         w.close()
 
     async with served(bad_status) as server:
-        api = SportsDataIOClient(
-            Settings(rate_limit=1000.0, retries=0),
-            base_url=server.url,
-            api_key=KEY,
-            transport=httpx.AsyncHTTPTransport() if transport == "httpx" else None,
-        )
+        api = client_through(transport, server.url)
         async with api:
             with pytest.raises(UpstreamError) as caught:
                 await api.fetch(ENDPOINTS["stadiums"].bind())
@@ -319,12 +324,7 @@ async def test_a_body_its_encoding_does_not_decode_is_an_upstream_error(transpor
     # httpx's own transport raised its DecodingError past the client's error mapping.
     bad = ok(b"not gzip at all", extra=b"Content-Encoding: gzip\r\n")
     async with served(bad) as server:
-        api = SportsDataIOClient(
-            Settings(rate_limit=1000.0, retries=0),
-            base_url=server.url,
-            api_key=KEY,
-            transport=httpx.AsyncHTTPTransport() if transport == "httpx" else None,
-        )
+        api = client_through(transport, server.url)
         async with api:
             with pytest.raises(UpstreamError):
                 await api.fetch(ENDPOINTS["stadiums"].bind())

@@ -208,20 +208,30 @@ async def redis_clients(request: pytest.FixtureRequest) -> AsyncIterator[tuple[o
     await b.aclose()
 
 
-async def test_redis_locks_exclude(redis_clients: tuple[object, object], namespace: str) -> None:
+@pytest.fixture
+async def redis_locks(
+    redis_clients: tuple[object, object], namespace: str
+) -> AsyncIterator[tuple[RedisLock, RedisLock]]:
+    """A Redis lock on each of the two clients, under one prefix (two processes' locks)."""
     a, b = redis_clients
-    first, second = RedisLock(a, f"{namespace}~lock:"), RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
-    await _assert_excludes(first, second, "player_props:2024:18:False")
+    first = RedisLock(a, f"{namespace}~lock:")  # type: ignore[arg-type]
+    second = RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
+    yield first, second
     await first.close()
     await second.close()
 
 
+async def test_redis_locks_exclude(redis_locks: tuple[RedisLock, RedisLock]) -> None:
+    await _assert_excludes(*redis_locks, "player_props:2024:18:False")
+
+
 async def test_redis_locks_taken_together_share_one_round_trip(
-    redis_clients: tuple[object, object], namespace: str
+    redis_clients: tuple[object, object],
+    redis_locks: tuple[RedisLock, RedisLock],
+    namespace: str,
 ) -> None:
     a, b = redis_clients
-    first = RedisLock(a, f"{namespace}~lock:")  # type: ignore[arg-type]
-    second = RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
+    first, second = redis_locks
     busy = await second.acquire("k5")  # held elsewhere: that one must wait, the rest not
     sets: list[str] = []
     pipelines: list[object] = []
@@ -249,16 +259,12 @@ async def test_redis_locks_taken_together_share_one_round_trip(
     for k, token in tokens.items():
         assert await b.get(f"{namespace}~lock:{k}") == str(token).encode()  # type: ignore[attr-defined]
         await first.release(k, token)
-    await first.close()
-    await second.close()
 
 
 async def test_a_lock_attempt_whose_caller_left_is_released_once_taken(
-    redis_clients: tuple[object, object], namespace: str
+    redis_locks: tuple[RedisLock, RedisLock],
 ) -> None:
-    a, b = redis_clients
-    first = RedisLock(a, f"{namespace}~lock:")  # type: ignore[arg-type]
-    second = RedisLock(b, f"{namespace}~lock:")  # type: ignore[arg-type]
+    first, second = redis_locks
     attempt = asyncio.ensure_future(first.acquire("k"))
     await asyncio.sleep(0)  # its SET NX is queued for the next pipeline, which runs regardless
     attempt.cancel()  # Ctrl-C
@@ -267,8 +273,6 @@ async def test_a_lock_attempt_whose_caller_left_is_released_once_taken(
     # Had the orphaned attempt kept the lock, the other process would wait out its TTL (15 s).
     token = await asyncio.wait_for(second.acquire("k"), 2)
     await second.release("k", token)
-    await first.close()
-    await second.close()
 
 
 async def test_redis_lock_is_renewed_while_held(
