@@ -176,13 +176,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
             warm, warm_tiers = _median_timed(call, season, week, before=flush_redis)
             rows.append((name, len(frame), cold, warm, hot, l0))
-            served = {"cold (API)": {frame.attrs["served_from"]}, "warm": warm_tiers}
-            served.update(hot=hot_tiers, L0=l0_tiers)
-            expected = {"cold (API)": "api", "warm": "warm", "hot": "hot", "L0": "l0"}
+            served = (
+                ("cold (API)", "api", {frame.attrs["served_from"]}),
+                ("warm", "warm", warm_tiers),
+                ("hot", "hot", hot_tiers),
+                ("L0", "l0", l0_tiers),
+            )
             notes += [
                 f"note: the {column} column of {name} was served from {', '.join(sorted(tiers))}"
-                for column, tiers in served.items()
-                if tiers != {expected[column]}
+                for column, named, tiers in served
+                if tiers != {named}
             ]
         header = f"{'dataset':<18}{'rows':>7}{'cold (API)':>14}{'warm':>14}{'hot':>14}{'L0':>14}"
         print(header + f"{'hot speed-up':>15}")

@@ -115,19 +115,16 @@ async def get(url: str, **kwargs: Any) -> httpx.Response:
         return await http.get(url, headers={"Ocp-Apim-Subscription-Key": KEY})
 
 
-def client_through(transport: str, base_url: str) -> SportsDataIOClient:
-    """A client sending over ``transport``: "aiohttp" (the default) or "httpx" (its own)."""
+def client(base_url: str, *, transport: str = "aiohttp", **settings: Any) -> SportsDataIOClient:
+    """A client of ``base_url`` sending over ``transport``: "aiohttp" (the default) or "httpx"
+    (its own); no retries unless ``settings`` say so."""
+    values: dict[str, Any] = {"rate_limit": 1000.0, "retries": 0, **settings}
     return SportsDataIOClient(
-        Settings(rate_limit=1000.0, retries=0),
+        Settings(**values),
         base_url=base_url,
         api_key=KEY,
         transport=httpx.AsyncHTTPTransport() if transport == "httpx" else None,
     )
-
-
-def client(base_url: str, **settings: Any) -> SportsDataIOClient:
-    values: dict[str, Any] = {"rate_limit": 1000.0, "retries": 0, **settings}
-    return SportsDataIOClient(Settings(**values), base_url=base_url, api_key=KEY)
 
 
 async def test_a_body_sent_gzipped_is_handed_over_decoded_once() -> None:
@@ -223,24 +220,16 @@ async def test_the_emulator_answers_the_same_through_either_transport(
     emulator: EmulatorServer,
 ) -> None:
     through: dict[str, list[Any]] = {}
-    async with SportsDataIOClient(
-        Settings(rate_limit=1000.0), base_url=emulator.base_url, api_key=KEY
-    ) as api:
+    async with client(emulator.base_url) as api:
         games = await api.fetch(ENDPOINTS["scores"].bind(2024, 18))
     calls = [
         ENDPOINTS["stadiums"].bind(),
         ENDPOINTS["scores"].bind(2024, 18),
         ENDPOINTS["player_props_game"].bind(2024, 18, games[0]["ScoreID"], False),
     ]
-    for name, transport in (("aiohttp", None), ("httpx", httpx.AsyncHTTPTransport())):
-        api = SportsDataIOClient(
-            Settings(rate_limit=1000.0),
-            base_url=emulator.base_url,
-            api_key=KEY,
-            transport=transport,
-        )
-        async with api:
-            through[name] = [await api.fetch(call) for call in calls]
+    for transport in ("aiohttp", "httpx"):
+        async with client(emulator.base_url, transport=transport) as api:
+            through[transport] = [await api.fetch(call) for call in calls]
     assert through["aiohttp"] == through["httpx"]
     assert all(through["aiohttp"])
 
@@ -302,7 +291,7 @@ async def test_no_exception_behind_an_error_holds_the_key(transport: str) -> Non
         w.close()
 
     async with served(bad_status) as server:
-        api = client_through(transport, server.url)
+        api = client(server.url, transport=transport)
         async with api:
             with pytest.raises(UpstreamError) as caught:
                 await api.fetch(ENDPOINTS["stadiums"].bind())
@@ -324,7 +313,7 @@ async def test_a_body_its_encoding_does_not_decode_is_an_upstream_error(transpor
     # httpx's own transport raised its DecodingError past the client's error mapping.
     bad = ok(b"not gzip at all", extra=b"Content-Encoding: gzip\r\n")
     async with served(bad) as server:
-        api = client_through(transport, server.url)
+        api = client(server.url, transport=transport)
         async with api:
             with pytest.raises(UpstreamError):
                 await api.fetch(ENDPOINTS["stadiums"].bind())

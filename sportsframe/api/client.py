@@ -213,7 +213,11 @@ class SportsDataIOClient:
         attempt = 0
         while True:
             attempt += 1
-            await self._clear_to_send(name, params)
+            await self.quota.reserve(name, params)
+            # The slot after the reservation, not beside it: the limiter counts a request from
+            # its grant, and slots granted while a slow database held their reservations would
+            # let their requests leave together, past the limit.
+            await self.limiter.acquire()
             try:
                 return await self._attempt(call, path, attempt)
             except (RateLimitedError, UpstreamError) as exc:
@@ -227,14 +231,6 @@ class SportsDataIOClient:
                     raise
                 log.debug("retrying %s in %.2fs after %s", path, wait, type(exc).__name__)
                 await asyncio.sleep(wait)
-
-    async def _clear_to_send(self, name: str, params: dict[str, Any]) -> None:
-        """Reserve a unit of the quota, then take a rate-limit slot. In that order, not at
-        once: the limiter counts a request from its grant, so a slot must be taken right
-        before its request leaves; taken while a slow database held the reservation, slots
-        that came due meanwhile let their requests leave together, past the limit."""
-        await self.quota.reserve(name, params)
-        await self.limiter.acquire()
 
     async def _attempt(self, call: BoundCall, path: str, attempt: int) -> Any:
         name, params = call.endpoint.name, call.params
