@@ -187,8 +187,26 @@ def shutdown() -> None:
             asyncio.run_coroutine_threadsafe(_cancel_pending(), loop).result(timeout=EXIT_WAIT + 2)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
-    if not loop.is_running():
-        loop.close()
+    if thread.is_alive() or loop.is_running():
+        return  # still inside a blocking call: a daemon thread, left to the interpreter
+    _cancel_left(loop)
+    loop.close()
+
+
+def _cancel_left(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and finish, in this thread, the tasks still pending on a stopped loop, as
+    ``asyncio.run`` does before it closes its loop.
+
+    A loop that came back from a blocking call only after the exit wait gave up was stopped
+    without :func:`_cancel_pending`: the tasks submitted meanwhile (the exit wait's own among
+    them) would be destroyed pending, each with a "Task was destroyed" error at exit.
+    """
+    left = asyncio.all_tasks(loop)
+    for task in left:
+        task.cancel()
+    if left:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
 
 
 def _finish_at_exit() -> None:
