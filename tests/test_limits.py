@@ -62,16 +62,17 @@ async def test_memory_quota_resets_with_the_month(clock: ManualClock) -> None:
 
 
 class _FlakyScriptRedis:
-    """Stands in for redis.asyncio.Redis: the limiter's script grants at once until ``failing``."""
+    """Stands in for redis.asyncio.Redis: the limiter's script grants every slot asked for at
+    once until ``failing``."""
 
     def __init__(self) -> None:
         self.failing = False
 
     def register_script(self, lua: str) -> Any:
-        async def script(keys: list[str], args: list[Any]) -> int:
+        async def script(keys: list[str], args: list[Any]) -> list[int]:
             if self.failing:
                 raise RedisConnectionError("Too many connections")
-            return 0
+            return [int(args[2]), 0]
 
         return script
 
@@ -98,6 +99,44 @@ async def test_a_start_granted_while_redis_failed_holds_back_what_redis_grants_n
     started = time.monotonic()
     await limiter.acquire()  # Redis would grant again; this process has two starts already
     assert time.monotonic() - started > 0.9
+
+
+async def test_slots_asked_together_take_one_script_call_and_the_rest_wait(
+    redis_url: str, namespace: str
+) -> None:
+    # Sixteen requests at once against a window of 4: one script call grants four, the others
+    # wait for the window and ask again together. One call each would be sixteen round trips,
+    # the requests leaving one round trip apart.
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    limiter = RedisRateLimiter(client, f"{namespace}:limit", 4.0, margin=0.0)
+    calls: list[int] = []
+    script = limiter._script
+
+    async def counted(keys: list[str], args: list[Any]) -> Any:
+        calls.append(int(args[2]))
+        return await script(keys=keys, args=args)
+
+    limiter._script = counted  # type: ignore[assignment]
+    started = time.monotonic()
+    granted: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        granted.append(time.monotonic() - started)
+
+    try:
+        await asyncio.gather(*(one() for _ in range(16)))
+    finally:
+        await client.delete(f"{namespace}:limit")
+        await client.aclose()
+    assert calls[0] == 16  # every first ask in one call
+    assert len(calls) <= 8  # and the waiters together again: far fewer than one per request
+    granted.sort()
+    # Four per window, as the server's clock grants them: the fifth a window after the first.
+    assert granted[3] < 0.5 <= granted[4]
+    assert granted[-1] >= 2.9
 
 
 WORKER = """

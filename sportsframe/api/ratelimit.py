@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from redis.exceptions import RedisError
 
+from sportsframe.batching import Batcher
 from sportsframe.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -95,25 +96,32 @@ class SlidingWindowLimiter:
             self.take()
 
 
-# KEYS[1] = the window's sorted set; ARGV = slots, window (ms), member.
-# Uses the server's TIME so every client shares one clock. Returns 0 when the slot was taken,
-# else the milliseconds to wait.
+# KEYS[1] = the window's sorted set; ARGV = slots, window (ms), slots wanted, member prefix.
+# Uses the server's TIME so every client shares one clock. Grants as many of the wanted slots as
+# the window has free, and returns {granted, milliseconds until the next slot frees} (0 when all
+# were granted).
 _SLIDING_WINDOW_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local slots = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
-if count < slots then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
+local granted = math.min(wanted, math.max(slots - count, 0))
+for i = 1, granted do
+  redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i)
+end
+if granted > 0 then
   redis.call('PEXPIRE', KEYS[1], window * 2)
-  return 0
+end
+if granted == wanted then
+  return {granted, 0}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local wait = tonumber(oldest[2]) + window - now
 if wait < 1 then wait = 1 end
-return wait
+return {granted, wait}
 """
 
 
@@ -121,7 +129,9 @@ class RedisRateLimiter:
     """A sliding window shared through Redis by every process using the same ``key``.
 
     The key should name the API key by its fingerprint (:func:`key_fingerprint`), never the key.
-    One key per limiter keeps it Redis Cluster safe.
+    One key per limiter keeps it Redis Cluster safe. Slots asked for together (a props week's
+    games, fetched at once) are asked for in one script call: the requests the window allows
+    leave together instead of one Redis round trip apart.
     """
 
     def __init__(
@@ -135,16 +145,14 @@ class RedisRateLimiter:
         window = (1.0 / rate if rate < 1 else 1.0) + margin
         self.window_ms = int(window * 1000)
         self._script = redis.register_script(_SLIDING_WINDOW_LUA)
+        self._asks: Batcher[None, int] = Batcher(self._ask_together)
         # Without Redis the limit still holds for this process (a down Redis is not an error).
         self._local = SlidingWindowLimiter(rate, margin=margin)
 
     async def acquire(self) -> None:
         while True:
-            member = uuid.uuid4().hex
             try:
-                wait_ms = int(
-                    await self._script(keys=[self.key], args=[self.slots, self.window_ms, member])
-                )
+                wait_ms = await self._asks.submit(None)
             except (RedisError, OSError):
                 await self._local.acquire()
                 return
@@ -156,6 +164,15 @@ class RedisRateLimiter:
                 await self._local.acquire()
                 return
             await asyncio.sleep(wait_ms / 1000)
+
+    async def _ask_together(self, asks: list[None]) -> list[int]:
+        """One script call for every slot asked for since the last: 0 for each granted (the
+        first ones, in the order asked), the wait in milliseconds for the others."""
+        granted, wait_ms = await self._script(
+            keys=[self.key], args=[self.slots, self.window_ms, len(asks), uuid.uuid4().hex]
+        )
+        granted, wait_ms = int(granted), max(int(wait_ms), 1)
+        return [0 if i < granted else wait_ms for i in range(len(asks))]
 
     def __repr__(self) -> str:
         return f"RedisRateLimiter(key={self.key!r}, slots={self.slots}, window={self.window_ms}ms)"
