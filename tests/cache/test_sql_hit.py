@@ -109,3 +109,53 @@ def test_a_closed_pool_keeps_nothing_and_hands_nothing_out() -> None:
     assert not idle.give_back("c")  # the caller closes it
     with pytest.raises(_ClosedError):
         idle.take()
+
+
+async def test_a_read_of_several_keys_is_one_statement_on_sqlite_readers(
+    tmp_path: Path, clock: ManualClock, make_entry: Any
+) -> None:
+    tier = SqlTier(f"sqlite+aiosqlite:///{tmp_path / 'warm.sqlite3'}", clock=clock)
+    await _several_keys_on_the_readers(tier, clock, make_entry)
+
+
+async def test_a_read_of_several_keys_is_one_statement_on_postgres_readers(
+    postgres_url: str, schema: str, clock: ManualClock, make_entry: Any
+) -> None:
+    tier = SqlTier(postgres_url, clock=clock, schema=schema)
+    await _several_keys_on_the_readers(tier, clock, make_entry)
+
+
+async def _several_keys_on_the_readers(tier: SqlTier, clock: ManualClock, make_entry: Any) -> None:
+    # A props week's parts are read together before their requests leave: on the readers that
+    # is one round trip, where SQLAlchemy's pool paid a pre-ping, BEGIN and COMMIT around the
+    # SELECT. Only a row whose Arrow copy does not decode takes that general path (which serves
+    # its JSON and repairs the copy).
+    from sqlalchemy import event, update
+
+    checkouts: list[object] = []
+    event.listen(tier.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(a))
+    try:
+        fresh = make_entry("props_game:2024:18:1:False", [{"PlayerID": 1}], ttl=600)
+        short = make_entry("props_game:2024:18:2:False", [{"PlayerID": 2}], ttl=60)
+        broken = make_entry("props_game:2024:18:3:False", [{"PlayerID": 3}], ttl=600)
+        for entry in (fresh, short, broken):
+            await tier.set(entry)
+        clock.advance(120)  # ``short`` has expired
+        keys = [fresh.key, short.key, "props_game:2024:18:4:False"]
+        checkouts.clear()
+        found = await tier.get_many(keys)
+        assert list(found) == [fresh.key]
+        assert found[fresh.key].payload == fresh.payload
+        with_stale = await tier.get_many(keys, include_stale=True)
+        assert set(with_stale) == {fresh.key, short.key}
+        assert checkouts == []  # no SQLAlchemy connection: the readers answered
+        async with tier.engine.begin() as conn:
+            t = tier.table
+            await conn.execute(update(t).where(t.c.key == broken.key).values(arrow=b"not arrow"))
+        checkouts.clear()
+        again = await tier.get_many([fresh.key, broken.key])
+        assert set(again) == {fresh.key, broken.key}
+        assert again[broken.key].payload == broken.payload  # from its JSON
+        assert len(checkouts) >= 1  # the general path, for that row alone
+    finally:
+        await tier.close()

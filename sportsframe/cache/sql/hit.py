@@ -68,10 +68,12 @@ def hit_statement(entries: str, companions: str, mark: str) -> str:
     )
 
 
-def entry_statement(entries: str, mark: str) -> str:
+def entry_statement(entries: str, mark: str, count: int | None = None) -> str:
     """The same columns as :func:`hit_statement` with the entry's Arrow copy last instead of a
-    companion; the one parameter is the key."""
-    return f"SELECT {', '.join(COLUMNS)}, arrow FROM {entries} WHERE key = {mark}"
+    companion; the one parameter is the key (with ``count``: that many keys, one row each
+    present)."""
+    where = f"key = {mark}" if count is None else f"key IN ({', '.join([mark] * count)})"
+    return f"SELECT {', '.join(COLUMNS)}, arrow FROM {entries} WHERE {where}"
 
 
 class WarmRow(NamedTuple):

@@ -77,9 +77,12 @@ class AsyncBackend(Protocol[C]):
     async def connect(self) -> C:
         """A new connection."""
 
-    async def fetch(self, conn: C, sql: str, params: Sequence[Any], deadline: float) -> Any:
-        """The first row of ``sql``, or None; past ``deadline`` (the loop's time), or when the
-        caller is cancelled, the statement is abandoned at once and ``conn`` is lost."""
+    async def fetch(
+        self, conn: C, sql: str, params: Sequence[Any], deadline: float, *, every: bool = False
+    ) -> Any:
+        """The first row of ``sql``, or None (with ``every``: the list of all its rows); past
+        ``deadline`` (the loop's time), or when the caller is cancelled, the statement is
+        abandoned at once and ``conn`` is lost."""
 
     def dropped(self, conn: C) -> bool:
         """As :meth:`Backend.dropped`."""
@@ -201,6 +204,19 @@ class AsyncReaders(_Policy):
             TierUnavailable: the database cannot be reached, the statement failed, or no
                 answer came within the operation timeout.
         """
+        return await self._fetch(sql, params, decode, every=False)
+
+    async def fetch_rows(
+        self, sql: str, params: Sequence[Any], decode: Callable[[Any], Any] | None = None
+    ) -> list[Any]:
+        """Every row of ``sql``, each passed through ``decode``; as :meth:`fetch_row`
+        otherwise (a read of several keys in one statement)."""
+        rows: list[Any] = await self._fetch(sql, params, decode, every=True)
+        return rows
+
+    async def _fetch(
+        self, sql: str, params: Sequence[Any], decode: Callable[[Any], Any] | None, *, every: bool
+    ) -> Any:
         loop = self._on_this_loop()
         deadline = loop.time() + self._operation_timeout
         backend = self.backend
@@ -218,7 +234,11 @@ class AsyncReaders(_Policy):
                         async with asyncio.timeout_at(deadline):
                             conn = await backend.connect()
                     try:
-                        row = self._row(await backend.fetch(conn, sql, params, deadline), decode)
+                        raw = await backend.fetch(conn, sql, params, deadline, every=every)
+                        if every:
+                            row = [self._row(one, decode) for one in raw]
+                        else:
+                            row = self._row(raw, decode)
                     except BaseException as exc:
                         lost = isinstance(exc, backend.errors) and backend.dropped(conn)
                         await backend.discard(conn)

@@ -101,11 +101,17 @@ class AsyncPgBackend(_PgConnections):
         return await psycopg.AsyncConnection.connect(**self._connect_args)
 
     async def fetch(
-        self, conn: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any], deadline: float
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        sql: str,
+        params: Sequence[Any],
+        deadline: float,
+        *,
+        every: bool = False,
     ) -> Any | None:
-        """The row (a named tuple), or None."""
+        """The row (a named tuple), or None; with ``every``, the list of all rows."""
         loop = asyncio.get_running_loop()
-        task = loop.create_task(_run(conn, sql, params))
+        task = loop.create_task(_run(conn, sql, params, every))
         try:
             done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
         except BaseException:  # the caller was cancelled
@@ -133,10 +139,12 @@ class AsyncPgBackend(_PgConnections):
         """Nothing to release besides the connections."""
 
 
-async def _run(conn: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any]) -> Any:
+async def _run(
+    conn: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any], every: bool
+) -> Any:
     async with conn.cursor(binary=True, row_factory=namedtuple_row) as cursor:
         await cursor.execute(sql, params)
-        return await cursor.fetchone()
+        return await (cursor.fetchall() if every else cursor.fetchone())
 
 
 class _DeadlineConnection(psycopg.Connection[Any]):

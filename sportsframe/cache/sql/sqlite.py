@@ -43,6 +43,10 @@ def _first_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any
     return conn.execute(sql, params).fetchone()
 
 
+def _all_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
 class SqliteBackend:
     """Read-only ``sqlite3`` connections to the warm tier's file, for the blocking driver."""
 
@@ -112,13 +116,20 @@ class AsyncSqliteBackend:
         return self._sync.connect()
 
     async def fetch(
-        self, conn: sqlite3.Connection, sql: str, params: Sequence[Any], deadline: float
+        self,
+        conn: sqlite3.Connection,
+        sql: str,
+        params: Sequence[Any],
+        deadline: float,
+        *,
+        every: bool = False,
     ) -> Any | None:
-        """The first row, read in a worker thread; interrupted past ``deadline`` (the loop's
-        time) or when the caller is cancelled."""
+        """The first row (with ``every``, the list of all rows), read in a worker thread;
+        interrupted past ``deadline`` (the loop's time) or when the caller is cancelled."""
         loop = asyncio.get_running_loop()
         # No progress handler: past its time the statement is interrupted from here.
-        work = loop.run_in_executor(self.threads, _first_row, conn, sql, params)
+        read = _all_rows if every else _first_row
+        work = loop.run_in_executor(self.threads, read, conn, sql, params)
         try:
             done, _ = await asyncio.wait({work}, timeout=max(0.0, deadline - loop.time()))
         except asyncio.CancelledError:

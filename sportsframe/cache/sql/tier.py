@@ -141,6 +141,7 @@ class SqlTier:
         mark = "%s" if self.dialect == "postgresql" else "?"
         self._hit_sql = hit_statement(entries, companions, mark)
         self._entry_sql = entry_statement(entries, mark)
+        self._entries_sql = partial(entry_statement, entries, mark)
         # The hit path's own connections, async and blocking: None for an in-memory database.
         self._readers, self._sync_backend = dialect.point_readers(
             self._engine,
@@ -270,19 +271,52 @@ class SqlTier:
     async def get_many(
         self, keys: Iterable[str], *, include_stale: bool = False
     ) -> dict[str, CacheEntry]:
-        """Entries for the keys present (one SELECT per :data:`BATCH_SIZE` keys)."""
+        """Entries for the keys present (one SELECT per :data:`BATCH_SIZE` keys).
+
+        As :meth:`get`, on the tier's own readers where there are any: a props week's parts,
+        read together before their requests leave, cost one round trip instead of a pre-ping,
+        BEGIN, SELECT and COMMIT.
+        """
         if not (wanted := list(dict.fromkeys(keys))):
             return {}
+        general = wanted
+        out: dict[str, CacheEntry] = {}
+        if self._readers is not None:
+            out, general = await self._read_on_readers(wanted, include_stale)
+            if not general:
+                return out
 
         async def work(conn: AsyncConnection) -> dict[str, CacheEntry]:
-            out: dict[str, CacheEntry] = {}
-            for start in range(0, len(wanted), BATCH_SIZE):
+            for start in range(0, len(general), BATCH_SIZE):
                 out.update(
-                    await self._read(conn, wanted[start : start + BATCH_SIZE], include_stale)
+                    await self._read(conn, general[start : start + BATCH_SIZE], include_stale)
                 )
             return out
 
         return await self._run(work)
+
+    async def _read_on_readers(
+        self, keys: list[str], include_stale: bool
+    ) -> tuple[dict[str, CacheEntry], list[str]]:
+        """(the entries of ``keys`` read from their Arrow copies on the tier's readers, the
+        keys whose rows have no usable Arrow copy: the general read serves and repairs them)."""
+        assert self._readers is not None
+        await self._prepare()
+        now = None if include_stale else self.clock.now()
+        out: dict[str, CacheEntry] = {}
+        general: list[str] = []
+        for start in range(0, len(keys), BATCH_SIZE):
+            chunk = keys[start : start + BATCH_SIZE]
+            rows = await self._readers.fetch_rows(self._entries_sql(len(chunk)), chunk, warm_row)
+            for row in rows:
+                if now is not None and now >= row.expires_at:
+                    continue
+                entry, _ = arrow_entry(row, row.companion)  # (the Arrow copy, as in get)
+                if entry is None:
+                    general.append(row.key)
+                else:
+                    out[row.key] = entry
+        return out, general
 
     async def ttl(self, key: str) -> float | None:
         """Seconds until the entry expires (negative once expired); None if absent."""
