@@ -202,6 +202,7 @@ class CachedSportsDataIOClient:
                 fingerprint=fingerprint,
                 clock=self.clock,
                 schema=self.manager.warm_schema,
+                statement=self.manager.warm_statement_runner(),
             )
         else:
             quota = MemoryQuota(settings.monthly_quota, clock=self.clock)

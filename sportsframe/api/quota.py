@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sportsframe import metrics
 from sportsframe.batching import Batcher
 from sportsframe.clock import SYSTEM_CLOCK, Clock
-from sportsframe.errors import QuotaExhaustedError
+from sportsframe.errors import CacheUnavailableError, QuotaExhaustedError
 
 __all__ = [
     "MemoryQuota",
@@ -120,8 +121,18 @@ def _usage_table(metadata: MetaData) -> Table:
     )
 
 
+#: Runs one SQL statement (driver parameter style ``%s``) and returns its first row or None;
+#: see :meth:`~sportsframe.cache.sql.tier.SqlTier.statement_runner`.
+StatementRunner = Callable[[str, Sequence[Any]], Awaitable[Any]]
+
+
 class SqlQuota:
-    """A quota persisted in ``api_usage`` (SQLite or PostgreSQL, shared by processes)."""
+    """A quota persisted in ``api_usage`` (SQLite or PostgreSQL, shared by processes).
+
+    ``statement``, on PostgreSQL: runs the reservation of a batch (the hot step before a
+    miss's requests leave) on connections of the warm tier's own, in one round trip, instead
+    of through ``engine``'s pool (a pre-ping, and the isolation level set and reset).
+    """
 
     def __init__(
         self,
@@ -132,6 +143,7 @@ class SqlQuota:
         fingerprint: str,
         clock: Clock = SYSTEM_CLOCK,
         schema: str | None = None,
+        statement: StatementRunner | None = None,
     ) -> None:
         self._owns_engine = isinstance(engine_or_url, str)
         self.engine = (
@@ -148,6 +160,14 @@ class SqlQuota:
         self._last_used = 0
         #: Reservations made while one is being written go together in the next statement.
         self._batch: Batcher[tuple[str | None, Any], None] = Batcher(self._reserve_batch)
+        self._statement = statement
+        self._together_sql = ""
+        if statement is not None:
+            table = self.engine.dialect.identifier_preparer.format_table(self.table)
+            self._together_sql = (
+                f'UPDATE {table} SET "count" = "count" + %s WHERE month = %s AND source = %s'
+                f' AND fingerprint = %s AND "count" + %s <= %s RETURNING "count"'
+            )
 
     async def _ensure(self) -> None:
         if self._ready:
@@ -196,7 +216,7 @@ class SqlQuota:
     async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
         try:
             await self._batch.submit((endpoint, params))
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, CacheUnavailableError) as exc:
             # The database is down: keep counting in this process (from the last count seen)
             # rather than failing the call or letting it through uncounted.
             if self._fallback is None:
@@ -234,11 +254,17 @@ class SqlQuota:
         row yet, or too few units left: False, and nothing changed)."""
         # One statement is atomic on its own: no BEGIN and COMMIT round trips before a miss's
         # requests may leave.
-        async with self.engine.connect() as plain:
-            conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-            result = await conn.execute(self._increment(month_of(self.clock.now()), count))
-        if not result.rowcount:
-            return False
+        month = month_of(self.clock.now())
+        if self._statement is not None:
+            params = (count, month, self.source, self.fingerprint, count, self.limit)
+            if await self._statement(self._together_sql, params) is None:
+                return False
+        else:
+            async with self.engine.connect() as plain:
+                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+                result = await conn.execute(self._increment(month, count))
+            if not result.rowcount:
+                return False
         self._last_used += count
         return True
 

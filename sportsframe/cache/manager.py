@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -193,6 +194,12 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
         """The warm tier's SQLAlchemy engine (shared by the quota table), else None."""
         sql = sql_backed(self.warm)
         return None if sql is None else sql.engine
+
+    def warm_statement_runner(self) -> Callable[[str, Sequence[Any]], Awaitable[Any]] | None:
+        """The warm tier's :meth:`~sportsframe.cache.sql.tier.SqlTier.statement_runner` (the
+        quota's batched reservation runs there), else None."""
+        sql = sql_backed(self.warm)
+        return None if sql is None else sql.statement_runner()
 
     @property
     def warm_schema(self) -> str | None:

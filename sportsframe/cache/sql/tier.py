@@ -195,6 +195,16 @@ class SqlTier:
             async with self._engine.begin() as conn:
                 return await work(conn)
 
+    def statement_runner(self) -> Callable[[str, Sequence[Any]], Awaitable[Any]] | None:
+        """On PostgreSQL, a function running one statement on the tier's own autocommit
+        connections and returning its first row (None when it returns none; TierUnavailable
+        when it fails): one round trip, where a statement through SQLAlchemy's pool also pays a
+        pre-ping and the isolation level's switch and reset. None on SQLite (the tier's own
+        connections there only read)."""
+        if self._readers is None or self.dialect != "postgresql":
+            return None
+        return self._readers.fetch_row
+
     async def prepare_reader(self) -> None:
         """Create (or check) the tables now, so the blocking reader may serve (it reads only a
         tier whose tables are known to exist)."""
