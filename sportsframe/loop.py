@@ -202,11 +202,16 @@ def _cancel_left(loop: asyncio.AbstractEventLoop) -> None:
     them) would be destroyed pending, each with a "Task was destroyed" error at exit.
     """
     left = asyncio.all_tasks(loop)
+    if not left:
+        return
     for task in left:
         task.cancel()
-    if left:
-        with contextlib.suppress(Exception):
-            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+    with contextlib.suppress(Exception):
+        # Bounded: a task that goes on awaiting after its cancellation must not hold the exit.
+        done, _ = loop.run_until_complete(asyncio.wait(left, timeout=EXIT_WAIT))
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: no "exception was never retrieved" at exit
 
 
 def _finish_at_exit() -> None:

@@ -158,3 +158,33 @@ def test_a_loop_stuck_at_exit_is_waited_for_once(
     assert not thread.is_alive()
     assert stuck.is_closed()
     assert not [r for r in caplog.records if "destroyed" in r.getMessage()]
+
+
+def test_a_task_that_outlives_its_cancellation_does_not_hold_the_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a late-answering loop left is cancelled and run to its end at exit, but only for
+    # EXIT_WAIT: a task that goes on awaiting after its cancellation would hold the exit.
+    import asyncio
+    import time
+
+    from sportsframe import loop as runner
+
+    loop = asyncio.new_event_loop()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(60)
+
+    task = loop.create_task(stubborn())
+    loop.run_until_complete(asyncio.sleep(0))  # it is inside its first sleep
+    monkeypatch.setattr(runner, "EXIT_WAIT", 0.2)
+    started = time.monotonic()
+    runner._cancel_left(loop)
+    assert time.monotonic() - started < 5
+    assert not task.done()  # still awaiting, and left
+    task.cancel()  # (a second cancellation ends it, so that the test leaves nothing behind)
+    loop.run_until_complete(asyncio.wait([task]))
+    loop.close()
