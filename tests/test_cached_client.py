@@ -179,19 +179,6 @@ async def test_props_week_lands_in_redis_as_arrow_and_in_postgres_as_json(
     assert not any(o.get("IsAlternate") for m in data for o in m["BettingOutcomes"])
 
 
-async def test_a_props_weeks_miss_locks_each_request_and_not_the_week(
-    stack: Stack, emulator: EmulatorServer
-) -> None:
-    # The week is assembled from its parts and sends no request of its own: each part's lock
-    # keeps every request single across processes, and a lock on the week would only be more
-    # round trips before the games' requests leave.
-    await stack.sdio.get_player_props_by_week(2024, 18)
-    await stack.sdio.settle()
-    requests = sum(_paths(emulator).values())
-    assert requests > 2  # the week's scores and its games' props
-    assert stack.sdio.get_cache_stats()["locks"] == {"redis": requests}
-
-
 async def test_the_spec_integration_flow(stack: Stack) -> None:
     props_1 = await stack.sdio.get_player_props_by_week(2024, 18)
     stats_1 = stack.sdio.get_cache_stats()

@@ -2,11 +2,10 @@
 
 :meth:`~sportsframe.cache.manager.CacheManager.fetch` hands a miss to a single flight (one task
 per key in this process); its leader runs :meth:`LoadPath._load`: it takes the key's lock across
-processes (unless the loader only assembles other calls, each locked on its own), reads the tiers
-again (another process may have just filled them), calls the loader, answers, and writes the
-payload behind the answer (the lock is held until it lands). When the loader fails with an
-upstream error and an entry expired less than ``stale_grace`` ago is held, that entry is served,
-flagged stale.
+processes, reads the tiers again (another process may have just filled them), calls the loader,
+answers, and writes the payload behind the answer (the lock is held until it lands). When the
+loader fails with an upstream error and an entry expired less than ``stale_grace`` ago is held,
+that entry is served, flagged stale.
 """
 
 from __future__ import annotations
@@ -52,15 +51,14 @@ class LoadPath(WritePath):
         refresh: bool,
         allow_stale: bool,
         stale: Lookup | None,
-        locked: bool = True,
     ) -> Lookup:
         lock = contextlib.AsyncExitStack()
-        backend = await lock.enter_async_context(self._locks.hold(skey)) if locked else None
+        backend = await lock.enter_async_context(self._locks.hold(skey))
         held: contextlib.AsyncExitStack | None = lock  # until the write behind takes it over
         try:
             if backend is not None:
                 self.lock_counts[backend] = self.lock_counts.get(backend, 0) + 1
-            if locked and not refresh:
+            if not refresh:
                 # Another process may have loaded the key while this one waited for the lock.
                 found, again = await self.read_one(skey, count_misses=False)
                 if found is not None:

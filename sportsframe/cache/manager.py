@@ -309,13 +309,7 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
             raise OfflineCacheMissError(key.rsplit("/", 1)[-1].split(":", 1)[0], {})
         if loader is None:
             raise TypeError("fetch() needs a loader unless offline")
-        # An assembled call (the props week) spends no request itself: each of its parts takes
-        # its own lock, so two processes assembling it at once still pay for each part once,
-        # and the call's own lock would only add round trips before its parts' requests leave.
-        locked = call is None or call.endpoint.assembler is None
-        job = LoadJob(
-            self, skey, dtype, loader, season, coverage, refresh, allow_stale, stale, locked
-        )
+        job = LoadJob(self, skey, dtype, loader, season, coverage, refresh, allow_stale, stale)
         try:
             lookup, shared = await self._flights.run((skey, refresh, allow_stale), job.run)
         except BaseException:
