@@ -55,6 +55,28 @@ async def test_no_row_is_none(readers: AsyncReaders) -> None:
     assert await readers.fetch_row("SELECT 1 AS one WHERE false", ()) is None
 
 
+async def test_a_connection_opened_right_after_a_read_gave_up_works(postgres_url: str) -> None:
+    # A read past its deadline has its socket closed. The next socket opened takes the same
+    # file descriptor; opened at once, before the abandoned statement's task had unwound
+    # (which unregisters the old one from the loop), it failed: "connection socket closed".
+    # (The quota's general path opens one right after the warm tier's own connection gives up.)
+    import psycopg
+
+    url = _psycopg_url(postgres_url)
+    readers = _readers(url, operation_timeout=0.3)
+    try:
+        for _ in range(3):
+            with pytest.raises(TierUnavailable):
+                await readers.fetch_row(PID, (5,))
+            conn = await psycopg.AsyncConnection.connect(url, connect_timeout=5)
+            try:
+                assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
+            finally:
+                await conn.close()
+    finally:
+        await readers.close()
+
+
 async def test_a_cancelled_read_closes_its_connection_and_frees_its_slot(
     readers: AsyncReaders,
 ) -> None:

@@ -23,7 +23,11 @@ from psycopg.rows import namedtuple_row
 from sportsframe.cache.sql.hit import DECODE_ERRORS
 from sportsframe.cache.tier import error_reason
 
-__all__ = ["AsyncPgBackend", "PgBackend"]
+__all__ = ["UNWIND_WAIT", "AsyncPgBackend", "PgBackend"]
+
+#: Seconds an abandoned statement's task is given to end once its socket is closed (it ends
+#: on the loop's next turn: with the socket gone there is no cancel to negotiate).
+UNWIND_WAIT = 1.0
 
 # psycopg.Error covers a connection refused for its arguments (ProgrammingError) as well.
 _ERRORS: tuple[type[BaseException], ...] = (psycopg.Error, TimeoutError, OSError, *DECODE_ERRORS)
@@ -115,20 +119,28 @@ class AsyncPgBackend(_PgConnections):
         try:
             done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
         except BaseException:  # the caller was cancelled
-            self._give_up(conn, task)
+            await self._give_up(conn, task)
             raise
         if not done:
-            self._give_up(conn, task)
+            await self._give_up(conn, task)
             raise TimeoutError("no answer within the operation timeout")
         return task.result()
 
-    def _give_up(self, conn: psycopg.AsyncConnection[Any], task: asyncio.Task[Any]) -> None:
+    async def _give_up(self, conn: psycopg.AsyncConnection[Any], task: asyncio.Task[Any]) -> None:
         """Close the socket, then cancel the task waiting on it (which then ends at once instead
-        of negotiating a cancel with the server)."""
+        of negotiating a cancel with the server), and let it end.
+
+        Until it has, the closed socket's file descriptor is still registered with the loop
+        (psycopg unregisters it as the task unwinds), and the next socket opened takes the
+        same number: a connection opened at once (the general path after a read gave up) then
+        failed to register it ("connection socket closed"), or would have it unregistered by
+        this task later and wait for nothing.
+        """
         self.abandon(conn)
         task.cancel()
         # Its outcome (a cancellation, or the error of the closed socket) is of no interest.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        await asyncio.wait({task}, timeout=UNWIND_WAIT)
 
     async def discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Close it."""
