@@ -312,27 +312,65 @@ async def test_on_postgres_reservations_made_together_run_on_the_warm_tiers_own_
         await tier.close()
 
 
-async def test_a_reservation_whose_own_connection_fails_is_counted_in_the_process(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # The warm tier's connections down (TierUnavailable from the runner): the reservation is
-    # counted in this process, as when SQLAlchemy's pool fails, not refused or let through.
+async def test_a_batch_the_own_connections_fail_is_reserved_through_the_pool() -> None:
+    # The warm tier's own connections failing (TierUnavailable) is not the database being
+    # down: the batch goes SQLAlchemy's way, counted in the table, not in this process.
     from sportsframe.cache.tier import TierUnavailable
 
     async def down(sql: str, params: Any) -> Any:
-        raise TierUnavailable("warm", "connection refused")
+        raise TierUnavailable("warm", "no reader free in time")
 
-    url = "sqlite+aiosqlite:///:memory:"
-    quota = SqlQuota(url, 3, source="d", fingerprint="f", statement=down)
+    quota = SqlQuota("sqlite+aiosqlite:///:memory:", 3, source="d", fingerprint="f", statement=down)
     try:
-        await quota.reserve()  # alone: the general path, which works
-        with caplog.at_level("WARNING", logger="sportsframe.quota"):
-            await asyncio.gather(quota.reserve(), quota.reserve())  # together: the runner
-        assert "counting requests in this process" in caplog.text
-        assert quota._fallback is not None
-        assert await quota._fallback.used() == 3  # the one in the table, and these two
+        await quota.reserve()  # the month's row
+        await asyncio.gather(quota.reserve(), quota.reserve())
+        assert quota._fallback is None
+        assert await quota.used() == 3
     finally:
         await quota.aclose()
+
+
+async def test_a_batch_whose_own_connection_gives_up_behind_a_row_lock_never_overspends(
+    postgres_url: str, schema: str
+) -> None:
+    # Another process holds the month's row in a transaction longer than the warm tier's
+    # operation timeout. The batch's statement on the tier's own connection gives up (and may
+    # still commit later, on the server); were the batch then counted in this process, it could
+    # pass a limit the database refuses. It waits for the database's answer instead.
+    from sqlalchemy import text as sql_text
+
+    from sportsframe.cache.sql.tier import SqlTier
+
+    tier = SqlTier(postgres_url, schema=schema, operation_timeout=1.0)
+    source = f"o-{uuid.uuid4().hex[:8]}"
+    quota = SqlQuota(
+        tier.engine, 3, source=source, fingerprint="f", schema=schema,
+        statement=tier.statement_runner(),
+    )  # fmt: skip
+    try:
+        await quota.reserve()  # count 1; the table exists
+        holder = await tier.engine.connect()
+        transaction = await holder.begin()
+        await holder.execute(
+            sql_text(f'UPDATE "{schema}".api_usage SET count = count + 2 WHERE source = :s'),
+            {"s": source},
+        )  # the other process's two requests, its row lock held
+
+        async def commit_later() -> None:
+            await asyncio.sleep(2.0)
+            await transaction.commit()
+            await holder.close()
+
+        committing = asyncio.create_task(commit_later())
+        results = await asyncio.gather(quota.reserve(), quota.reserve(), return_exceptions=True)
+        await committing
+        let_through = 1 + 2 + sum(r is None for r in results)
+        assert let_through <= 3
+        assert [type(r) for r in results] == [QuotaExhaustedError] * 2
+        assert quota._fallback is None
+        assert await quota.used() == 3
+    finally:
+        await tier.close()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

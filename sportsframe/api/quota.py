@@ -216,7 +216,7 @@ class SqlQuota:
     async def reserve(self, endpoint: str | None = None, params: Any = None) -> None:
         try:
             await self._batch.submit((endpoint, params))
-        except (SQLAlchemyError, OSError, CacheUnavailableError) as exc:
+        except (SQLAlchemyError, OSError) as exc:
             # The database is down: keep counting in this process (from the last count seen)
             # rather than failing the call or letting it through uncounted.
             if self._fallback is None:
@@ -257,14 +257,26 @@ class SqlQuota:
         month = month_of(self.clock.now())
         if self._statement is not None:
             params = (count, month, self.source, self.fingerprint, count, self.limit)
-            if await self._statement(self._together_sql, params) is None:
-                return False
-        else:
-            async with self.engine.connect() as plain:
-                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-                result = await conn.execute(self._increment(month, count))
-            if not result.rowcount:
-                return False
+            try:
+                row = await self._statement(self._together_sql, params)
+            except CacheUnavailableError:
+                # Not "the database is down": the warm tier's own connections give up at their
+                # deadline (the statement may still commit, behind a row lock another process
+                # holds) or are all busy. Counted here, the batch could pass a limit the
+                # database then refuses; SQLAlchemy's path waits for the answer instead. (Should
+                # the first statement have committed after all, the batch is counted twice:
+                # too much, never too little.)
+                pass
+            else:
+                if row is None:
+                    return False
+                self._last_used = int(row[0])
+                return True
+        async with self.engine.connect() as plain:
+            conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+            result = await conn.execute(self._increment(month, count))
+        if not result.rowcount:
+            return False
         self._last_used += count
         return True
 

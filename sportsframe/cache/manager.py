@@ -198,8 +198,9 @@ class CacheManager(LoadPath, SpecApi, Upkeep):
     def warm_statement_runner(self) -> Callable[[str, Sequence[Any]], Awaitable[Any]] | None:
         """The warm tier's :meth:`~sportsframe.cache.sql.tier.SqlTier.statement_runner` (the
         quota's batched reservation runs there), else None."""
-        sql = sql_backed(self.warm)
-        return None if sql is None else sql.statement_runner()
+        # Looked up, not required of a SqlBacked tier: another SQL tier may have none.
+        runner = getattr(sql_backed(self.warm), "statement_runner", None)
+        return None if runner is None else runner()
 
     @property
     def warm_schema(self) -> str | None:

@@ -23,7 +23,7 @@ other parts share: the rate limiter, the cross-process locks, the quota table).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -307,10 +307,6 @@ class SqlBacked(Protocol):
 
     #: The database schema the tier's tables live in (None: the default).
     schema: str | None
-
-    def statement_runner(self) -> Callable[[str, Sequence[Any]], Awaitable[Any]] | None:
-        """A function running one statement on the tier's own connections, or None."""
-        ...
 
 
 # The capabilities of a tier, asked for by name. (A type checker cannot narrow one protocol to
