@@ -1,9 +1,29 @@
 """The warm tier's tables: ``cache_entries``, ``cache_companions`` and ``sportsframe_meta``.
 
-The layout is the cache spec's, column for column, plus ``source`` and ``arrow`` (the entry's Arrow
-copy; see :mod:`sportsframe.cache.sql.tier`). The tables are created on first use, with the layout's
-version in ``sportsframe_meta``; a database holding another version (or a ``cache_entries`` table
-without one) raises :class:`~sportsframe.errors.ConfigurationError` rather than being read silently.
+``cache_entries`` is the cache spec's table, column for column::
+
+    id PK | key String(255) unique, indexed | data JSON (json, not jsonb) | data_type String(50)
+    created_at | expires_at (indexed) | hit_count (default 0) | last_hit_at (nullable)
+    indexes idx_key_expires (key, expires_at), idx_type_expires (data_type, expires_at)
+
+plus two columns that buy something measured:
+
+``source``
+    ``sportsdataio`` or ``emulator`` (the key prefix already keeps sources apart; this makes the
+    provenance queryable).
+``arrow``
+    nullable Arrow copy: the same Arrow IPC stream the hot tier stores. A warm hit reads it
+    instead of parsing ``data``, which stays the JSON source of truth for SQL users.
+
+``cache_companions`` (key, name, created_at, expires_at, data; primary key (key, name)) keeps
+values derived from an entry (the facade's finished frames, see
+:class:`~sportsframe.cache.tier.CompanionTier`), zstd-compressed
+(:mod:`~sportsframe.cache.sql.blob`): a props week's finished frame is a megabyte of Arrow, 70 KB
+packed, and moving the megabyte out of PostgreSQL cost more than the rest of a warm hit.
+
+The tables are created on first use, with the layout's version in ``sportsframe_meta``; a
+database holding another version (or a ``cache_entries`` table without one) raises
+:class:`~sportsframe.errors.ConfigurationError` rather than being read silently.
 
 ``key`` holds 255 characters, as the spec says; the cache manager stores a longer key in both
 tiers under a digest form that fits (:mod:`sportsframe.cache.longkeys`).

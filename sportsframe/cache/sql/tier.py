@@ -1,35 +1,16 @@
 """The warm tier: :class:`SqlTier` over the spec's ``cache_entries`` table (SQLAlchemy 2 Core).
 
 PostgreSQL (``postgresql+psycopg://``) in production, SQLite (``sqlite+aiosqlite://``, WAL) as the
-embedded default. The table is the cache spec's, column for column::
-
-    id PK | key String(255) unique, indexed | data JSON (json, not jsonb) | data_type String(50)
-    created_at | expires_at (indexed) | hit_count (default 0) | last_hit_at (nullable)
-    indexes idx_key_expires (key, expires_at), idx_type_expires (data_type, expires_at)
-
-plus two columns that buy something measured:
-
-``source``
-    ``sportsdataio`` or ``emulator`` (the key prefix already keeps sources apart; this makes the
-    provenance queryable).
-``arrow``
-    nullable Arrow copy: the same Arrow IPC stream the hot tier stores. A warm hit reads it (and
-    promotes it to Redis as is) instead of parsing ``data``; ``data`` stays the JSON source of
-    truth, the payload exactly as received, for SQL users. A row without a readable Arrow copy is
-    served from ``data`` (and its Arrow copy rewritten).
-
-Beside it, ``cache_companions`` (key, name, created_at, expires_at, data; primary key (key, name))
-keeps values derived from an entry (the facade's finished frames, see
-:class:`~sportsframe.cache.tier.CompanionTier`): a companion is read in the same statement as its
-entry, joined on the entry's ``created_at``, so one written for an older version of the entry is
-never served; ``delete``, ``invalidate`` and ``cleanup`` remove companions with their entries (and
-any left without one). Companions are stored zstd-compressed (:mod:`~sportsframe.cache.sql.blob`):
-a props week's finished frame is a megabyte of Arrow, 70 KB packed, and moving the megabyte out of
-PostgreSQL cost more than the rest of a warm hit. That read (entry and companion in one joined
-SELECT, :mod:`~sportsframe.cache.sql.hit`) runs on a few connections of the tier's own
-(:class:`~sportsframe.cache.sql.pool.AsyncReaders`: psycopg on PostgreSQL, plain ``sqlite3`` in a
-worker thread on a SQLite file) rather than through SQLAlchemy's pool; it leaves the entry's
-Arrow copy out when the companion is there.
+embedded default. The tables are the cache spec's, column for column, plus an entry's ``source``
+and its Arrow copy, and ``cache_companions`` beside them: :mod:`~sportsframe.cache.sql.schema`
+says what each holds and why. ``data`` stays the JSON source of truth, the payload exactly as
+received; a warm hit reads the Arrow copy instead (and promotes it to Redis as is), and a row
+without a readable one is served from ``data`` (its Arrow copy rewritten). A companion is read in
+the same statement as its entry, joined on the entry's ``created_at``, so one written for an
+older version is never served; ``delete``, ``invalidate`` and ``cleanup`` remove companions with
+their entries. Hits, and reads of several keys, run on a few connections of the tier's own
+(:class:`~sportsframe.cache.sql.pool.AsyncReaders`: psycopg on PostgreSQL, plain ``sqlite3`` in
+a worker thread on a SQLite file) rather than through SQLAlchemy's pool.
 
 Timestamps are UTC (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, read back as UTC).
 The tables are created on first use (:mod:`~sportsframe.cache.sql.schema`); upkeep is in
@@ -68,7 +49,7 @@ from sportsframe.cache.sql.hit import (
 )
 from sportsframe.cache.sql.maintenance import BATCH_SIZE
 from sportsframe.cache.sql.pool import SyncWarmReader
-from sportsframe.cache.sql.read import entry_columns, read_entries
+from sportsframe.cache.sql.read import entry_columns, read_entries, read_on_readers
 from sportsframe.cache.sql.report import EfficiencyRow, TypeEfficiency
 from sportsframe.cache.sql.schema import build_tables, create_schema
 from sportsframe.cache.tier import TierUnavailable, error_reason
@@ -196,11 +177,9 @@ class SqlTier:
                 return await work(conn)
 
     def statement_runner(self) -> Callable[[str, Sequence[Any]], Awaitable[Any]] | None:
-        """On PostgreSQL, a function running one statement on the tier's own autocommit
-        connections and returning its first row (None when it returns none; TierUnavailable
-        when it fails): one round trip, where a statement through SQLAlchemy's pool also pays a
-        pre-ping and the isolation level's switch and reset. None on SQLite (the tier's own
-        connections there only read)."""
+        """On PostgreSQL, :meth:`AsyncReaders.fetch_row` of the tier's own autocommit
+        connections (one round trip; SQLAlchemy's pool adds a pre-ping and the isolation
+        level's switch and reset); None on SQLite, whose own connections only read."""
         if self._readers is None or self.dialect != "postgresql":
             return None
         return self._readers.fetch_row
@@ -281,18 +260,16 @@ class SqlTier:
     async def get_many(
         self, keys: Iterable[str], *, include_stale: bool = False
     ) -> dict[str, CacheEntry]:
-        """Entries for the keys present (one SELECT per :data:`BATCH_SIZE` keys).
-
-        As :meth:`get`, on the tier's own readers where there are any: a props week's parts,
-        read together before their requests leave, cost one round trip instead of a pre-ping,
-        BEGIN, SELECT and COMMIT.
-        """
+        """Entries for the keys present (one SELECT per :data:`BATCH_SIZE` keys), on the tier's
+        own readers where there are any (see :func:`~.read.read_on_readers`)."""
         if not (wanted := list(dict.fromkeys(keys))):
             return {}
-        general = wanted
         out: dict[str, CacheEntry] = {}
+        general = wanted
         if self._readers is not None:
-            out, general = await self._read_on_readers(wanted, include_stale)
+            await self._prepare()
+            now = None if include_stale else self.clock.now()
+            out, general = await read_on_readers(self._readers, self._entries_sql, wanted, now)
             if not general:
                 return out
 
@@ -304,29 +281,6 @@ class SqlTier:
             return out
 
         return await self._run(work)
-
-    async def _read_on_readers(
-        self, keys: list[str], include_stale: bool
-    ) -> tuple[dict[str, CacheEntry], list[str]]:
-        """(the entries of ``keys`` read from their Arrow copies on the tier's readers, the
-        keys whose rows have no usable Arrow copy: the general read serves and repairs them)."""
-        assert self._readers is not None
-        await self._prepare()
-        now = None if include_stale else self.clock.now()
-        out: dict[str, CacheEntry] = {}
-        general: list[str] = []
-        for start in range(0, len(keys), BATCH_SIZE):
-            chunk = keys[start : start + BATCH_SIZE]
-            rows = await self._readers.fetch_rows(self._entries_sql(len(chunk)), chunk, warm_row)
-            for row in rows:
-                if now is not None and now >= row.expires_at:
-                    continue
-                entry, _ = arrow_entry(row, row.companion)  # (the Arrow copy, as in get)
-                if entry is None:
-                    general.append(row.key)
-                else:
-                    out[row.key] = entry
-        return out, general
 
     async def ttl(self, key: str) -> float | None:
         """Seconds until the entry expires (negative once expired); None if absent."""
