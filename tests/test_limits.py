@@ -285,8 +285,6 @@ async def test_on_postgres_reservations_made_together_run_on_the_warm_tiers_own_
     # level's switch and reset (about 1.3 of its 2.5 ms before a miss's requests could leave);
     # on the warm tier's own autocommit connections it is the one round trip. Near the limit,
     # where the batch does not fit, each request is still answered for itself.
-    from sqlalchemy import event as sa_event
-
     from sportsframe.cache.sql.tier import SqlTier
 
     tier = SqlTier(postgres_url, schema=schema)
@@ -297,7 +295,7 @@ async def test_on_postgres_reservations_made_together_run_on_the_warm_tiers_own_
         statement=runner,
     )  # fmt: skip
     checkouts: list[object] = []
-    sa_event.listen(tier.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(a))
+    event.listen(tier.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(a))
     try:
         await quota.reserve()  # the table and the month's row exist from here
         checkouts.clear()
