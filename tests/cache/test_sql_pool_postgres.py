@@ -77,6 +77,56 @@ async def test_a_connection_opened_right_after_a_read_gave_up_works(postgres_url
         await readers.close()
 
 
+@pytest.mark.parametrize("opened", ["psycopg", "socketpair"])
+async def test_a_socket_another_task_opens_as_a_read_gives_up_works(
+    opened: str, postgres_url: str
+) -> None:
+    # The same descriptor hazard for any other task: one that opens a socket the moment the
+    # abandoned connection goes bad, before the statement's task has unwound. Its socket must
+    # not take the old descriptor's number while the loop still has it registered: a psycopg
+    # connection failed at once, and a reader registered on it never fired.
+    import socket
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    url = _psycopg_url(postgres_url)
+    backend = AsyncPgBackend(conninfo_to_dict(url), connect_timeout=2)
+    loop = asyncio.get_running_loop()
+    conn = await backend.connect()
+    outcome: dict[str, object] = {}
+
+    async def open_when_it_goes_bad() -> None:
+        # Polled each loop turn on purpose: the socket must open on the very turn it goes bad.
+        while conn.pgconn.status != psycopg.pq.ConnStatus.BAD:  # noqa: ASYNC110
+            await asyncio.sleep(0)
+        if opened == "psycopg":
+            other = await psycopg.AsyncConnection.connect(url, connect_timeout=5)
+            try:
+                outcome["row"] = await (await other.execute("SELECT 1")).fetchone()
+            finally:
+                await other.close()
+            return
+        a, b = socket.socketpair()
+        fired = asyncio.Event()
+        loop.add_reader(a.fileno(), fired.set)
+        try:
+            await asyncio.sleep(0.3)  # the old statement's task has unwound by now
+            b.send(b"x")
+            await asyncio.wait_for(fired.wait(), 2)
+            outcome["row"] = (1,)
+        finally:
+            loop.remove_reader(a.fileno())
+            a.close()
+            b.close()
+
+    other_task = asyncio.create_task(open_when_it_goes_bad())
+    with pytest.raises(TimeoutError):
+        await backend.fetch(conn, PID, (5,), loop.time() + 0.3)
+    await asyncio.wait_for(other_task, 10)
+    assert outcome["row"] == (1,)
+
+
 async def test_a_cancelled_read_closes_its_connection_and_frees_its_slot(
     readers: AsyncReaders,
 ) -> None:

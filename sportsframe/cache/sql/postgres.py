@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,8 +27,8 @@ from sportsframe.cache.tier import error_reason
 
 __all__ = ["UNWIND_WAIT", "AsyncPgBackend", "PgBackend"]
 
-#: Seconds an abandoned statement's task is given to end once its socket is closed (it ends
-#: on the loop's next turn: with the socket gone there is no cancel to negotiate).
+#: Seconds an abandoned statement's task is given to end once its socket is shut down (it ends
+#: on the loop's next turn, on the closed socket: there is no cancel to negotiate).
 UNWIND_WAIT = 1.0
 
 # psycopg.Error covers a connection refused for its arguments (ProgrammingError) as well.
@@ -127,20 +129,27 @@ class AsyncPgBackend(_PgConnections):
         return task.result()
 
     async def _give_up(self, conn: psycopg.AsyncConnection[Any], task: asyncio.Task[Any]) -> None:
-        """Close the socket, then cancel the task waiting on it (which then ends at once instead
-        of negotiating a cancel with the server), and let it end.
+        """Stop the statement nobody waits for: shut its socket down, let its task end on the
+        closed socket (no cancel to negotiate with the server), then close the socket.
 
-        Until it has, the closed socket's file descriptor is still registered with the loop
-        (psycopg unregisters it as the task unwinds), and the next socket opened takes the
-        same number: a connection opened at once (the general path after a read gave up) then
-        failed to register it ("connection socket closed"), or would have it unregistered by
-        this task later and wait for nothing.
+        The socket is shut down, not closed, until the task has ended: psycopg unregisters its
+        file descriptor from the loop only as the task unwinds, and a closed descriptor's number
+        goes to the next socket any task opens meanwhile, whose connection then failed ("connection
+        socket closed") or had its registration removed by the old task later.
         """
-        self.abandon(conn)
-        task.cancel()
-        # Its outcome (a cancellation, or the error of the closed socket) is of no interest.
+        # Its outcome (the error of the shut socket, or a cancellation) is of no interest.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        await asyncio.wait({task}, timeout=UNWIND_WAIT)
+        with contextlib.suppress(OSError):
+            shut = socket.socket(fileno=os.dup(conn.pgconn.socket))
+            try:
+                shut.shutdown(socket.SHUT_RDWR)
+            finally:
+                shut.close()  # the duplicate only: the connection's own stays allocated
+        try:
+            await asyncio.wait({task}, timeout=UNWIND_WAIT)
+        finally:
+            self.abandon(conn)
+            task.cancel()
 
     async def discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Close it."""
